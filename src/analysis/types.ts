@@ -1,0 +1,136 @@
+/**
+ * The result of one (model, task) analysis: what `neuroprobe analyze --json` prints, what `neuroprobe run` stores
+ * per pair in results.json, and what the HTML report reads. Neuron ids are `layer * width + unit` over the stored
+ * layers (layer 0 = embeddings when all layers are kept).
+ */
+
+/** Classification metrics on one split. */
+export interface SplitMetrics {
+  /** Number of rows evaluated. */
+  n: number;
+  accuracy: number;
+  macroF1?: number;
+  mcc?: number;
+  /** Per-class accuracy (recall on that class's gold rows), keyed by label. */
+  perClass?: Record<string, number>;
+}
+
+/** A trained probe's evaluation. */
+export interface ProbeSummary {
+  train: SplitMetrics;
+  dev?: SplitMetrics;
+  test: SplitMetrics;
+  /** Number of input neurons. */
+  neurons: number;
+  l1: number;
+  l2: number;
+  /** Final objective and solver facts. */
+  objective?: number;
+  iterations?: number;
+  converged?: boolean;
+  trainSeconds?: number;
+}
+
+/** One point of the accuracy-vs-neurons curve of the minimal-subset search. */
+export interface CurvePoint {
+  /** Number of top-ranked neurons the probe was retrained on. */
+  n: number;
+  /** n as a percentage of all neurons. */
+  percent: number;
+  dev: number;
+  test?: number;
+}
+
+export interface MinimalSubset {
+  /** The selected neuron ids, best first. */
+  neurons: number[];
+  count: number;
+  /** count as a percentage of all neurons. */
+  percent: number;
+  /** Relative margin δ in percent; target = oracle dev accuracy × (1 − δ/100). */
+  delta: number;
+  target: number;
+  /** Whether any candidate size reached the target (if not, the largest size is reported). */
+  reached: boolean;
+  dev: SplitMetrics;
+  test: SplitMetrics;
+  curve: CurvePoint[];
+}
+
+/** Accuracy of top / random / bottom neuron sets of one size. */
+export interface AblationRow {
+  /** Percentage of all neurons in each set. */
+  percent: number;
+  count: number;
+  /** Masking without retraining: the oracle probe with all other neurons zeroed out (test accuracy). */
+  masked: { top: number; random: number; bottom: number };
+  /** Retraining a probe on only that set (test accuracy). */
+  retrained: { top: number; random: number; bottom: number };
+}
+
+export interface ControlResult {
+  /** The control task's name, e.g. 'control:upos'. */
+  task: string;
+  oracle: { test: SplitMetrics };
+  minimal: { test: SplitMetrics };
+  /** Task accuracy − control accuracy on test, for the oracle and for the selected subset. */
+  selectivity: { oracle: number; minimal: number };
+}
+
+export interface LayerResult {
+  index: number;
+  name: string;
+  width: number;
+  /** Accuracy of a probe trained on this layer alone. */
+  dev?: number;
+  test: number;
+  /** How many neurons of the minimal subset sit in this layer. */
+  selected: number;
+}
+
+export interface TagResult {
+  /** Per-tag top neurons (LCA per-class sets at the report's mass percentage). */
+  topNeurons: Record<string, number[]>;
+  /** Labels in matrix order, and the Jaccard overlap of their top-neuron sets. */
+  labels: string[];
+  jaccard: number[][];
+  /** Neurons needed per tag: size of its top-neuron set (smaller = more localized). */
+  neuronsNeeded: Record<string, number>;
+  /** Mass percentage used for the per-tag sets. */
+  percentage: number;
+}
+
+/** Per-neuron views for the explorer. */
+export interface NeuronView {
+  id: number;
+  layer: number;
+  unit: number;
+  /** Rank in the ordering (0 = best). */
+  rank: number;
+  /** NeuroX z-score top words: word and normalised score in (0, 1]. */
+  topWords: { word: string; score: number }[];
+  /** Top-activating sentences with each word's activation of this neuron. */
+  topSentences: { sentence: number; words: string[]; acts: number[] }[];
+  /** Probe weight of this neuron for every label. */
+  weights: Record<string, number>;
+}
+
+export interface AnalysisResult {
+  model: string;
+  task: string;
+  /** Sorted, stable label vocabulary (index = class id). */
+  labels: string[];
+  neurons: number;
+  rows: { train: number; dev: number; test: number };
+  oracle: ProbeSummary;
+  ranking: { method: string; ordering: number[]; perClass?: Record<string, number[]> };
+  minimal: MinimalSubset;
+  ablation: AblationRow[];
+  control?: ControlResult;
+  /** Stored layers (name, width; neuron id = sum of widths before the layer + unit) with per-layer results. */
+  layers: LayerResult[];
+  tags: TagResult;
+  neuronViews: NeuronView[];
+  settings: Record<string, unknown>;
+  timings: Record<string, number>;
+}

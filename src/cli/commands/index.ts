@@ -1,0 +1,7 @@
+/** Every subcommand, in help order. Each module exports `register(program, io)`. */
+import type { Command } from 'commander';
+import type { CliIO } from '../io.js';
+
+export type RegisterCommand = (program: Command, io: CliIO) => void;
+
+export const COMMANDS: RegisterCommand[] = [];

@@ -1,0 +1,96 @@
+/** Cheap views over row sources: in-memory matrices, column subsets and column masks. */
+import type { DenseMatrix, RowSource } from './types.js';
+
+/** Wrap an in-memory matrix as a RowSource. */
+export function denseSource(m: DenseMatrix): RowSource {
+  return {
+    rows: m.rows,
+    cols: m.cols,
+    dtype: m.dtype,
+    readRows(start: number, end: number): DenseMatrix {
+      checkRange(start, end, m.rows);
+      const data = m.data.subarray(start * m.cols, end * m.cols);
+      return { rows: end - start, cols: m.cols, dtype: m.dtype, data };
+    },
+  };
+}
+
+/** Keep only the given columns (in the given order): the "filter / keep neurons" ablation. */
+export function selectColumns(src: RowSource, columns: ArrayLike<number>): RowSource {
+  const cols = Int32Array.from(columns as ArrayLike<number>);
+  for (const c of cols) if (c < 0 || c >= src.cols) throw new RangeError(`column ${c} out of range [0, ${src.cols})`);
+  return {
+    rows: src.rows,
+    cols: cols.length,
+    dtype: src.dtype,
+    readRows(start: number, end: number): DenseMatrix {
+      const block = src.readRows(start, end);
+      const n = end - start;
+      const out = block.dtype === 'float16' ? new Uint16Array(n * cols.length) : new Float32Array(n * cols.length);
+      const inp = block.data;
+      for (let r = 0; r < n; r++) {
+        const ib = r * src.cols;
+        const ob = r * cols.length;
+        for (let j = 0; j < cols.length; j++) out[ob + j] = inp[ib + cols[j]];
+      }
+      return { rows: n, cols: cols.length, dtype: block.dtype, data: out };
+    },
+  };
+}
+
+/** Zero out every column not in `keep` (shape unchanged): the "masking without retraining" ablation. */
+export function maskColumns(src: RowSource, keep: ArrayLike<number>): RowSource {
+  const keepSet = new Uint8Array(src.cols);
+  for (let i = 0; i < keep.length; i++) keepSet[keep[i]] = 1;
+  const zeroCols: number[] = [];
+  for (let c = 0; c < src.cols; c++) if (!keepSet[c]) zeroCols.push(c);
+  return {
+    rows: src.rows,
+    cols: src.cols,
+    dtype: src.dtype,
+    readRows(start: number, end: number): DenseMatrix {
+      const block = src.readRows(start, end);
+      const n = end - start;
+      const data = block.data.slice(); // never mutate the caller's data
+      for (let r = 0; r < n; r++) {
+        const b = r * src.cols;
+        for (const c of zeroCols) data[b + c] = 0; // 0 is +0 in both float32 and half bits
+      }
+      return { rows: n, cols: src.cols, dtype: block.dtype, data };
+    },
+  };
+}
+
+/** Rows given by index (e.g. a dev split, a balanced sample), in the given order. */
+export function selectRows(src: RowSource, rowIds: ArrayLike<number>): RowSource {
+  const ids = Int32Array.from(rowIds as ArrayLike<number>);
+  return {
+    rows: ids.length,
+    cols: src.cols,
+    dtype: src.dtype,
+    readRows(start: number, end: number): DenseMatrix {
+      checkRange(start, end, ids.length);
+      const n = end - start;
+      const out = src.dtype === 'float16' ? new Uint16Array(n * src.cols) : new Float32Array(n * src.cols);
+      // read contiguous runs of source rows in one call
+      let i = start;
+      while (i < end) {
+        let j = i + 1;
+        while (j < end && ids[j] === ids[j - 1] + 1) j++;
+        const block = src.readRows(ids[i], ids[j - 1] + 1);
+        out.set(block.data as never, (i - start) * src.cols);
+        i = j;
+      }
+      return { rows: n, cols: src.cols, dtype: src.dtype, data: out };
+    },
+  };
+}
+
+/** Read a whole source into memory. */
+export function materialize(src: RowSource): DenseMatrix {
+  return src.readRows(0, src.rows);
+}
+
+function checkRange(start: number, end: number, rows: number): void {
+  if (!(start >= 0 && end >= start && end <= rows)) throw new RangeError(`rows [${start}, ${end}) out of range [0, ${rows})`);
+}
