@@ -34,3 +34,35 @@ export interface RowSource {
   /** Rows [start, end) as a dense matrix in the source dtype. */
   readRows(start: number, end: number): DenseMatrix;
 }
+
+/** Metadata saved with every activation file. */
+export interface ActivationMeta {
+  /** Model id or path it was extracted from. */
+  model: string;
+  /** Stored layers in column order; neuron id = sum of widths of earlier layers + unit. */
+  layers: LayerInfo[];
+  /** Subword aggregation: 'first' | 'last' | 'average' (or 'unknown' for imported files). */
+  aggregation: string;
+  dtype: DType;
+  /** sha256 of the corpus file(s), when known. */
+  corpusChecksum?: string;
+  /** Anything else worth keeping (tokenizer, max length, ...). */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Streaming sink for extracted activations, one sentence at a time (rows = words, row-major,
+ * cols = total neurons). Implemented by the neuroprobe store and the NeuroX hdf5/json writers.
+ */
+export interface ActivationWriter {
+  /** Sentences already complete (non-zero when resuming); the extractor continues from here. */
+  readonly completedSentences: number;
+  /** Append sentence number `completedSentences` (must be called in order). */
+  writeSentence(words: string[], rows: Float32Array): void;
+  /** Mark everything written so far as durable (resume point); called after each batch. */
+  checkpoint(): void;
+  /** Finish: flush, write metadata, rename into place atomically. */
+  close(): void;
+  /** Abandon: keep the partial file for --resume (or remove it). */
+  abort(): void;
+}
