@@ -1,7 +1,9 @@
 /** Every subcommand, in help order. Each module exports `register(program, io)`. */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { register as registerExtract } from './extract.js';
+import { register as registerInspect } from './inspect.js';
 
 export type RegisterCommand = (program: Command, io: CliIO) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerExtract, registerInspect];
