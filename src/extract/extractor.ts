@@ -199,6 +199,11 @@ export class Extractor {
 
   /** Run padded id rows; returns the tap outputs by tensor name. */
   async runIds(rows: number[][]): Promise<Record<string, FloatOutput>> {
+    return this.session.run(this.feedsFor(rows), this.taps.map((t) => t.tensor));
+  }
+
+  /** The model inputs (padded ids, attention mask, zero token types, positions) for id rows. */
+  feedsFor(rows: number[][]): Record<string, { data: number[]; dims: [number, number] }> {
     const B = rows.length;
     const T = Math.max(...rows.map((r) => r.length));
     const ids = new Array<number>(B * T).fill(this.tokenizer.padId);
@@ -209,7 +214,7 @@ export class Extractor {
         mask[b * T + t] = 1;
       }
     });
-    const feeds: Record<string, { data: ArrayLike<number>; dims: [number, number] }> = {};
+    const feeds: Record<string, { data: number[]; dims: [number, number] }> = {};
     for (const name of this.session.inputNames) {
       if (name === 'input_ids') feeds[name] = { data: ids, dims: [B, T] };
       else if (name === 'attention_mask') feeds[name] = { data: mask, dims: [B, T] };
@@ -220,12 +225,24 @@ export class Extractor {
         feeds[name] = { data: p, dims: [B, T] };
       }
     }
-    return this.session.run(feeds, this.taps.map((t) => t.tensor));
+    return feeds;
   }
 
-  /** Feeds of a batch exactly as extract() builds them (for benchmarks comparing against bare session.run). */
-  async runBare(rows: number[][]): Promise<void> {
-    await this.runIds(rows);
+  /**
+   * The id rows of every batch extract() would run for `corpus`, in run order (for benchmarks comparing against a
+   * bare session.run on the same batches).
+   */
+  planBatches(corpus: Sentence[], opts: ExtractRunOptions = {}): number[][][] {
+    const batchSize = Math.max(1, opts.batchSize ?? 32);
+    const maxBatchTokens = Math.max(this.maxLength, opts.maxBatchTokens ?? 16384);
+    const chunkSize = batchSize * Math.max(1, opts.sortWindow ?? 8);
+    const out: number[][][] = [];
+    for (let c0 = 0; c0 < corpus.length; c0 += chunkSize) {
+      const segs: Segment[] = [];
+      corpus.slice(c0, c0 + chunkSize).forEach((s, j) => segs.push(...this.segment(j, this.tokenizer.sentencePieces(s.words.map((w) => w.form))).segments));
+      for (const b of makeBatches(segs, batchSize, maxBatchTokens)) out.push(b.map((s) => s.ids));
+    }
+    return out;
   }
 
   /** Split a sentence into model-input segments (one, or several windows). */
@@ -306,20 +323,7 @@ export class Extractor {
         outRows.push(new Float32Array((forms.length + extra) * cols));
         rowOffset.push(special ? nPre : 0);
       });
-      // sort by length (stable), then batch under both limits
-      const order = segs.map((_, i) => i).sort((a, b) => segs[a].ids.length - segs[b].ids.length || a - b);
-      let i = 0;
-      while (i < order.length) {
-        const batch: Segment[] = [];
-        let maxLen = 0;
-        while (i < order.length && batch.length < batchSize) {
-          const s = segs[order[i]];
-          const len = Math.max(maxLen, s.ids.length);
-          if (batch.length && len * (batch.length + 1) > maxBatchTokens) break;
-          batch.push(s);
-          maxLen = len;
-          i++;
-        }
+      for (const batch of makeBatches(segs, batchSize, maxBatchTokens)) {
         const out = await this.runIds(batch.map((s) => s.ids));
         stats.batches++;
         batch.forEach((seg, b) => {
@@ -380,6 +384,27 @@ export class Extractor {
   async dispose(): Promise<void> {
     await this.session.dispose();
   }
+}
+
+/** Sort segments by length (stable) and cut them into batches under both limits. */
+function makeBatches(segs: Segment[], batchSize: number, maxBatchTokens: number): Segment[][] {
+  const order = segs.map((_, i) => i).sort((a, b) => segs[a].ids.length - segs[b].ids.length || a - b);
+  const batches: Segment[][] = [];
+  let i = 0;
+  while (i < order.length) {
+    const batch: Segment[] = [];
+    let maxLen = 0;
+    while (i < order.length && batch.length < batchSize) {
+      const s = segs[order[i]];
+      const len = Math.max(maxLen, s.ids.length);
+      if (batch.length && len * (batch.length + 1) > maxBatchTokens) break;
+      batch.push(s);
+      maxLen = len;
+      i++;
+    }
+    batches.push(batch);
+  }
+  return batches;
 }
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'position_ids']);

@@ -18,6 +18,22 @@ export interface FloatOutput {
   data: Float32Array;
 }
 
+/** Opaque int64 feeds built by {@link ModelSession.prepare}. */
+export interface PreparedFeeds {
+  readonly _feeds: unknown;
+}
+
+function toFeeds(inputs: Record<string, { data: ArrayLike<number>; dims: [number, number] }>): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(inputs)) {
+    const n = t.dims[0] * t.dims[1];
+    const big = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) big[i] = BigInt(t.data[i]);
+    feeds[name] = new ort.Tensor('int64', big, t.dims);
+  }
+  return feeds;
+}
+
 /** An inference session over a (possibly surgered) ONNX model. */
 export interface ModelSession {
   readonly inputNames: readonly string[];
@@ -27,6 +43,10 @@ export interface ModelSession {
    * (all outputs when `fetch` is omitted).
    */
   run(inputs: Record<string, { data: ArrayLike<number>; dims: [number, number] }>, fetch?: string[]): Promise<Record<string, FloatOutput>>;
+  /** Build the int64 feeds once (benchmarks: measure bare inference without input conversion). */
+  prepare(inputs: Record<string, { data: ArrayLike<number>; dims: [number, number] }>): PreparedFeeds;
+  /** Run prepared feeds; returns nothing (the outputs are computed and dropped). */
+  runPrepared(feeds: PreparedFeeds, fetch?: string[]): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -42,13 +62,7 @@ export async function createModelSession(bytes: Uint8Array, opts: ModelSessionOp
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(inputs, fetch) {
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(inputs)) {
-        const n = t.dims[0] * t.dims[1];
-        const big = new BigInt64Array(n);
-        for (let i = 0; i < n; i++) big[i] = BigInt(t.data[i]);
-        feeds[name] = new ort.Tensor('int64', big, t.dims);
-      }
+      const feeds = toFeeds(inputs);
       const res = fetch ? await session.run(feeds, fetch) : await session.run(feeds);
       const out: Record<string, FloatOutput> = {};
       for (const [name, t] of Object.entries(res)) {
@@ -56,6 +70,14 @@ export async function createModelSession(bytes: Uint8Array, opts: ModelSessionOp
         out[name] = { dims: [...t.dims], data: t.data as Float32Array };
       }
       return out;
+    },
+    prepare(inputs) {
+      return { _feeds: toFeeds(inputs) };
+    },
+    async runPrepared(feeds, fetch) {
+      const f = feeds._feeds as Record<string, ort.Tensor>;
+      if (fetch) await session.run(f, fetch);
+      else await session.run(f);
     },
     async dispose() {
       await session.release();
