@@ -32,8 +32,8 @@ class CountingWriter implements ActivationWriter {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const model = arg(args, '--model', '/work/shared/models/bert-mini-en');
-  const corpusPath = arg(args, '--corpus', '/work/shared/data/ud/en_ewt-ud-dev.conllu');
+  const model = arg(args, '--model', 'assets/models/bert-mini-en');
+  const corpusPath = arg(args, '--corpus', 'assets/data/ud/en_ewt-ud-dev.conllu');
   const batchSize = Number(arg(args, '--batch-size', '32'));
   const threadsArg = arg(args, '--threads', '');
   const threads = threadsArg ? Number(threadsArg) : undefined;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { main } from '../cli/main.js';
 import type { CliIO } from '../cli/io.js';
 import { resolveModel } from './model.js';
@@ -11,7 +11,7 @@ import { readCorpusLite } from './corpus-lite.js';
 import { Extractor } from './extractor.js';
 import { MemoryActivationWriter } from './memory-writer.js';
 
-const MODEL = '/work/shared/models/bert-mini-en';
+const MODEL = resolve('assets/models/bert-mini-en');
 const tmp = mkdtempSync(join(tmpdir(), 'np-extract-err-'));
 
 function captureIO(): CliIO & { outText: string; errText: string } {

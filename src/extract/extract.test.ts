@@ -6,9 +6,9 @@ import { MemoryActivationWriter } from './memory-writer.js';
 import { readCorpusLite } from './corpus-lite.js';
 import type { Sentence } from '../data/types.js';
 
-const MODEL = '/work/shared/models/bert-mini-en';
-const REF = `${MODEL}/reference`;
-const EWT_DEV = '/work/shared/data/ud/en_ewt-ud-dev.conllu';
+const MODEL = 'assets/models/bert-mini-en';
+const REF = 'src/extract/fixtures/bert-mini-reference';
+const EWT_DEV = 'assets/data/ud/en_ewt-ud-dev.conllu';
 
 async function readReference(agg: Aggregation): Promise<Float32Array[]> {
   await h5wasm.ready;

@@ -115,7 +115,7 @@ test('a graph without recognisable module names is refused with candidates, not 
 });
 
 test('appendOutputs adds outputs readable by the ONNX parser and skips existing ones', () => {
-  const bytes = new Uint8Array(readFileSync('/work/shared/models/bert-mini-en/onnx/model.onnx'));
+  const bytes = new Uint8Array(readFileSync('assets/models/bert-mini-en/onnx/model.onnx'));
   const out = appendOutputs(bytes, ['/embeddings/LayerNorm/Add_1_output_0', 'last_hidden_state'], ['last_hidden_state']);
   assert.ok(out.length > bytes.length && out.length < bytes.length + 100);
   const g = readGraph(out);

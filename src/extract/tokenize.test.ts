@@ -60,7 +60,7 @@ test('SentencePiece style (Metaspace ▁) with <s> ... </s> special tokens from 
 });
 
 test('BERT WordPiece: each word on its own, [CLS]/[SEP] from the template', async () => {
-  const m = await resolveModel('/work/shared/models/bert-mini-en');
+  const m = await resolveModel('assets/models/bert-mini-en');
   const tok = loadWordTokenizer(m);
   assert.equal(tok.mode, 'word');
   assert.deepEqual(tok.prefix.tokens, ['[CLS]']);
