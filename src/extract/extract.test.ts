@@ -201,6 +201,39 @@ test('sentences the reference never saw: EWT dev sentences 21-60 extract, with s
   assert.ok(m < 1e-4, `padding changed results by ${m}`);
 });
 
+test('sentences the PyTorch reference never saw match an independent numpy BERT (fixtures/numpy_reference.py) to 1e-4', async () => {
+  const { readFileSync } = await import('node:fs');
+  const ref = JSON.parse(readFileSync('src/extract/fixtures/unseen-reference.json', 'utf8')) as {
+    dims: number;
+    layers: number;
+    sentences: Array<{ index: number; words: string[]; pieces: number[]; first: number[][][]; last: number[][][]; average: number[][][] }>;
+  };
+  const dev = devSentences();
+  const D = 256;
+  for (const agg of ['first', 'last', 'average'] as Aggregation[]) {
+    const sents = ref.sentences.map((r) => dev[r.index]);
+    ref.sentences.forEach((r, i) => assert.deepEqual(sents[i].words.map((w) => w.form), r.words));
+    const w = new MemoryActivationWriter(ex.cols);
+    await ex.extract(sents, w, { aggregation: agg });
+    let worst = 0;
+    ref.sentences.forEach((r, i) => {
+      const pieces = ex.tokenizer.sentencePieces(r.words).map((p) => p.ids.length);
+      assert.deepEqual(pieces, r.pieces, `piece counts of sentence ${r.index}`);
+      const rows = w.sentences[i].rows;
+      r[agg].forEach((layersOfWord, t) =>
+        layersOfWord.forEach((vals, l) => {
+          const base = t * ex.cols + l * D;
+          for (let d = 0; d < ref.dims; d++) worst = Math.max(worst, Math.abs(rows[base + d] - vals[d]));
+          let n = 0;
+          for (let d = 0; d < D; d++) n += rows[base + d] ** 2;
+          worst = Math.max(worst, Math.abs(Math.sqrt(n) - vals[ref.dims]) / 16); // norm of 256 dims: scaled tolerance
+        }),
+      );
+    });
+    assert.ok(worst <= 1e-4, `${agg}: max abs diff ${worst}`);
+  }
+});
+
 test('dispose the session', async () => {
   await ex.dispose();
 });
