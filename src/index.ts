@@ -12,3 +12,11 @@ export type * from './data/types.js';
 export type * from './store/types.js';
 export * from './store/views.js';
 export type * from './analysis/types.js';
+// extraction (src/extract, src/runtime/ort.ts)
+export * from './extract/model.js';
+export * from './extract/tokenize.js';
+export * from './extract/surgery.js';
+export * from './extract/windows.js';
+export * from './extract/extractor.js';
+export * from './extract/memory-writer.js';
+export * from './runtime/ort.js';

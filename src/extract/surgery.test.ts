@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { analyse, appendOutputs, readGraph, selectTaps } from './surgery.js';
+import { analyseGraph, appendOutputs, readGraph, selectTaps } from './surgery.js';
 import { InputError } from '../util/errors.js';
 
 type N = { name: string; op: string; inputs: string[]; outputs: string[] };
@@ -32,7 +32,7 @@ test('DistilBERT-style graph: embeddings LayerNorm + output_layer_norm per block
     nodes.push(...ln(`${p}/output_layer_norm`, `${p}/Add_output_0`, l === 1 ? 'last_hidden_state' : undefined));
     x = l === 1 ? 'last_hidden_state' : `${p}/output_layer_norm/Add_1_output_0`;
   }
-  const g = analyse(nodes, ['input_ids', 'attention_mask'], ['last_hidden_state']);
+  const g = analyseGraph(nodes, ['input_ids', 'attention_mask'], ['last_hidden_state']);
   assert.equal(g.family, 'distilbert');
   assert.deepEqual(g.layerTaps.map((t) => [t.name, t.tensor]), [
     ['embeddings', '/embeddings/LayerNorm/Add_1_output_0'],
@@ -65,7 +65,7 @@ test('GPT-2-style graph: Add(wte, wpe) + last residual Add of each h.{l} (before
     x = `${p}/Add_1_output_0`;
   }
   nodes.push(...ln('/transformer/ln_f', x, 'last_hidden_state'));
-  const g = analyse(nodes, ['input_ids', 'attention_mask'], ['last_hidden_state']);
+  const g = analyseGraph(nodes, ['input_ids', 'attention_mask'], ['last_hidden_state']);
   assert.equal(g.family, 'gpt2');
   assert.deepEqual(g.layerTaps.map((t) => t.tensor), [
     '/transformer/Add_output_0',
@@ -93,7 +93,7 @@ test('RoBERTa-style names with a model prefix and fused LayerNormalization nodes
     x = `${p}/output/LayerNorm/LayerNormalization_output_0`;
   }
   nodes.push(node('/pooler/Gather', 'Gather', [x, 'zero']));
-  const g = analyse(nodes, ['input_ids'], ['/pooler/Gather_output_0']);
+  const g = analyseGraph(nodes, ['input_ids'], ['/pooler/Gather_output_0']);
   assert.equal(g.family, 'bert');
   assert.deepEqual(g.layerTaps.map((t) => t.name), ['embeddings', 'blocks.0.hook_resid_post', 'blocks.1.hook_resid_post']);
   assert.equal(g.layerTaps[2].tensor, '/roberta/encoder/layer.1/output/LayerNorm/LayerNormalization_output_0');
@@ -103,13 +103,13 @@ test('RoBERTa-style names with a model prefix and fused LayerNormalization nodes
 
 test('a graph without recognisable module names is refused with candidates, not mapped wrongly', () => {
   const nodes: N[] = [node('n0', 'Gather', ['W', 'input_ids']), node('n1', 'LayerNormalization', ['n0_output_0', 'w', 'b']), node('n2', 'MatMul', ['n1_output_0', 'w'], 'out')];
-  const g = analyse(nodes, ['input_ids'], ['out']);
+  const g = analyseGraph(nodes, ['input_ids'], ['out']);
   assert.equal(g.family, 'unknown');
   assert.deepEqual(g.layerTaps, []);
   assert.throws(() => selectTaps(g, {}), (e: unknown) => e instanceof InputError && /cannot map/.test(e.message) && /n1_output_0/.test(e.message));
   // explicit taps still work, but never integer shape tensors
   assert.deepEqual(selectTaps(g, { taps: ['n1_output_0'] }).map((t) => t.kind), ['custom']);
-  const shaped = analyse([...nodes, node('s', 'Shape', ['n0_output_0'])], ['input_ids'], ['out']);
+  const shaped = analyseGraph([...nodes, node('s', 'Shape', ['n0_output_0'])], ['input_ids'], ['out']);
   assert.throws(() => selectTaps(shaped, { taps: ['s_output_0'] }), InputError);
   assert.throws(() => selectTaps(g, { taps: ['nope'] }), InputError);
 });

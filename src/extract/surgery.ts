@@ -36,7 +36,7 @@ export interface Tap {
 }
 
 /** A float tensor that could be tapped but was not chosen. */
-export interface Candidate {
+export interface TapCandidate {
   tensor: string;
   op: string;
   scope: string;
@@ -53,7 +53,7 @@ export interface GraphInfo {
   /** FFN activation taps per block (may be empty). */
   ffnTaps: Tap[];
   /** Other float tensors worth looking at (LayerNorm, activation and residual outputs not in the taps). */
-  candidates: Candidate[];
+  candidates: TapCandidate[];
   /** Every node output name (to validate --taps). */
   tensors: Set<string>;
   /** Producer op type of each tensor. */
@@ -84,7 +84,7 @@ export function readGraph(bytes: Uint8Array, file = 'model.onnx'): GraphInfo {
   if (!g) throw new InputError('ONNX file has no graph', { location: { file } });
   const nodes: NodeLite[] = g.node.map((n) => ({ name: n.name, op: n.opType, inputs: [...n.input], outputs: [...n.output] }));
   const inits = new Set(g.initializer.map((t) => t.name));
-  return analyse(
+  return analyseGraph(
     nodes,
     g.input.map((i) => i.name).filter((n) => !inits.has(n)),
     g.output.map((o) => o.name),
@@ -92,7 +92,7 @@ export function readGraph(bytes: Uint8Array, file = 'model.onnx'): GraphInfo {
 }
 
 /** Map a node list to taps (exported for tests on hand-built graphs). */
-export function analyse(nodes: NodeLite[], inputs: string[], outputs: string[]): GraphInfo {
+export function analyseGraph(nodes: NodeLite[], inputs: string[], outputs: string[]): GraphInfo {
   const producers = new Map<string, string>();
   const producerIdx = new Map<string, number>();
   const consumers = new Map<string, number[]>();
@@ -212,7 +212,7 @@ export function analyse(nodes: NodeLite[], inputs: string[], outputs: string[]):
   if (ffnTaps.some((t, i) => t.layer !== i) || (layerTaps.length && ffnTaps.length && ffnTaps.length !== layerTaps.length - 1)) ffnTaps.length = 0;
 
   const chosen = new Set([...layerTaps, ...ffnTaps].map((t) => t.tensor));
-  const candidates: Candidate[] = [];
+  const candidates: TapCandidate[] = [];
   const seen = new Set<string>();
   const addCand = (tensor: string | undefined, scope: string) => {
     if (!tensor || chosen.has(tensor) || seen.has(tensor)) return;
