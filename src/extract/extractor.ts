@@ -340,9 +340,10 @@ export class Extractor {
               const [ps, pe] = seg.spans[w - seg.startWord];
               if (pe === ps) continue; // zero row
               const dst = (base + w) * cols + colOff;
-              if (aggregation === 'last') rows.set(src.subarray(bOff + (pe - 1) * D, bOff + pe * D), dst);
-              else if (aggregation === 'first') rows.set(src.subarray(bOff + ps * D, bOff + (ps + 1) * D), dst);
-              else {
+              if (aggregation !== 'average') {
+                const so = bOff + (aggregation === 'last' ? pe - 1 : ps) * D;
+                for (let d = 0; d < D; d++) rows[dst + d] = src[so + d];
+              } else {
                 const n = pe - ps;
                 for (let p = ps; p < pe; p++) {
                   const so = bOff + p * D;
