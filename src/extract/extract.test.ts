@@ -234,6 +234,52 @@ test('sentences the PyTorch reference never saw match an independent numpy BERT 
   }
 });
 
+test('models with external data (initializers in model.onnx_data) extract the same rows', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { fromBinary, toBinary } = await import('@bufbuild/protobuf');
+  const { ModelProtoSchema, TensorProto_DataLocation } = await import('onnx-buf');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'np-extdata-'));
+  try {
+    fs.mkdirSync(path.join(dir, 'onnx'));
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(MODEL, f), path.join(dir, f));
+    const m = fromBinary(ModelProtoSchema, fs.readFileSync(path.join(MODEL, 'onnx', 'model.onnx')));
+    const chunks: Uint8Array[] = [];
+    let off = 0;
+    for (const t of m.graph!.initializer) {
+      if (t.rawData.length < 1024) continue;
+      chunks.push(t.rawData);
+      t.externalData = [
+        { $typeName: 'onnx.StringStringEntryProto', key: 'location', value: 'model.onnx_data' },
+        { $typeName: 'onnx.StringStringEntryProto', key: 'offset', value: String(off) },
+        { $typeName: 'onnx.StringStringEntryProto', key: 'length', value: String(t.rawData.length) },
+      ];
+      t.dataLocation = TensorProto_DataLocation.EXTERNAL;
+      off += t.rawData.length;
+      t.rawData = new Uint8Array(0);
+    }
+    assert.ok(chunks.length > 10);
+    fs.writeFileSync(path.join(dir, 'onnx', 'model.onnx_data'), Buffer.concat(chunks));
+    fs.writeFileSync(path.join(dir, 'onnx', 'model.onnx'), toBinary(ModelProtoSchema, m));
+    assert.ok(fs.statSync(path.join(dir, 'onnx', 'model.onnx')).size < 1_000_000);
+    const ext = await Extractor.create({ model: dir });
+    try {
+      assert.deepEqual(ext.graph.externalData, ['model.onnx_data']);
+      const s = [sent(['External', 'weights', 'work', '.'])];
+      const a = new MemoryActivationWriter(ext.cols);
+      const b = new MemoryActivationWriter(ex.cols);
+      await ext.extract(s, a);
+      await ex.extract(s, b);
+      assert.deepEqual(a.sentences[0].rows, b.sentences[0].rows);
+    } finally {
+      await ext.dispose();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('dispose the session', async () => {
   await ex.dispose();
 });

@@ -8,7 +8,9 @@
  * per-word aggregation of the pieces (first / last / average) → sentences written back in corpus order and
  * checkpointed (so `resume` restarts after the last complete chunk).
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Sentence } from '../data/types.js';
 import type { ActivationMeta, ActivationWriter, DType, LayerInfo } from '../store/types.js';
 import { InputError } from '../util/errors.js';
@@ -146,7 +148,9 @@ export class Extractor {
     const specials = tokenizer.prefix.ids.length + tokenizer.suffix.ids.length;
     if (maxLength - specials < 1) throw new InputError(`--max-length ${maxLength} leaves no room for words next to ${specials} special tokens`, { expected: `a value > ${specials}` });
     const surgered = appendOutputs(bytes, taps.map((t) => t.tensor), graph.outputs);
-    const session = await createModelSession(surgered, { intraOpThreads: opts.threads });
+    const session = graph.externalData.length
+      ? await sessionWithExternalData(surgered, model.onnxPath, graph.externalData, opts.threads)
+      : await createModelSession(surgered, { intraOpThreads: opts.threads });
     for (const name of session.inputNames) {
       if (!KNOWN_INPUTS.has(name)) {
         await session.dispose();
@@ -406,6 +410,45 @@ function makeBatches(segs: Segment[], batchSize: number, maxBatchTokens: number)
     batches.push(batch);
   }
   return batches;
+}
+
+/**
+ * Models with external initializer data: ORT reads the data files relative to the model file and refuses paths
+ * that leave its folder (symlinks included), so the surgered graph is written next to the original as a hidden
+ * temporary file, or, when that folder is read-only, into a temporary folder with hard links (else copies) of the
+ * data files. The temporary files are removed once the session holds the weights.
+ */
+async function sessionWithExternalData(surgered: Uint8Array, onnxPath: string, files: string[], threads?: number): Promise<ModelSession> {
+  for (const f of files) {
+    const src = resolve(dirname(onnxPath), f);
+    if (!existsSync(src)) throw new InputError(`external data file ${f} of the ONNX graph is missing`, { location: { file: src }, expected: 'the data file next to the .onnx file' });
+  }
+  const beside = join(dirname(onnxPath), `.${basename(onnxPath)}.neuroprobe-${process.pid}.onnx`);
+  try {
+    writeFileSync(beside, surgered);
+  } catch {
+    const dir = mkdtempSync(join(tmpdir(), 'neuroprobe-onnx-'));
+    try {
+      const target = join(dir, basename(onnxPath));
+      writeFileSync(target, surgered);
+      for (const f of files) {
+        mkdirSync(dirname(join(dir, f)), { recursive: true });
+        try {
+          linkSync(resolve(dirname(onnxPath), f), join(dir, f));
+        } catch {
+          copyFileSync(resolve(dirname(onnxPath), f), join(dir, f));
+        }
+      }
+      return await createModelSession(target, { intraOpThreads: threads });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  try {
+    return await createModelSession(beside, { intraOpThreads: threads });
+  } finally {
+    rmSync(beside, { force: true });
+  }
 }
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'position_ids']);

@@ -58,6 +58,8 @@ export interface GraphInfo {
   tensors: Set<string>;
   /** Producer op type of each tensor. */
   producers: Map<string, string>;
+  /** Files holding external initializer data (relative to the model file), if any. */
+  externalData: string[];
 }
 
 interface NodeLite {
@@ -84,11 +86,15 @@ export function readGraph(bytes: Uint8Array, file = 'model.onnx'): GraphInfo {
   if (!g) throw new InputError('ONNX file has no graph', { location: { file } });
   const nodes: NodeLite[] = g.node.map((n) => ({ name: n.name, op: n.opType, inputs: [...n.input], outputs: [...n.output] }));
   const inits = new Set(g.initializer.map((t) => t.name));
-  return analyseGraph(
+  const info = analyseGraph(
     nodes,
     g.input.map((i) => i.name).filter((n) => !inits.has(n)),
     g.output.map((o) => o.name),
   );
+  const ext = new Set<string>();
+  for (const t of g.initializer) for (const e of t.externalData) if (e.key === 'location') ext.add(e.value);
+  info.externalData = [...ext];
+  return info;
 }
 
 /** Map a node list to taps (exported for tests on hand-built graphs). */
@@ -227,7 +233,7 @@ export function analyseGraph(nodes: NodeLite[], inputs: string[], outputs: strin
     for (const i of byScope.get(b.scope) ?? []) if (nodes[i].op === 'Add' && scopeOf(nodes[i].name) === b.scope) addCand(nodes[i].outputs[0], b.scope);
   }
   void producerIdx;
-  return { family, inputs, outputs, layerTaps, ffnTaps, candidates, tensors: new Set(producers.keys()), producers };
+  return { family, inputs, outputs, layerTaps, ffnTaps, candidates, tensors: new Set(producers.keys()), producers, externalData: [] };
 }
 
 /** Ops whose outputs are integers/booleans or shapes: never expose them (ORT may segfault). */

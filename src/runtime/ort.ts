@@ -50,14 +50,17 @@ export interface ModelSession {
   dispose(): Promise<void>;
 }
 
-/** Create a session from ONNX model bytes. */
-export async function createModelSession(bytes: Uint8Array, opts: ModelSessionOptions = {}): Promise<ModelSession> {
+/**
+ * Create a session from ONNX model bytes, or from a model file path (needed when initializers live in external data
+ * files, which ORT resolves relative to the model file).
+ */
+export async function createModelSession(model: Uint8Array | string, opts: ModelSessionOptions = {}): Promise<ModelSession> {
   const so: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.optimization ?? 'all',
     executionProviders: ['cpu'],
   };
   if (opts.intraOpThreads !== undefined) so.intraOpNumThreads = opts.intraOpThreads;
-  const session = await ort.InferenceSession.create(bytes, so);
+  const session = typeof model === 'string' ? await ort.InferenceSession.create(model, so) : await ort.InferenceSession.create(model, so);
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
