@@ -12,3 +12,14 @@ export type * from './data/types.js';
 export type * from './store/types.js';
 export * from './store/views.js';
 export type * from './analysis/types.js';
+// data: corpus readers, tasks, control tasks, datasets (src/data)
+export * from './data/conllu.js';
+export * from './data/neurox-text.js';
+export * from './data/brown.js';
+export * from './data/corpus.js';
+export * from './data/entity.js';
+export * from './data/tasks.js';
+export * from './data/control.js';
+export * from './data/vocab.js';
+export * from './data/dataset.js';
+export { checkReadableFile, iterateLines } from './data/lines.js';
