@@ -44,6 +44,8 @@ function h5module(): H5Module {
 
 /** Name of the dataset holding the sentence → index JSON. */
 export const SENTENCE_TO_INDEX = 'sentence_to_index';
+/** Root attribute where neuroprobe keeps its ActivationMeta (NeuroX and h5py ignore it). */
+export const META_ATTRIBUTE = 'neuroprobe_meta';
 const F16_MARKER = '__neuroprobe_f16__';
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -326,6 +328,7 @@ export class Hdf5Writer implements ActivationWriter {
   close(): void {
     if (this.done || !this.file) throw new Error(`hdf5 writer for ${this.target} is already closed`);
     this.file.create_dataset({ name: SENTENCE_TO_INDEX, data: [this.keys.toJSON()], shape: [1], dtype: 'S' });
+    this.file.create_attribute(META_ATTRIBUTE, JSON.stringify(this.meta));
     this.file.close();
     this.file = null;
     closeSync(this.wordsFd!);
@@ -460,6 +463,7 @@ export class NeuroxHdf5 implements RowSource {
   private file: H5File | null;
   private readonly M: H5Module;
   private readonly starts: Int32Array;
+  private readonly savedMeta: ActivationMeta | null;
 
   /** @internal use `readNeuroxHdf5`. */
   constructor(path: string, file: H5File, M: H5Module, sentences: NeuroxSentence[], numLayers: number, width: number, dtype: DType) {
@@ -473,10 +477,15 @@ export class NeuroxHdf5 implements RowSource {
     this.cols = numLayers * width;
     this.rows = sentences.length ? sentences[sentences.length - 1].rows[1] : 0;
     this.starts = Int32Array.from(sentences.map((s) => s.rows[0]));
+    this.savedMeta = readSavedMeta(file, numLayers, width);
   }
 
-  /** Metadata for the file (layers 'layer0'.., aggregation 'unknown': NeuroX files do not record them). */
+  /**
+   * Metadata: what neuroprobe saved in the file's `neuroprobe_meta` attribute when it wrote it, else layers
+   * 'layer0'.. and model/aggregation 'unknown' (NeuroX files do not record them). dtype is always the file's.
+   */
   get meta(): ActivationMeta {
+    if (this.savedMeta) return { ...structuredClone(this.savedMeta), dtype: this.dtype };
     return { model: 'unknown', layers: uniformLayers(this.numLayers, this.width), aggregation: 'unknown', dtype: this.dtype };
   }
 
@@ -533,6 +542,18 @@ export class NeuroxHdf5 implements RowSource {
     const ds = this.file.get(name) as Dataset;
     const raw = readRaw(this.M, ds, [0, t0, 0], [this.numLayers, t1 - t0, this.width]);
     return this.dtype === 'float16' ? new Uint16Array(raw.buffer, 0, raw.length / 2) : new Float32Array(raw.buffer, 0, raw.length / 4);
+  }
+}
+
+function readSavedMeta(file: H5File, numLayers: number, width: number): ActivationMeta | null {
+  try {
+    if (!(META_ATTRIBUTE in file.attrs)) return null;
+    const v = file.get_attribute(META_ATTRIBUTE, false);
+    const m = JSON.parse(String(Array.isArray(v) ? v[0] : v)) as ActivationMeta;
+    if (!Array.isArray(m.layers) || m.layers.length !== numLayers || m.layers.some((l) => l.width !== width)) return null;
+    return m;
+  } catch {
+    return null;
   }
 }
 
