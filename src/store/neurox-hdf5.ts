@@ -19,7 +19,6 @@
  * bias 15, mantissa 0..9, exactly what numpy/h5py use), zero-padded to the old message size. The number of
  * patched datasets is checked before the file is published.
  */
-import h5wasm from 'h5wasm/node';
 import type { Dataset, File as H5File } from 'h5wasm/node';
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -29,17 +28,27 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { floatToHalfArray } from '../util/float16.js';
 import { allocValues, assertLittleEndian, checkMeta, checkSentence, uniformLayers, uniformWidth } from './layout.js';
 
-type H5Module = Awaited<typeof h5wasm.ready>;
+type H5Lib = (typeof import('h5wasm/node'))['default'];
+type H5Module = Awaited<H5Lib['ready']>;
 
+// h5wasm is imported lazily: loading its wasm takes a few hundred ms, which commands without hdf5 should not pay.
+let lib: H5Lib | null = null;
 let loaded: H5Module | null = null;
 /** Load the h5wasm module (once). */
 export async function h5ready(): Promise<H5Module> {
-  loaded ??= await h5wasm.ready;
+  if (!loaded) {
+    lib = (await import('h5wasm/node')).default;
+    loaded = await lib.ready;
+  }
   return loaded;
 }
 function h5module(): H5Module {
   if (!loaded) throw new Error('h5wasm is not loaded: await h5ready() first (use createHdf5Writer / readNeuroxHdf5)');
   return loaded;
+}
+function h5(): H5Lib {
+  h5module();
+  return lib!;
 }
 
 /** Name of the dataset holding the sentence → index JSON. */
@@ -285,12 +294,12 @@ export class Hdf5Writer implements ActivationWriter {
     const journal = opts.resume ? this.readJournal() : null;
     if (journal) {
       this.resumeFrom(journal);
-      this.file = new h5wasm.File(this.tempPath, 'a', { libver: ['earliest', 'latest'] });
+      this.file = new (h5().File)(this.tempPath, 'a', { libver: ['earliest', 'latest'] });
       this.wordsFd = openSync(this.wordsPath, 'r+');
       this.wordsBytes = journal.wordsBytes;
     } else {
       this.cleanup();
-      this.file = new h5wasm.File(this.tempPath, 'w', { libver: ['earliest', 'latest'] });
+      this.file = new (h5().File)(this.tempPath, 'w', { libver: ['earliest', 'latest'] });
       this.wordsFd = openSync(this.wordsPath, 'w');
     }
   }
@@ -393,11 +402,11 @@ export class Hdf5Writer implements ActivationWriter {
     const fresh = `${this.tempPath}.resume`;
     let src: H5File;
     try {
-      src = new h5wasm.File(this.tempPath, 'r');
+      src = new (h5().File)(this.tempPath, 'r');
     } catch (err) {
       throw new InputError('cannot resume: the partial hdf5 file is unreadable; run again without --resume', { location: { file: this.tempPath }, cause: err });
     }
-    const dst = new h5wasm.File(fresh, 'w', { libver: ['earliest', 'latest'] });
+    const dst = new (h5().File)(fresh, 'w', { libver: ['earliest', 'latest'] });
     try {
       for (let i = 0; i < j.sentences; i++) {
         const ds = src.get(String(i)) as Dataset | null;
@@ -582,13 +591,13 @@ export async function readNeuroxHdf5(path: string, opts: NeuroxReadOptions = {})
   assertLittleEndian();
   if (!existsSync(path)) throw new InputError('no such file', { location: { file: path } });
   if (!isHdf5(path)) throw new InputError('not an HDF5 file (bad signature)', { location: { file: path }, expected: 'a NeuroX .hdf5 activations file' });
-  const file = new h5wasm.File(path, 'r');
+  const file = new (h5().File)(path, 'r');
   try {
     const bad = (msg: string, expected?: string): never => {
       throw new InputError(msg, { location: { file: path }, expected });
     };
     const idx = file.get(SENTENCE_TO_INDEX) as Dataset | null;
-    if (!(idx instanceof h5wasm.Dataset)) bad(`no ${SENTENCE_TO_INDEX} dataset`, 'a NeuroX activations file');
+    if (!(idx instanceof h5().Dataset)) bad(`no ${SENTENCE_TO_INDEX} dataset`, 'a NeuroX activations file');
     const v = idx!.value;
     const text = Array.isArray(v) ? v[0] : v;
     if (typeof text !== 'string') bad(`${SENTENCE_TO_INDEX} is not a string`, 'a JSON string of shape (1,)');
@@ -605,7 +614,7 @@ export async function readNeuroxHdf5(path: string, opts: NeuroxReadOptions = {})
     let row = 0;
     for (const [key, dataset] of entries) {
       const ds = file.get(dataset) as Dataset | null;
-      if (!(ds instanceof h5wasm.Dataset)) bad(`sentence_to_index points to a missing dataset "${dataset}" (key ${JSON.stringify(key)})`);
+      if (!(ds instanceof h5().Dataset)) bad(`sentence_to_index points to a missing dataset "${dataset}" (key ${JSON.stringify(key)})`);
       const shape = ds!.shape;
       const m = ds!.metadata;
       if (!shape || shape.length !== 3) bad(`dataset "${dataset}" has shape ${JSON.stringify(shape)}`, '[layers, words, width]');
