@@ -22,3 +22,5 @@ export { JsonWriter, createJsonWriter, iterateNeuroxJson, loadNeuroxJson } from 
 export type { JsonWriterOptions, JsonSentence, LoadedJson } from './store/neurox-json.js';
 export { openActivations, createActivationWriter, detectFormat, formatFromPath, ACTIVATION_FORMATS } from './store/load.js';
 export type { ActivationFormat, SentenceRows, OpenedActivations, OpenActivationsOptions, CreateWriterOptions } from './store/load.js';
+export { convertActivations, parseLayerList, layerSelection } from './store/convert.js';
+export type { ConvertOptions, ConvertSummary } from './store/convert.js';
