@@ -23,3 +23,15 @@ export * from './data/control.js';
 export * from './data/vocab.js';
 export * from './data/dataset.js';
 export { checkReadableFile, iterateLines } from './data/lines.js';
+// store: activation files (neuroprobe store, NeuroX hdf5 and json-lines) and the format-dispatching loader
+export { StoreWriter, createStoreWriter, openStore, ActivationStore, isStore, partialPathFor, STORE_FORMAT, STORE_VERSION } from './store/store.js';
+export type { StoreHeader, StoreWriterOptions, RowRange } from './store/store.js';
+export { bytesPerValue, totalColumns, layerColumns, uniformLayers, uniformWidth } from './store/layout.js';
+export { Hdf5Writer, createHdf5Writer, readNeuroxHdf5, NeuroxHdf5, SentenceKeys, isHdf5, SENTENCE_TO_INDEX } from './store/neurox-hdf5.js';
+export type { Hdf5WriterOptions, NeuroxSentence, NeuroxReadOptions } from './store/neurox-hdf5.js';
+export { JsonWriter, createJsonWriter, iterateNeuroxJson, loadNeuroxJson } from './store/neurox-json.js';
+export type { JsonWriterOptions, JsonSentence, LoadedJson } from './store/neurox-json.js';
+export { openActivations, createActivationWriter, detectFormat, formatFromPath, ACTIVATION_FORMATS } from './store/load.js';
+export type { ActivationFormat, SentenceRows, OpenedActivations, OpenActivationsOptions, CreateWriterOptions } from './store/load.js';
+export { convertActivations, parseLayerList, layerSelection } from './store/convert.js';
+export type { ConvertOptions, ConvertSummary } from './store/convert.js';

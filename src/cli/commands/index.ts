@@ -5,4 +5,6 @@ import { register as registerCorpus } from './corpus.js';
 
 export type RegisterCommand = (program: Command, io: CliIO) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerCorpus];
+import { register as registerConvert } from './convert.js';
+
+export const COMMANDS: RegisterCommand[] = [registerCorpus, registerConvert];
