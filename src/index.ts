@@ -12,3 +12,11 @@ export type * from './data/types.js';
 export type * from './store/types.js';
 export * from './store/views.js';
 export type * from './analysis/types.js';
+// report: the self-contained HTML report (src/report)
+export type * from './report/types.js';
+export { writeReport, type ReportFile } from './report/write.js';
+export { renderReportHtml, pageData, FIGURES, type PageData } from './report/html.js';
+export { readStudy, validateStudy } from './report/load.js';
+export * from './report/specs.js';
+export { summaryRows, ablationRows, summaryTableHtml, ablationTableHtml, type SummaryRow, type AblationTableRow } from './report/table.js';
+export { escapeHtml, jsonForScript, inlineScript } from './report/escape.js';

@@ -1,7 +1,8 @@
 /** Every subcommand, in help order. Each module exports `register(program, io)`. */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { register as report } from './report.js';
 
 export type RegisterCommand = (program: Command, io: CliIO) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [report];
