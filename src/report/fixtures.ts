@@ -73,7 +73,7 @@ function syntheticResult(
   const oracleDev = round(oracleTest + 0.01 * (rng.next() - 0.5));
   // Rank: neurons of a preferred layer come first more often (XLNet-like models prefer lower layers).
   const preferred = mi % 2 === 0 ? 2 + ti : 1;
-  const scores = Array.from({ length: N }, (_, id) => rng.next() + (Math.floor(id / width) === preferred ? 0.25 : 0));
+  const scores = Array.from({ length: N }, (_, id) => rng.next() + (Math.floor(id / width) === preferred ? 0.06 : 0));
   const ordering = Array.from({ length: N }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
 
   // Accuracy-vs-neurons curve, saturating towards the oracle.
