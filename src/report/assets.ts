@@ -3,8 +3,8 @@
  * installed packages at report-build time (no CDN).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /** One bundled script: package name, version and source. */
 export interface BundledScript {
@@ -24,7 +24,7 @@ let cache: BundledScript[] | null = null;
 
 /** Directory of an installed package, found from its resolved entry point (package `exports` hide deep paths). */
 export function packageDir(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.resolve(name)));
+  let dir = dirname(createRequire(import.meta.url).resolve(name));
   for (;;) {
     const pj = join(dir, 'package.json');
     if (existsSync(pj)) {

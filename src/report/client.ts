@@ -110,9 +110,18 @@ export const CLIENT_JS = String.raw`
       if (btns[i].dataset.id === String(id)) btns[i].setAttribute('aria-current', 'true'); else btns[i].removeAttribute('aria-current');
     }
     document.getElementById('ex-title').textContent = 'Neuron ' + neuronName(v) + '  (id ' + v.id + ', rank ' + (v.rank + 1) + ')';
+    renderFacts(v);
     renderWords(v);
     renderSentences(v);
     return Promise.all([renderWeights(v), renderStrip()]);
+  }
+
+  function renderFacts(v) {
+    var tags = state.pair.tagsOf[String(v.id)] || [];
+    var inMin = state.pair.inMinimal.indexOf(v.id) >= 0;
+    document.getElementById('ex-facts').textContent =
+      (inMin ? 'In the minimal subset. ' : 'Not in the minimal subset. ') +
+      (tags.length ? 'Top neuron for: ' + tags.join(', ') + '.' : 'Not among any tag\'s top neurons.');
   }
 
   function renderWords(v) {
@@ -154,7 +163,7 @@ export const CLIENT_JS = String.raw`
       s.words.forEach(function (w, i) {
         var a = s.acts[i] === undefined || s.acts[i] === null ? 0 : s.acts[i];
         var rel = max > 0 ? Math.abs(a) / max : 0;
-        var span = el('span', 'tok', w);
+        var span = el('span', rel > 0.65 ? 'tok strong' : 'tok', w);
         span.style.backgroundColor = 'rgba(' + (a < 0 ? NEG : POS) + ',' + rel.toFixed(3) + ')';
         span.dataset.act = String(a);
         span.dataset.rel = String(rel);

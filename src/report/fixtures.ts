@@ -168,7 +168,7 @@ function syntheticResult(
 }
 
 function syntheticTags(labels: string[], ordering: number[], rng: Rng): TagResult {
-  const pool = ordering.slice(0, 200);
+  const pool = ordering.slice(0, 60);
   const topNeurons: Record<string, number[]> = {};
   const neuronsNeeded: Record<string, number> = {};
   for (const label of labels) {

@@ -23,7 +23,9 @@ export interface PageData {
   explorer: {
     models: string[];
     tasks: string[];
-    pairs: { model: string; task: string; labels: string[]; views: NeuronView[] }[];
+    /** Per analysis: its labels, its neuron views, and for each viewed neuron the tags whose top-neuron set holds
+     * it and whether it is in the minimal subset. */
+    pairs: { model: string; task: string; labels: string[]; views: NeuronView[]; tagsOf: Record<string, string[]>; inMinimal: number[] }[];
     templates: { weights: VegaLiteSpec; strip: VegaLiteSpec };
   };
 }
@@ -46,10 +48,24 @@ export function pageData(study: StudyResults): PageData {
     explorer: {
       models: modelOrder(study),
       tasks: taskOrder(study),
-      pairs: results.map((r: AnalysisResult) => ({ model: r.model, task: r.task, labels: r.labels, views: r.neuronViews ?? [] })),
+      pairs: results.map(explorerPair),
       templates: { weights: weightsTemplate(), strip: stripTemplate() },
     },
   };
+}
+
+function explorerPair(r: AnalysisResult): PageData['explorer']['pairs'][number] {
+  const views = r.neuronViews ?? [];
+  const ids = new Set(views.map((v) => v.id));
+  const tagsOf: Record<string, string[]> = {};
+  for (const label of r.tags?.labels ?? []) {
+    for (const id of r.tags.topNeurons[label] ?? []) {
+      if (!ids.has(id)) continue;
+      (tagsOf[id] ??= []).push(label);
+    }
+  }
+  const minimal = new Set(r.minimal.neurons ?? []);
+  return { model: r.model, task: r.task, labels: r.labels, views, tagsOf, inMinimal: views.filter((v) => minimal.has(v.id)).map((v) => v.id) };
 }
 
 const CSS = `
@@ -98,6 +114,7 @@ select { font: inherit; padding: 3px 6px; margin-left: 4px; max-width: 320px; }
 .sentence { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 14px; line-height: 1.9; margin: 4px 0; }
 .sentence .sid { color: var(--muted); font-size: 11px; margin-right: 8px; }
 .tok { padding: 1px 2px; border-radius: 2px; cursor: default; }
+.tok.strong { color: #fff; }
 .tok:hover, .tok:focus { outline: 1px solid #333; }
 .legend-swatch { display: inline-block; width: 34px; height: 10px; vertical-align: middle; margin: 0 4px; }
 #act-tip { position: absolute; z-index: 10; background: #1d2430; color: #fff; font-size: 12px; padding: 3px 7px; border-radius: 4px; pointer-events: none; white-space: nowrap; }
@@ -215,6 +232,7 @@ ${ablationTableHtml(study)}
 <div><h3>Top neurons</h3><ol id="ex-list"></ol></div>
 <div>
 <h3 id="ex-title"></h3>
+<p id="ex-facts" class="note"></p>
 <div class="plot" id="ex-strip"></div>
 <div class="explorer-grid">
 <div><h3>Top words</h3><ol id="ex-words"></ol></div>

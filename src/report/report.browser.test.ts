@@ -80,6 +80,7 @@ test('the report renders in headless Chromium and its explorer responds', { time
     assert.notEqual(await text(page, '#ex-words'), firstWords);
     assert.notEqual(await text(page, '#ex-sentences'), firstSentences);
     assert.equal(await page.getAttribute(`#ex-list .neuron-btn[data-id="${third}"]`, 'aria-current'), 'true');
+    assert.match(await text(page, '#ex-facts'), /minimal subset/);
 
     // Clicking a neuron in the list selects it.
     const btn = page.locator('#ex-list .neuron-btn').nth(6);

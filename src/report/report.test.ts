@@ -165,6 +165,23 @@ function nastyStudy(): StudyResults {
   return study;
 }
 
+test('explorer data lists, per viewed neuron, its tags and minimal-subset membership', () => {
+  const study = syntheticStudy();
+  const data = pageData(study);
+  const r = study.results[0];
+  const pair = data.explorer.pairs[0];
+  assert.equal(pair.views.length, 40);
+  let tagged = 0;
+  for (const v of pair.views) {
+    const expected = r.tags.labels.filter((l) => r.tags.topNeurons[l].includes(v.id));
+    assert.deepEqual(pair.tagsOf[v.id] ?? [], expected);
+    tagged += expected.length > 0 ? 1 : 0;
+    assert.equal(pair.inMinimal.includes(v.id), r.minimal.neurons.includes(v.id));
+  }
+  assert.ok(tagged > 0);
+  assert.ok(pair.inMinimal.length > 0);
+});
+
 test('the page is self-contained and user strings cannot break out of the data element', () => {
   const study = nastyStudy();
   const html = renderReportHtml(study);
