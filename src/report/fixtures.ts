@@ -186,7 +186,7 @@ function syntheticTags(labels: string[], ordering: number[], rng: Rng): TagResul
       return round(inter / (A.size + B.length - inter));
     }),
   );
-  return { topNeurons, labels: [...labels], jaccard, neuronsNeeded, percentage: 5 };
+  return { topNeurons, labels: [...labels], jaccard, neuronsNeeded, percentage: 0.5 };
 }
 
 function syntheticView(id: number, rank: number, width: number, labels: string[], rng: Rng, nSentences: number): NeuronView {

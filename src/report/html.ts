@@ -181,7 +181,7 @@ export function renderReportHtml(study: StudyResults, scripts: BundledScript[] =
 <p class="note">Test accuracies in %. <b>Oracle</b>: probe on all neurons. <b>Minimal subset</b>: the fewest top-ranked neurons whose retrained probe reaches the oracle's dev accuracy within the relative margin δ (an asterisk marks a search that never reached the target; the largest size is shown). <b>Control</b>: the same probes on a control task (each word type gets a random tag); <b>selectivity</b> = task accuracy − control accuracy in points; higher means the probe learns the task rather than memorising words.</p>
 ${summaryTableHtml(study)}
 <h3>Ablation: top, random and bottom neurons</h3>
-<p class="note">Test accuracy keeping only the top-, randomly- or bottom-ranked neurons at each share of all neurons: <b>masked</b> zeroes every other neuron in the trained oracle probe (no retraining); <b>retrained</b> trains a new probe on the kept neurons. A good ranking shows top ≫ random ≫ bottom.</p>
+<p class="note">Test accuracy keeping only the top-, randomly- or bottom-ranked neurons at each share of all neurons: <b>masked</b> zeroes every other neuron in the trained oracle probe (no retraining); <b>retrained</b> trains a new probe on the kept neurons. A good ranking shows top ≫ random ≫ bottom (and the reverse when the set itself is zeroed out, if that was computed).</p>
 ${ablationTableHtml(study)}
 </section>
 
@@ -215,7 +215,7 @@ ${ablationTableHtml(study)}
 
 <section id="ablation">
 <h2>Ablation</h2>
-<p class="note">The ablation table as bars: blue = top neurons, grey = random, orange = bottom; left masked, right retrained.</p>
+<p class="note">The ablation table as bars: blue = top neurons, grey = random, orange = bottom; one column per kind of ablation (masked, retrained and, when computed, the set itself zeroed out).</p>
 <div class="plot" id="plot-ablation" data-empty="No ablation in this study."></div>
 </section>
 

@@ -11,10 +11,10 @@ import { lineAt, lineOfPath } from './jsonpos.js';
 import { readStudy, validateStudy } from './load.js';
 import { renderReportHtml, pageData, FIGURES } from './html.js';
 import {
-  ablationSpec, controlSpec, curveSpec, layerAccuracySpec, layerHeatSpec, overlapSpec, stripTemplate, weightsTemplate,
+  ablationSpec, controlSpec, curveSpec, layerAccuracySpec, layerHeatSpec, massPercent, overlapSpec, stripTemplate, weightsTemplate,
   type VegaLiteSpec,
 } from './specs.js';
-import { ablationRows, fmtAcc, summaryRows, summaryTableHtml } from './table.js';
+import { ablationRows, ablationTableHtml, fmtAcc, summaryRows, summaryTableHtml } from './table.js';
 import { writeReport } from './write.js';
 import { InputError } from '../util/errors.js';
 import { main } from '../cli/main.js';
@@ -142,6 +142,27 @@ test('figure specs carry the data and compile and render with Vega-Lite', async 
   const s = stripTemplate();
   s.data = { values: [{ id: 1, layer: 0, unit: 1, rank1: 1, selected: true }] };
   assert.match(await renderSvg(s), /^<svg/);
+});
+
+test('optional zeroed ablation and redundancy show up in the tables and the ablation figure', async () => {
+  const study = syntheticStudy();
+  assert.ok(!ablationTableHtml(study).includes('Set zeroed'));
+  assert.ok(!summaryTableHtml(study).includes('Redundancy'));
+  for (const r of study.results) {
+    for (const a of r.ablation) Object.assign(a, { zeroed: { top: 0.4, random: 0.9, bottom: 0.93 } });
+    Object.assign(r, { redundancy: { threshold: 0.5, clusters: 12, representatives: [1, 2], test: 0.8 } });
+  }
+  const abl = ablationTableHtml(study);
+  assert.ok(abl.includes('Set zeroed'));
+  assert.equal((abl.match(/<td class="num">40\.00<\/td>/g) ?? []).length, 12);
+  const main = summaryTableHtml(study);
+  assert.ok(main.includes('Redundancy'));
+  assert.equal(summaryRows(study)[0].redundancyClusters, 12);
+  const spec = ablationSpec(study)!;
+  assert.equal(values(spec).filter((v) => v.mode === 'set zeroed').length, 4 * 3 * 3);
+  assert.match(await renderSvg(spec), /set zeroed/);
+  assert.equal(massPercent(0.5), '50%');
+  assert.equal(massPercent(5), '5%');
 });
 
 test('control and ablation figures are null when the study has none', () => {

@@ -185,7 +185,7 @@ export function overlapSpec(r: AnalysisResult): VegaLiteSpec {
   const size = Math.max(160, Math.min(460, labels.length * 22));
   return base({
     description: `Per-tag overlap: ${r.model} · ${r.task}`,
-    title: `${r.model} · ${r.task} (top neurons at ${r.tags.percentage}% of weight mass)`,
+    title: `${r.model} · ${r.task} (per-tag top neurons at ${massPercent(r.tags.percentage)} of weight mass)`,
     hconcat: [
       {
         data: { values: cells },
@@ -212,6 +212,12 @@ export function overlapSpec(r: AnalysisResult): VegaLiteSpec {
       },
     ],
   });
+}
+
+/** A tag-set mass as a percentage label: fractions (≤ 1, NeuroX's convention) are scaled by 100. */
+export function massPercent(p: number): string {
+  const v = p <= 1 ? p * 100 : p;
+  return `${Math.round(v * 100) / 100}%`;
 }
 
 /**
@@ -259,12 +265,14 @@ export function controlSpec(study: StudyResults): VegaLiteSpec | null {
  */
 export function ablationSpec(study: StudyResults): VegaLiteSpec | null {
   const sets = ['top', 'random', 'bottom'] as const;
+  type Trio = { top: number; random: number; bottom: number };
   const values = orderedResults(study).flatMap((r) =>
-    r.ablation.flatMap((a) =>
-      (['masked', 'retrained'] as const).flatMap((mode) =>
-        sets.map((set) => ({ pair: `${r.model} · ${r.task}`, percent: `${a.percent}%`, p: a.percent, mode, set, accuracy: pct(a[mode][set]), count: a.count })),
-      ),
-    ),
+    r.ablation.flatMap((a) => {
+      const modes: [string, Trio | undefined][] = [['masked', a.masked], ['retrained', a.retrained], ['set zeroed', (a as { zeroed?: Trio }).zeroed]];
+      return modes.flatMap(([mode, trio]) =>
+        trio ? sets.map((set) => ({ pair: `${r.model} · ${r.task}`, percent: `${a.percent}%`, p: a.percent, mode, set, accuracy: pct(trio[set]), count: a.count })) : [],
+      );
+    }),
   );
   if (values.length === 0) return null;
   const pairs = orderedResults(study).map((r) => `${r.model} · ${r.task}`);
@@ -273,7 +281,7 @@ export function ablationSpec(study: StudyResults): VegaLiteSpec | null {
     data: { values },
     facet: {
       row: { field: 'pair', type: 'nominal', title: null, sort: pairs, header: { labelAngle: 0, labelAlign: 'left' } },
-      column: { field: 'mode', type: 'nominal', title: null, sort: ['masked', 'retrained'] },
+      column: { field: 'mode', type: 'nominal', title: null, sort: ['masked', 'retrained', 'set zeroed'] },
     },
     spec: {
       width: { step: 14 },

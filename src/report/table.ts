@@ -7,6 +7,11 @@ import { escapeHtml } from './escape.js';
 import { orderedResults } from './order.js';
 import type { StudyResults } from './types.js';
 
+type Trio = { top: number; random: number; bottom: number };
+/** Optional fields some producers add (zeroed-set ablation, redundancy clustering); read defensively. */
+type WithZeroed = { zeroed?: Trio };
+type WithRedundancy = { redundancy?: { clusters: number; representatives: number[]; test?: number } };
+
 /** One row of the main table; accuracies are fractions in [0, 1], `null` when not available. */
 export interface SummaryRow {
   model: string;
@@ -22,6 +27,9 @@ export interface SummaryRow {
   controlMinimal: number | null;
   selectivityOracle: number | null;
   selectivityMinimal: number | null;
+  /** Correlation clusters of the minimal subset and the accuracy on one representative each, when computed. */
+  redundancyClusters: number | null;
+  redundancyAccuracy: number | null;
 }
 
 /** One row of the ablation table (test accuracies, fractions). */
@@ -32,6 +40,8 @@ export interface AblationTableRow {
   count: number;
   masked: { top: number; random: number; bottom: number };
   retrained: { top: number; random: number; bottom: number };
+  /** Zeroing out only the set in the oracle probe (when computed). */
+  zeroed: { top: number; random: number; bottom: number } | null;
 }
 
 /** Rows of the main table, in display order. */
@@ -50,6 +60,8 @@ export function summaryRows(study: StudyResults): SummaryRow[] {
     controlMinimal: r.control?.minimal.test.accuracy ?? null,
     selectivityOracle: r.control?.selectivity.oracle ?? null,
     selectivityMinimal: r.control?.selectivity.minimal ?? null,
+    redundancyClusters: (r as WithRedundancy).redundancy?.clusters ?? null,
+    redundancyAccuracy: (r as WithRedundancy).redundancy?.test ?? null,
   }));
 }
 
@@ -58,7 +70,10 @@ export function ablationRows(study: StudyResults): AblationTableRow[] {
   return orderedResults(study).flatMap((r) =>
     [...r.ablation]
       .sort((a, b) => a.percent - b.percent)
-      .map((a) => ({ model: r.model, task: r.task, percent: a.percent, count: a.count, masked: { ...a.masked }, retrained: { ...a.retrained } })),
+      .map((a) => {
+        const z = (a as WithZeroed).zeroed;
+        return { model: r.model, task: r.task, percent: a.percent, count: a.count, masked: { ...a.masked }, retrained: { ...a.retrained }, zeroed: z ? { ...z } : null };
+      }),
   );
 }
 
@@ -79,13 +94,17 @@ function td(text: string, cls = 'num'): string {
 /** The main table as HTML (`<table id="table-main">`). */
 export function summaryTableHtml(study: StudyResults): string {
   const rows = summaryRows(study);
+  const red = rows.some((r) => r.redundancyClusters !== null);
   const head =
     '<thead><tr><th rowspan="2">Model</th><th rowspan="2">Task</th><th rowspan="2" class="num">Tags</th>' +
     '<th rowspan="2" class="num">Neurons</th><th rowspan="2" class="num">Oracle acc</th>' +
     '<th colspan="3" class="group">Minimal subset</th><th colspan="2" class="group">Control acc</th>' +
-    '<th colspan="2" class="group">Selectivity</th></tr>' +
-    '<tr><th class="num">Neurons</th><th class="num">Share</th><th class="num">Acc</th>' +
-    '<th class="num">Oracle</th><th class="num">Minimal</th><th class="num">Oracle</th><th class="num">Minimal</th></tr></thead>';
+    '<th colspan="2" class="group">Selectivity</th>' +
+    (red ? '<th colspan="2" class="group">Redundancy</th>' : '') +
+    '</tr><tr><th class="num">Neurons</th><th class="num">Share</th><th class="num">Acc</th>' +
+    '<th class="num">Oracle</th><th class="num">Minimal</th><th class="num">Oracle</th><th class="num">Minimal</th>' +
+    (red ? '<th class="num">Clusters</th><th class="num">Acc</th>' : '') +
+    '</tr></thead>';
   const body = rows
     .map(
       (r) =>
@@ -102,6 +121,7 @@ export function summaryTableHtml(study: StudyResults): string {
         td(fmtAcc(r.controlMinimal)) +
         td(fmtAcc(r.selectivityOracle)) +
         td(fmtAcc(r.selectivityMinimal)) +
+        (red ? td(r.redundancyClusters === null ? '—' : String(r.redundancyClusters)) + td(fmtAcc(r.redundancyAccuracy)) : '') +
         '</tr>',
     )
     .join('\n');
@@ -111,12 +131,15 @@ export function summaryTableHtml(study: StudyResults): string {
 /** The ablation table as HTML (`<table id="table-ablation">`). */
 export function ablationTableHtml(study: StudyResults): string {
   const rows = ablationRows(study);
+  const zero = rows.some((r) => r.zeroed !== null);
   const head =
     '<thead><tr><th rowspan="2">Model</th><th rowspan="2">Task</th><th rowspan="2" class="num">Kept</th>' +
     '<th rowspan="2" class="num">Neurons</th><th colspan="3" class="group">Masked (oracle probe)</th>' +
-    '<th colspan="3" class="group">Retrained</th></tr>' +
-    '<tr><th class="num">Top</th><th class="num">Random</th><th class="num">Bottom</th>' +
-    '<th class="num">Top</th><th class="num">Random</th><th class="num">Bottom</th></tr></thead>';
+    '<th colspan="3" class="group">Retrained</th>' +
+    (zero ? '<th colspan="3" class="group">Set zeroed (oracle probe)</th>' : '') +
+    '</tr><tr>' +
+    '<th class="num">Top</th><th class="num">Random</th><th class="num">Bottom</th>'.repeat(zero ? 3 : 2) +
+    '</tr></thead>';
   const body = rows
     .map(
       (r) =>
@@ -131,6 +154,7 @@ export function ablationTableHtml(study: StudyResults): string {
         td(fmtAcc(r.retrained.top)) +
         td(fmtAcc(r.retrained.random)) +
         td(fmtAcc(r.retrained.bottom)) +
+        (zero ? td(fmtAcc(r.zeroed?.top)) + td(fmtAcc(r.zeroed?.random)) + td(fmtAcc(r.zeroed?.bottom)) : '') +
         '</tr>',
     )
     .join('\n');
