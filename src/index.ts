@@ -35,3 +35,11 @@ export { openActivations, createActivationWriter, detectFormat, formatFromPath, 
 export type { ActivationFormat, SentenceRows, OpenedActivations, OpenActivationsOptions, CreateWriterOptions } from './store/load.js';
 export { convertActivations, parseLayerList, layerSelection } from './store/convert.js';
 export type { ConvertOptions, ConvertSummary } from './store/convert.js';
+// report: the self-contained HTML report (src/report)
+export type * from './report/types.js';
+export { writeReport, type ReportFile } from './report/write.js';
+export { renderReportHtml, pageData, FIGURES, type PageData } from './report/html.js';
+export { readStudy, validateStudy } from './report/load.js';
+export * from './report/specs.js';
+export { summaryRows, ablationRows, summaryTableHtml, ablationTableHtml, type SummaryRow, type AblationTableRow } from './report/table.js';
+export { escapeHtml, jsonForScript, inlineScript } from './report/escape.js';

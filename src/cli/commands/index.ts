@@ -7,4 +7,6 @@ export type RegisterCommand = (program: Command, io: CliIO) => void;
 
 import { register as registerConvert } from './convert.js';
 
-export const COMMANDS: RegisterCommand[] = [registerCorpus, registerConvert];
+import { register as report } from './report.js';
+
+export const COMMANDS: RegisterCommand[] = [registerCorpus, registerConvert, report];
