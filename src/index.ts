@@ -12,3 +12,13 @@ export type * from './data/types.js';
 export type * from './store/types.js';
 export * from './store/views.js';
 export type * from './analysis/types.js';
+// rank: neuron rankers (LCA, probeless, IoU/AP, Gaussian, selectivity, random, bottom) and correlation clustering
+export type * from './rank/types.js';
+export * from './rank/lca.js';
+export * from './rank/probeless.js';
+export * from './rank/iou.js';
+export * from './rank/gaussian.js';
+export * from './rank/clustering.js';
+export * from './rank/selectivity.js';
+export * from './rank/registry.js';
+export { forEachBlock, readF32, readColumns, argsortDesc } from './rank/blocks.js';
