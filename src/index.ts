@@ -22,3 +22,14 @@ export * from './rank/clustering.js';
 export * from './rank/selectivity.js';
 export * from './rank/registry.js';
 export { forEachBlock, readF32, readColumns, argsortDesc } from './rank/blocks.js';
+// select + analysis: minimal neuron subsets, ablation, control tasks, layers/tags, neuron views, analyze()
+export * from './select/minimal.js';
+export * from './select/ablation.js';
+export type * from './select/types.js';
+export * from './analysis/metrics.js';
+export * from './analysis/control.js';
+export * from './analysis/layers.js';
+export * from './analysis/tags.js';
+export * from './analysis/neurons.js';
+export * from './analysis/analyze.js';
+export { SoftmaxGD, softmaxGDFactory, SOFTMAX_GD_DEFAULTS } from './analysis/testing.js';

@@ -179,3 +179,22 @@ function adam(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array
 export function softmaxGDFactory(base: Partial<ProbeParams> = {}): (o?: Partial<ProbeParams>) => SoftmaxGD {
   return (o = {}) => new SoftmaxGD({ ...base, ...o });
 }
+
+/** A small planted classification problem for tests: `informative` neurons carry the label, the rest is noise. */
+export function plantedToy(opts: { seed: number; rows: number; cols: number; informative: number[]; classes?: number; strength?: number }): {
+  X: import('../store/types.js').DenseMatrix;
+  y: Int32Array;
+} {
+  const C = opts.classes ?? 3;
+  const rng = new Rng(opts.seed);
+  const { rows: N, cols: D } = opts;
+  const data = new Float32Array(N * D);
+  const y = new Int32Array(N);
+  const s = opts.strength ?? 1;
+  for (let i = 0; i < N; i++) {
+    y[i] = rng.int(C);
+    for (let d = 0; d < D; d++) data[i * D + d] = rng.normal();
+    opts.informative.forEach((d, j) => (data[i * D + d] += y[i] === j % C ? s : 0));
+  }
+  return { X: { rows: N, cols: D, dtype: 'float32', data }, y };
+}
