@@ -43,3 +43,24 @@ export { readStudy, validateStudy } from './report/load.js';
 export * from './report/specs.js';
 export { summaryRows, ablationRows, summaryTableHtml, ablationTableHtml, type SummaryRow, type AblationTableRow } from './report/table.js';
 export { escapeHtml, jsonForScript, inlineScript } from './report/escape.js';
+// rank: neuron rankers (LCA, probeless, IoU/AP, Gaussian, selectivity, random, bottom) and correlation clustering
+export type * from './rank/types.js';
+export * from './rank/lca.js';
+export * from './rank/probeless.js';
+export * from './rank/iou.js';
+export * from './rank/gaussian.js';
+export * from './rank/clustering.js';
+export * from './rank/selectivity.js';
+export * from './rank/registry.js';
+export { forEachBlock, readF32, readColumns, argsortDesc } from './rank/blocks.js';
+// select + analysis: minimal neuron subsets, ablation, control tasks, layers/tags, neuron views, analyze()
+export * from './select/minimal.js';
+export * from './select/ablation.js';
+export type * from './select/types.js';
+export * from './analysis/metrics.js';
+export * from './analysis/control.js';
+export * from './analysis/layers.js';
+export * from './analysis/tags.js';
+export * from './analysis/neurons.js';
+export * from './analysis/analyze.js';
+export { SoftmaxGD, softmaxGDFactory, SOFTMAX_GD_DEFAULTS } from './analysis/testing.js';

@@ -9,4 +9,8 @@ import { register as registerConvert } from './convert.js';
 
 import { register as report } from './report.js';
 
-export const COMMANDS: RegisterCommand[] = [registerCorpus, registerConvert, report];
+import { register as analyze } from './analyze.js';
+import { register as rank } from './rank.js';
+import { register as select } from './select.js';
+
+export const COMMANDS: RegisterCommand[] = [registerCorpus, registerConvert, report, analyze, rank, select];
