@@ -13,4 +13,7 @@ import { register as analyze } from './analyze.js';
 import { register as rank } from './rank.js';
 import { register as select } from './select.js';
 
-export const COMMANDS: RegisterCommand[] = [registerCorpus, registerConvert, report, analyze, rank, select];
+import { register as registerExtract } from './extract.js';
+import { register as registerInspect } from './inspect.js';
+
+export const COMMANDS: RegisterCommand[] = [registerCorpus, registerConvert, report, analyze, rank, select, registerExtract, registerInspect];
