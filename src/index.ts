@@ -58,7 +58,7 @@ export * from './select/minimal.js';
 export * from './select/ablation.js';
 export type * from './select/types.js';
 export * from './analysis/metrics.js';
-export * from './analysis/control.js';
+export { controlLabels, controlAnalysis, type ControlLabelOptions, type ControlOptions as ControlAnalysisOptions } from './analysis/control.js';
 export * from './analysis/layers.js';
 export * from './analysis/tags.js';
 export * from './analysis/neurons.js';
