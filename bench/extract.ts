@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Extractor } from '../src/extract/extractor.js';
-import { readCorpusLite } from '../src/extract/corpus-lite.js';
+import { readCorpus } from '../src/data/corpus.js';
 import { createModelSession } from '../src/runtime/ort.js';
 import { appendOutputs } from '../src/extract/surgery.js';
 import type { ActivationWriter } from '../src/store/types.js';
@@ -38,7 +38,7 @@ export async function run(args: string[]): Promise<void> {
   const threadsArg = arg(args, '--threads', '');
   const threads = threadsArg ? Number(threadsArg) : undefined;
   const limit = Number(arg(args, '--limit', '0'));
-  let corpus = readCorpusLite(corpusPath);
+  let corpus = readCorpus(corpusPath);
   if (limit > 0) corpus = corpus.slice(0, limit);
   const words = corpus.reduce((a, s) => a + s.words.length, 0);
   console.log(`corpus ${corpusPath}: ${corpus.length} sentences, ${words} words; model ${model}; batch ${batchSize}; threads ${threads ?? 'ORT default'}`);

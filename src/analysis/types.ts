@@ -66,6 +66,18 @@ export interface AblationRow {
   masked: { top: number; random: number; bottom: number };
   /** Retraining a probe on only that set (test accuracy). */
   retrained: { top: number; random: number; bottom: number };
+  /** Zeroing out the set itself in the oracle, keeping every other neuron (test accuracy). */
+  zeroed?: { top: number; random: number; bottom: number };
+}
+
+/** Correlation clustering of the minimal subset (redundancy): one representative per cluster. */
+export interface RedundancyResult {
+  /** Distance cut on 1 − |corr| (average linkage). */
+  threshold: number;
+  clusters: number;
+  representatives: number[];
+  /** Test accuracy of a probe retrained on the representatives only. */
+  test?: number;
 }
 
 export interface ControlResult {
@@ -131,6 +143,7 @@ export interface AnalysisResult {
   layers: LayerResult[];
   tags: TagResult;
   neuronViews: NeuronView[];
+  redundancy?: RedundancyResult;
   settings: Record<string, unknown>;
   timings: Record<string, number>;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import h5wasm from 'h5wasm/node';
 import { Extractor, extractActivations, type Aggregation } from './extractor.js';
 import { MemoryActivationWriter } from './memory-writer.js';
-import { readCorpusLite } from './corpus-lite.js';
+import { readCorpus } from '../data/corpus.js';
 import type { Sentence } from '../data/types.js';
 
 const MODEL = 'assets/models/bert-mini-en';
@@ -30,9 +30,9 @@ function maxDiff(ref: Float32Array, rows: Float32Array, L: number, T: number, D:
   return m;
 }
 
-const corpus = readCorpusLite(`${REF}/sentences.conllu`);
+const corpus = readCorpus(`${REF}/sentences.conllu`);
 let devCache: Sentence[] | undefined;
-const devSentences = (): Sentence[] => (devCache ??= readCorpusLite(EWT_DEV));
+const devSentences = (): Sentence[] => (devCache ??= readCorpus(EWT_DEV));
 let ex: Extractor;
 
 test('bert-mini-en: open the model, 5 layer taps of width 256', async () => {

@@ -1,13 +1,14 @@
 /**
  * `neuroprobe extract`: run a model over a corpus and write one activation row per word (all layers, layer-major).
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { hashFile } from '../../util/hash.js';
 import { Extractor, type Aggregation } from '../../extract/extractor.js';
-import { readCorpusLite } from '../../extract/corpus-lite.js';
-import { openActivationWriter } from '../../extract/output.js';
+import { readCorpus, CORPUS_FORMATS, type CorpusFormat } from '../../data/corpus.js';
+import { createActivationWriter, ACTIVATION_FORMATS, type ActivationFormat } from '../../store/load.js';
 
 /** Parse `all` or `0,2,4`. */
 export function parseLayers(v: string): 'all' | number[] {
@@ -28,7 +29,8 @@ export function register(program: Command, io: CliIO): void {
     .command('extract')
     .description('Extract per-word activations of every layer from an ONNX model (local HF folder or hub id)')
     .requiredOption('--model <dir|id>', 'model folder (config.json, tokenizer.json, onnx/model.onnx) or Hugging Face hub id')
-    .requiredOption('--corpus <file>', 'CoNLL-U file or one whitespace-tokenized sentence per line')
+    .requiredOption('--corpus <file>', 'CoNLL-U file, one whitespace-tokenized sentence per line, or brown[:categories]')
+    .option('--corpus-format <fmt>', `corpus format: ${CORPUS_FORMATS.join(' | ')} (default: from the path)`)
     .requiredOption('--out <path>', 'output: store folder, NeuroX .hdf5 or NeuroX .json')
     .option('--format <fmt>', 'store | hdf5 | json (default: from --out)')
     .option('--aggregation <how>', 'subword aggregation: first | last | average', 'last')
@@ -53,7 +55,11 @@ export function register(program: Command, io: CliIO): void {
       const layers = parseLayers(String(o.layers));
       const batchSize = positiveInt('--batch-size', o.batchSize as string)!;
       const corpusPath = String(o.corpus);
-      const corpus = readCorpusLite(corpusPath);
+      const corpusFormat = o.corpusFormat as string | undefined;
+      if (corpusFormat !== undefined && !(CORPUS_FORMATS as readonly string[]).includes(corpusFormat)) throw new UsageError(`--corpus-format ${corpusFormat}: expected ${CORPUS_FORMATS.join(', ')}`);
+      const format = o.format as string | undefined;
+      if (format !== undefined && !(ACTIVATION_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${format}: expected ${ACTIVATION_FORMATS.join(', ')}`);
+      const corpus = readCorpus(corpusPath, { format: corpusFormat as CorpusFormat | undefined });
       if (!corpus.length) throw new InputError('corpus has no sentences', { location: { file: corpusPath }, expected: 'at least one sentence' });
       const ex = await Extractor.create({
         model: String(o.model),
@@ -69,10 +75,10 @@ export function register(program: Command, io: CliIO): void {
       const json = Boolean(o.json);
       try {
         const includeSpecialTokens = Boolean(o.includeSpecialTokens);
-        const meta = ex.meta({ aggregation, dtype, corpusChecksum: hashFile(corpusPath), includeSpecialTokens });
+        const meta = ex.meta({ aggregation, dtype, corpusChecksum: existsSync(corpusPath) ? hashFile(corpusPath) : undefined, includeSpecialTokens });
         meta.extra = { ...meta.extra, corpus: corpusPath };
         const out = String(o.out);
-        const writer = await openActivationWriter(out, meta, { format: o.format as string | undefined, resume: Boolean(o.resume) });
+        const writer = await createActivationWriter(out, meta, { format: format as ActivationFormat | undefined, resume: Boolean(o.resume) });
         const bar = io.progress();
         let stats;
         try {

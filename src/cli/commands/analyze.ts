@@ -1,0 +1,169 @@
+/** `neuroprobe analyze`: the whole neuron-level analysis of one (activations, task) pair. */
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import type { CliIO } from '../io.js';
+import { analyze, type AnalyzeInput } from '../../analysis/analyze.js';
+import { controlLabels } from '../../analysis/control.js';
+import { encodeLabels, labelVocab, loadTextSplit, type TextSplit } from '../../analysis/cli-data.js';
+import { defaultProbeFactory } from '../../analysis/probe-factory.js';
+import { saveProbe } from '../../analysis/save.js';
+import { RANKER_NAMES } from '../../rank/registry.js';
+import { writeJsonAtomic } from '../../util/atomic.js';
+import { UsageError } from '../../util/errors.js';
+import type { AnalysisResult } from '../../analysis/types.js';
+
+/** Parsed data flags shared by analyze, select and rank. */
+export interface DataFlags {
+  trainActivations: string;
+  trainTokens: string;
+  trainLabels: string;
+  devActivations?: string;
+  devTokens?: string;
+  devLabels?: string;
+  testActivations?: string;
+  testTokens?: string;
+  testLabels?: string;
+}
+
+/** Add the train/dev/test data flags (NeuroX JSON activations + token + label files). */
+export function addDataFlags(cmd: Command, opts: { test: boolean; trainRequired?: boolean }): Command {
+  const req = opts.trainRequired === false ? 'option' : 'requiredOption';
+  cmd[req]('--train-activations <file>', 'training activations (NeuroX JSON-lines, one sentence per line)')
+    [req]('--train-tokens <file>', 'training tokens (one sentence per line, space-separated)')
+    [req]('--train-labels <file>', 'training labels (parallel to the tokens)')
+    .option('--dev-activations <file>', 'dev activations (default: a seeded split of train, see --dev-fraction)')
+    .option('--dev-tokens <file>', 'dev tokens')
+    .option('--dev-labels <file>', 'dev labels');
+  if (opts.test) {
+    cmd
+      .requiredOption('--test-activations <file>', 'test activations')
+      .requiredOption('--test-tokens <file>', 'test tokens')
+      .requiredOption('--test-labels <file>', 'test labels');
+  }
+  return cmd;
+}
+
+export interface LoadedData {
+  labels: string[];
+  train: TextSplit & { y: Int32Array };
+  dev?: TextSplit & { y: Int32Array };
+  test?: TextSplit & { y: Int32Array };
+}
+
+/** Load the splits named by the data flags and encode labels with the sorted training vocabulary. */
+export function loadData(f: DataFlags): LoadedData {
+  const train = loadTextSplit({ activations: f.trainActivations, tokens: f.trainTokens, labels: f.trainLabels });
+  const labels = labelVocab(train.labels);
+  const withY = (s: TextSplit, file: string) => ({ ...s, y: encodeLabels(s.labels, labels, file) });
+  const devGiven = [f.devActivations, f.devTokens, f.devLabels].filter(Boolean).length;
+  if (devGiven !== 0 && devGiven !== 3) throw new UsageError('--dev-activations, --dev-tokens and --dev-labels go together');
+  const out: LoadedData = { labels, train: withY(train, f.trainLabels) };
+  if (devGiven === 3) out.dev = withY(loadTextSplit({ activations: f.devActivations!, tokens: f.devTokens!, labels: f.devLabels! }), f.devLabels!);
+  if (f.testActivations && f.testTokens && f.testLabels)
+    out.test = withY(loadTextSplit({ activations: f.testActivations, tokens: f.testTokens, labels: f.testLabels }), f.testLabels);
+  for (const s of [out.dev, out.test]) {
+    if (s && s.X.cols !== out.train.X.cols) throw new UsageError(`the splits have different neuron counts (${out.train.X.cols} vs ${s.X.cols})`);
+  }
+  return out;
+}
+
+export const num = (name: string) => (v: string): number => {
+  const x = Number(v);
+  if (!Number.isFinite(x)) throw new UsageError(`${name} must be a number, got '${v}'`);
+  return x;
+};
+
+/** Probe flags shared by the commands that train probes. */
+export function addProbeFlags(cmd: Command): Command {
+  return cmd
+    .option('--l1 <x>', 'L1 strength λ1 of every probe', num('--l1'))
+    .option('--l2 <x>', 'L2 strength λ2 of every probe', num('--l2'))
+    .option('--max-epochs <n>', 'probe epoch/iteration cap', num('--max-epochs'));
+}
+
+export function probeOverrides(o: { l1?: number; l2?: number; maxEpochs?: number; seed?: number }): Record<string, number> {
+  const p: Record<string, number> = {};
+  if (o.l1 !== undefined) p.l1 = o.l1;
+  if (o.l2 !== undefined) p.l2 = o.l2;
+  if (o.maxEpochs !== undefined) p.maxEpochs = o.maxEpochs;
+  if (o.seed !== undefined) p.seed = o.seed;
+  return p;
+}
+
+function human(r: AnalysisResult): string {
+  const pct = (v: number) => (100 * v).toFixed(2) + '%';
+  const lines = [
+    `${r.model} / ${r.task}: ${r.neurons} neurons, ${r.labels.length} labels, rows train ${r.rows.train} dev ${r.rows.dev} test ${r.rows.test}`,
+    `oracle: test ${pct(r.oracle.test.accuracy)} (dev ${pct(r.oracle.dev?.accuracy ?? NaN)})`,
+    `ranking: ${r.ranking.method}; top 10: ${r.ranking.ordering.slice(0, 10).join(' ')}`,
+    `minimal subset: ${r.minimal.count} neurons (${r.minimal.percent.toFixed(2)}%), test ${pct(r.minimal.test.accuracy)}, target dev ${pct(r.minimal.target)} ${r.minimal.reached ? 'reached' : 'NOT reached'}`,
+    'ablation (test accuracy)   masked top/random/bottom   retrained top/random/bottom',
+    ...r.ablation.map((a) => `  ${String(a.percent).padStart(3)}% (${a.count})`.padEnd(27) + `${pct(a.masked.top)} ${pct(a.masked.random)} ${pct(a.masked.bottom)}   ${pct(a.retrained.top)} ${pct(a.retrained.random)} ${pct(a.retrained.bottom)}`),
+  ];
+  if (r.control) lines.push(`control: selectivity oracle ${pct(r.control.selectivity.oracle)}, minimal ${pct(r.control.selectivity.minimal)}`);
+  lines.push('layers: ' + r.layers.map((l) => `${l.name} ${pct(l.test)} (${l.selected} sel.)`).join(', '));
+  lines.push('timings (s): ' + Object.entries(r.timings).map(([k, v]) => `${k} ${v}`).join(', '));
+  return lines.join('\n');
+}
+
+export function register(program: Command, io: CliIO): void {
+  const cmd = program.command('analyze').description('Oracle probe, neuron ranking, minimal subset, ablation, control task, layers, tags and neuron views for one task');
+  addDataFlags(cmd, { test: true });
+  addProbeFlags(cmd)
+    .option('--dev-fraction <f>', 'fraction of train held out as dev when no dev split is given', num('--dev-fraction'), 0.1)
+    .option('--seed <n>', 'seed of every random step', num('--seed'), 0)
+    .option('--delta <pct>', 'minimal subset: relative margin δ in percent (target = oracle dev × (1 − δ/100))', num('--delta'), 1)
+    .addOption(new Option('--ranker <name>', 'neuron ranking method').choices([...RANKER_NAMES]).default('lca'))
+    .option('--no-control', 'skip the control task (selectivity)')
+    .option('--full-curve', 'evaluate every minimal-subset size instead of stopping at the first that reaches the target')
+    .option('--no-layer-probes', 'skip the per-layer probes')
+    .option('--redundancy', 'correlation-cluster the minimal subset')
+    .option('--model <name>', 'model name for the result', 'unknown')
+    .option('--task <name>', 'task name for the result', 'task')
+    .option('--out <dir>', 'write result.json and the probes (oracle/, minimal/) atomically into this directory')
+    .option('--json', 'print the result as one JSON object on stdout')
+    .action((o) => {
+      if (!(o.devFraction > 0 && o.devFraction < 1)) throw new UsageError('--dev-fraction must be in (0, 1)');
+      if (!(o.delta >= 0 && o.delta < 100)) throw new UsageError('--delta must be in [0, 100)');
+      const data = loadData(o as DataFlags);
+      const prog = io.progress();
+      const makeProbe = defaultProbeFactory(probeOverrides(o));
+      let control: AnalyzeInput['control'];
+      if (o.control) {
+        const c = controlLabels(data.train.words, data.train.y, [data.test!.words, ...(data.dev ? [data.dev.words] : [])], { numClasses: data.labels.length, seed: o.seed });
+        control = { train: c.train, test: c.others[0], dev: c.others[1], task: `control:${o.task}` };
+      }
+      try {
+        const out = analyze({
+          train: data.train,
+          dev: data.dev,
+          test: data.test!,
+          labels: data.labels,
+          layers: data.train.layers,
+          control,
+          makeProbe,
+          model: o.model,
+          task: o.task,
+          delta: o.delta,
+          ranker: o.ranker,
+          seed: o.seed,
+          devFraction: o.devFraction,
+          curve: o.fullCurve ? 'full' : 'first',
+          layerProbes: o.layerProbes,
+          redundancy: Boolean(o.redundancy),
+          onProgress: prog.onProgress,
+        });
+        prog.done();
+        if (o.out) {
+          const meta = { labels: data.labels, layers: data.train.layers };
+          saveProbe(out.probes.oracle, join(o.out, 'oracle'), { ...meta, neurons: Array.from({ length: data.train.X.cols }, (_, i) => i) });
+          saveProbe(out.probes.minimal, join(o.out, 'minimal'), { ...meta, neurons: out.probes.minimalNeurons });
+          writeJsonAtomic(join(o.out, 'result.json'), out.result);
+          io.err(`wrote ${join(o.out, 'result.json')}, oracle/ and minimal/`);
+        }
+        io.result(out.result, Boolean(o.json), () => human(out.result));
+      } finally {
+        prog.done();
+      }
+    });
+}

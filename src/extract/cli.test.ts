@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import h5wasm from 'h5wasm/node';
+import { main } from '../cli/main.js';
+import type { CliIO } from '../cli/io.js';
+import { openActivations } from '../store/load.js';
+
+const MODEL = 'assets/models/bert-mini-en';
+const REF = 'src/extract/fixtures/bert-mini-reference';
+const tmp = mkdtempSync(join(tmpdir(), 'np-extract-cli-'));
+
+function captureIO(): CliIO & { outText: string; errText: string } {
+  const io = {
+    outText: '',
+    errText: '',
+    out: (t: string) => void (io.outText += t + '\n'),
+    err: (t: string) => void (io.errText += t + '\n'),
+    result: (v: unknown, json: boolean, human?: () => string) => void (io.outText += (json || !human ? JSON.stringify(v) : human()) + '\n'),
+    progress: () => ({ onProgress: () => {}, done: () => {} }),
+  };
+  return io;
+}
+
+async function readH5(path: string): Promise<{ keys: string[]; data: Map<string, { shape: number[]; value: Float32Array }> }> {
+  await h5wasm.ready;
+  const f = new h5wasm.File(path, 'r');
+  try {
+    const idx = JSON.parse(String((f.get('sentence_to_index') as any).value)) as Record<string, string>;
+    const data = new Map<string, { shape: number[]; value: Float32Array }>();
+    for (const k of Object.values(idx)) {
+      const d = f.get(k) as any;
+      data.set(k, { shape: d.shape, value: d.value });
+    }
+    return { keys: Object.keys(idx), data };
+  } finally {
+    f.close();
+  }
+}
+
+test('neuroprobe extract → NeuroX hdf5 matches the PyTorch reference file (last, 5 layers, ≤ 1e-4) in NeuroX layout', async () => {
+  const out = join(tmp, 'last.hdf5');
+  const io = captureIO();
+  const code = await main(['node', 'neuroprobe', 'extract', '--model', MODEL, '--corpus', `${REF}/sentences.conllu`, '--out', out, '--json'], io);
+  assert.equal(code, 0, io.errText);
+  const res = JSON.parse(io.outText) as { sentences: number; words: number; cols: number };
+  assert.equal(res.sentences, 20);
+  assert.equal(res.cols, 1280);
+  const ours = await readH5(out);
+  const ref = await readH5(`${REF}/reference_last.hdf5`);
+  assert.deepEqual(ours.keys, ref.keys); // same sentence texts, same order
+  let worst = 0;
+  for (const [k, r] of ref.data) {
+    const o = ours.data.get(k)!;
+    assert.deepEqual(o.shape, r.shape);
+    o.value.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - r.value[i]))));
+  }
+  assert.ok(worst <= 1e-4, `max abs diff ${worst}`);
+});
+
+test('extract → store and json, float16, layer subset; the files load back with the extraction layout', async () => {
+  const corpus = join(tmp, 'c.txt');
+  writeFileSync(corpus, 'The cat sat on the mat .\nNeurons fire .\n');
+  const store = join(tmp, 'acts.store');
+  let io = captureIO();
+  assert.equal(await main(['node', 'neuroprobe', 'extract', '--model', MODEL, '--corpus', corpus, '--out', store, '--layers', '0,4', '--dtype', 'float16', '--json'], io), 0, io.errText);
+  const a = await openActivations(store);
+  assert.equal(a.source.rows, 10);
+  assert.equal(a.source.cols, 512);
+  assert.equal(a.source.dtype, 'float16');
+  assert.deepEqual(a.meta.layers.map((l) => l.name), ['embeddings', 'blocks.3.hook_resid_post']);
+  const json = join(tmp, 'acts.json');
+  io = captureIO();
+  assert.equal(await main(['node', 'neuroprobe', 'extract', '--model', MODEL, '--corpus', corpus, '--out', json, '--aggregation', 'average'], io), 0, io.errText);
+  const lines = readFileSync(json, 'utf8').trim().split('\n');
+  assert.equal(lines.length, 2);
+  const first = JSON.parse(lines[0]) as { features: Array<{ token: string; layers: Array<{ index: number; values: number[] }> }> };
+  assert.equal(first.features.length, 7);
+  assert.equal(first.features[0].layers.length, 5);
+  assert.equal(first.features[0].layers[0].values.length, 256);
+  assert.match(io.outText, /wrote 2 sentences, 10 words × 1280 neurons/);
+});
+
+test('neuroprobe inspect --json lists 5 layer taps of bert-mini-en', async () => {
+  const io = captureIO();
+  assert.equal(await main(['node', 'neuroprobe', 'inspect', '--model', MODEL, '--json'], io), 0, io.errText);
+  const r = JSON.parse(io.outText) as { taps: Array<{ name: string; width: number; kind: string; tensor: string }>; family: string; ffnAvailable: unknown[] };
+  assert.equal(r.family, 'bert');
+  assert.equal(r.taps.length, 5);
+  assert.deepEqual(r.taps.map((t) => t.width), [256, 256, 256, 256, 256]);
+  assert.equal(r.taps[0].kind, 'embeddings');
+  assert.equal(r.ffnAvailable.length, 4);
+});
+
+test('cleanup', () => rmSync(tmp, { recursive: true, force: true }));
