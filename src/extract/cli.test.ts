@@ -94,4 +94,35 @@ test('neuroprobe inspect --json lists 5 layer taps of bert-mini-en', async () =>
   assert.equal(r.ffnAvailable.length, 4);
 });
 
+test('resume: an aborted hdf5 extraction continues after its last checkpoint and equals a full run', async () => {
+  const { Extractor } = await import('./extractor.js');
+  const { createActivationWriter } = await import('../store/load.js');
+  const { readCorpus } = await import('../data/corpus.js');
+  const corpus = readCorpus(`${REF}/sentences.conllu`);
+  const ex = await Extractor.create({ model: MODEL });
+  try {
+    const meta = ex.meta();
+    const part = join(tmp, 'resumed.hdf5');
+    const w1 = await createActivationWriter(part, meta);
+    await ex.extract(corpus.slice(0, 6), w1, { batchSize: 2, sortWindow: 1 }); // checkpoints after every 2 sentences
+    w1.abort();
+    const w2 = await createActivationWriter(part, meta, { resume: true });
+    assert.equal(w2.completedSentences, 6);
+    const stats = await ex.extract(corpus, w2);
+    w2.close();
+    assert.equal(stats.resumedFrom, 6);
+    assert.equal(stats.sentences, 14);
+    const full = join(tmp, 'full.hdf5');
+    const w3 = await createActivationWriter(full, meta);
+    await ex.extract(corpus, w3);
+    w3.close();
+    const a = await readH5(part);
+    const b = await readH5(full);
+    assert.deepEqual(a.keys, b.keys);
+    for (const [k, v] of b.data) assert.deepEqual(a.data.get(k)!.value, v.value);
+  } finally {
+    await ex.dispose();
+  }
+});
+
 test('cleanup', () => rmSync(tmp, { recursive: true, force: true }));
