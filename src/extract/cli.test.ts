@@ -125,4 +125,30 @@ test('resume: an aborted hdf5 extraction continues after its last checkpoint and
   }
 });
 
+test('a graph without module names: inspect shows it is not mappable, extract refuses (exit 2) unless --taps names tensors', async () => {
+  const fs = await import('node:fs');
+  const { fromBinary, toBinary } = await import('@bufbuild/protobuf');
+  const { ModelProtoSchema } = await import('onnx-buf');
+  const dir = join(tmp, 'anon');
+  fs.mkdirSync(join(dir, 'onnx'), { recursive: true });
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(join(MODEL, f), join(dir, f));
+  const m = fromBinary(ModelProtoSchema, fs.readFileSync(join(MODEL, 'onnx', 'model.onnx')));
+  m.graph!.node.forEach((n, i) => (n.name = `node_${i}`));
+  fs.writeFileSync(join(dir, 'onnx', 'model.onnx'), toBinary(ModelProtoSchema, m));
+  let io = captureIO();
+  assert.equal(await main(['node', 'neuroprobe', 'inspect', '--model', dir, '--json'], io), 0, io.errText);
+  const r = JSON.parse(io.outText) as { mappable: boolean; taps: unknown[] };
+  assert.equal(r.mappable, false);
+  assert.deepEqual(r.taps, []);
+  const corpus = join(tmp, 'one.txt');
+  writeFileSync(corpus, 'Hello there .\n');
+  io = captureIO();
+  assert.equal(await main(['node', 'neuroprobe', 'extract', '--model', dir, '--corpus', corpus, '--out', join(tmp, 'anon.json')], io), 2);
+  assert.match(io.errText, /cannot map the layers/);
+  io = captureIO();
+  const code = await main(['node', 'neuroprobe', 'extract', '--model', dir, '--corpus', corpus, '--out', join(tmp, 'anon.json'), '--taps', '/embeddings/LayerNorm/Add_1_output_0,last_hidden_state', '--json'], io);
+  assert.equal(code, 0, io.errText);
+  assert.equal((JSON.parse(io.outText) as { cols: number }).cols, 512);
+});
+
 test('cleanup', () => rmSync(tmp, { recursive: true, force: true }));

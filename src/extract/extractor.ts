@@ -160,14 +160,21 @@ export class Extractor {
     // widths from one tiny run
     const probeIds = [...tokenizer.prefix.ids, ...(tokenizer.sentencePieces(['a'])[0].ids.slice(0, 1)), ...tokenizer.suffix.ids];
     const x = new Extractor(model, tokenizer, graph, taps, [], session, maxLength, opts.stride);
-    const out = await x.runIds([probeIds]);
-    const widths = taps.map((t) => {
-      const o = out[t.tensor];
-      if (!o || o.dims.length !== 3) {
-        throw new InputError(`tap ${t.name} (${t.tensor}) is not a [batch, sequence, width] float tensor (dims ${o ? o.dims.join('×') : 'none'})`, { location: { file: model.onnxPath }, expected: 'a per-token activation tensor' });
-      }
-      return o.dims[2];
-    });
+    let widths: number[];
+    try {
+      const out = await x.runIds([probeIds]);
+      widths = taps.map((t) => {
+        const o = out[t.tensor];
+        if (!o || o.dims.length !== 3) {
+          throw new InputError(`tap ${t.name} (${t.tensor}) is not a [batch, sequence, width] float tensor (dims ${o ? o.dims.join('×') : 'none'})`, { location: { file: model.onnxPath }, expected: 'a per-token activation tensor' });
+        }
+        return o.dims[2];
+      });
+    } catch (err) {
+      await session.dispose();
+      if (err instanceof InputError) throw err;
+      throw new InputError(`running ${model.onnxPath} failed: ${(err as Error).message}`, { location: { file: model.onnxPath }, expected: 'a graph ONNX Runtime can run with the chosen taps as float outputs' });
+    }
     return new Extractor(model, tokenizer, graph, taps, widths, session, maxLength, opts.stride);
   }
 
@@ -330,6 +337,8 @@ export class Extractor {
       for (const batch of makeBatches(segs, batchSize, maxBatchTokens)) {
         const out = await this.runIds(batch.map((s) => s.ids));
         stats.batches++;
+        for (const seg of batch) doneWords += seg.owned.length;
+        emit(opts.onProgress, { kind: 'extract', done: doneWords, total: totalWords, unit: 'words' });
         batch.forEach((seg, b) => {
           const rows = outRows[seg.sent];
           const base = rowOffset[seg.sent];
@@ -375,10 +384,8 @@ export class Extractor {
         writer.writeSentence(words, outRows[j]);
         stats.sentences++;
         stats.words += forms.length;
-        doneWords += forms.length;
       });
       writer.checkpoint();
-      emit(opts.onProgress, { kind: 'extract', done: doneWords, total: totalWords, unit: 'words' });
     }
     stats.seconds = (performance.now() - t0) / 1000;
     stats.wordsPerSecond = stats.seconds > 0 ? stats.words / stats.seconds : 0;

@@ -4,7 +4,10 @@
  */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { readFileSync } from 'node:fs';
 import { Extractor } from '../../extract/extractor.js';
+import { resolveModel } from '../../extract/model.js';
+import { readGraph } from '../../extract/surgery.js';
 
 export function register(program: Command, io: CliIO): void {
   program
@@ -17,12 +20,23 @@ export function register(program: Command, io: CliIO): void {
     .option('--taps <names>', 'check an explicit tap list')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o: Record<string, string | boolean | undefined>) => {
+      const taps = typeof o.taps === 'string' ? o.taps.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      const model = await resolveModel(String(o.model), { onnxFile: String(o.onnxFile), offline: Boolean(o.offline) });
+      if (!taps?.length) {
+        const graph = readGraph(new Uint8Array(readFileSync(model.onnxPath)), model.onnxPath);
+        if (!graph.layerTaps.length) {
+          // nothing mappable: show what could be tapped instead of failing
+          const result = { model: model.id, dir: model.dir, onnx: model.onnxPath, family: graph.family, mappable: false, inputs: graph.inputs, outputs: graph.outputs, taps: [], candidates: graph.candidates };
+          io.result(result, Boolean(o.json), () =>
+            [`${model.id}: no BERT/RoBERTa/DistilBERT/GPT-2 layer structure found; extract needs --taps <tensor,...>.`, `candidate float tensors (${graph.candidates.length}):`, ...graph.candidates.map((c) => `  ${c.tensor} (${c.op})`)].join('\n'),
+          );
+          return;
+        }
+      }
       const ex = await Extractor.create({
-        model: String(o.model),
-        onnxFile: String(o.onnxFile),
-        offline: Boolean(o.offline),
+        model,
         ffn: Boolean(o.ffn),
-        taps: typeof o.taps === 'string' ? o.taps.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+        taps,
       });
       try {
         const taps = ex.taps.map((t, i) => ({ name: t.name, tensor: t.tensor, width: ex.widths[i], kind: t.kind }));
@@ -33,6 +47,7 @@ export function register(program: Command, io: CliIO): void {
           dir: ex.model.dir,
           onnx: ex.model.onnxPath,
           family: ex.graph.family,
+          mappable: ex.graph.layerTaps.length > 0,
           inputs: ex.graph.inputs,
           outputs: ex.graph.outputs,
           tokenizer: ex.tokenizer.modelType,
