@@ -12,3 +12,11 @@ export type * from './data/types.js';
 export type * from './store/types.js';
 export * from './store/views.js';
 export type * from './analysis/types.js';
+// probe engine (src/probe): elastic-net probes on ONNX Runtime GEMMs, metrics, save/load
+export type * from './probe/types.js';
+export * from './probe/linear-probe.js';
+export * from './probe/metrics.js';
+export { setKernelThreads, ortForward, ortBackward } from './probe/gemm.js';
+export { penaltyValue, proxInPlace, type Penalty } from './probe/objective.js';
+export { referenceSolve, type ReferenceResult } from './probe/reference.js';
+export { readSafetensors, writeSafetensors, encodeSafetensors, type NamedTensor } from './probe/safetensors.js';
