@@ -64,3 +64,11 @@ export * from './analysis/tags.js';
 export * from './analysis/neurons.js';
 export * from './analysis/analyze.js';
 export { SoftmaxGD, softmaxGDFactory, SOFTMAX_GD_DEFAULTS } from './analysis/testing.js';
+// probe engine (src/probe): elastic-net probes on ONNX Runtime GEMMs, metrics, save/load
+export type * from './probe/types.js';
+export * from './probe/linear-probe.js';
+export * from './probe/metrics.js';
+export { setKernelThreads, ortForward, ortBackward } from './probe/gemm.js';
+export { penaltyValue, proxInPlace, type Penalty } from './probe/objective.js';
+export { referenceSolve, type ReferenceResult } from './probe/reference.js';
+export { readSafetensors, writeSafetensors, encodeSafetensors, type NamedTensor } from './probe/safetensors.js';
