@@ -20,7 +20,7 @@ import { createStoreWriter, openStore, type ActivationStore } from '../store/sto
 import { selectRows } from '../store/views.js';
 import { analyze } from '../analysis/analyze.js';
 import type { AnalysisResult } from '../analysis/types.js';
-import { defaultProbeFactory } from '../analysis/probe-factory.js';
+import { LogisticProbe } from '../probe/linear-probe.js';
 import { saveProbe } from '../analysis/save.js';
 import { writeReport } from '../report/write.js';
 import type { StudyResults } from '../report/types.js';
@@ -177,7 +177,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
             labels: ds.vocab.labels.slice(),
             layers: trainStore.meta.layers,
             control: control ? { train: tr.ctrl!, dev: dv?.ctrl, test: te.ctrl!, numClasses: control.vocab.labels.length, task: `control:${task}` } : undefined,
-            makeProbe: defaultProbeFactory({ ...cfg.probe, seed: cfg.seed }),
+            makeProbe: (o = {}) => new LogisticProbe({ ...cfg.probe, seed: cfg.seed, ...o }),
             model: model.name,
             task,
             delta: cfg.delta,
