@@ -17,6 +17,7 @@
  */
 import { InputError } from '../util/errors.js';
 import type { Sentence, Word } from './types.js';
+import { wordColumn } from './conllu.js';
 
 /** Label of words outside every mention. */
 export const ENTITY_OUTSIDE = 'O';
@@ -70,7 +71,7 @@ export function entityLabels(corpus: readonly Sentence[]): string[][] {
     const labels: string[] = new Array(s.words.length);
     for (let j = 0; j < s.words.length; j++) {
       const w = s.words[j];
-      const value = entityAttribute(w.cols.misc);
+      const value = entityAttribute(wordColumn(w, 'misc'));
       if (value === undefined) {
         labels[j] = stack.length > 0 ? stack[stack.length - 1].type : ENTITY_OUTSIDE;
         continue;
