@@ -10,7 +10,8 @@
  *   that would cross N and everything after it are dropped; the paper used the first 150,000 training tokens).
  * - The label vocabulary holds the training labels sorted by code point; dev/test labels unseen in training follow
  *   `unknown`: `'error'` (InputError naming the file and line), `'drop'` (the word gets no row) or `'unknown'` (an
- *   explicit `<unk>` class appended after the sorted labels).
+ *   explicit `<unk>` class appended after the sorted labels). For `control:*` tasks the vocabulary is the real
+ *   task's training label set (a label the control draws never produced still has its id).
  * - `balance` undersamples the training rows, seeded, to the size of the smallest class (or `perClass`).
  *
  * Rows: every kept word is one row; `rowSentence[r]`/`rowWord[r]` give its sentence and word index, `rowFlat[r]`
@@ -272,7 +273,8 @@ export function buildDataset(corpora: { train: Sentence[]; dev?: Sentence[]; tes
     if (test) test.l = control.apply(test.s);
   }
 
-  const trainLabels = new Set<string>();
+  // a control task's label set is the real task's training label set, even if some label was never drawn
+  const trainLabels = new Set<string>(control ? control.labels : []);
   for (const row of trainL) for (const l of row) trainLabels.add(l);
   const vocab = LabelVocab.fromLabels(trainLabels, { unknown: policy === 'unknown' });
   const train = makeSplit('train', trainS, trainL, vocab, policy);
