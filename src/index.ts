@@ -22,4 +22,5 @@ export * from './data/tasks.js';
 export * from './data/control.js';
 export * from './data/vocab.js';
 export * from './data/dataset.js';
+export * from './data/stats.js';
 export { checkReadableFile, iterateLines } from './data/lines.js';

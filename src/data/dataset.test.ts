@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDataset, splitSentences, balanceRows, sentencesWithinTokens, datasetSummary } from './dataset.js';
+import { buildDataset, readDataset, splitSentences, balanceRows, sentencesWithinTokens, datasetSummary } from './dataset.js';
 import { InputError } from '../util/errors.js';
 import type { Sentence } from './types.js';
 
@@ -130,4 +130,13 @@ test('control task datasets fit on train and reuse the mapping on dev', () => {
   const again = buildDataset({ train: TRAIN, dev }, { task: 'control:label', seed: 9 });
   assert.deepEqual(again.dev!.labels, ds.dev!.labels);
   assert.ok(datasetSummary(ds).control!.types.length >= 9);
+});
+
+test('readDataset reads train/dev/test files in any format', () => {
+  const ud = '/work/shared/data/ud/';
+  const ds = readDataset({ train: ud + 'en_ewt-ud-dev.conllu', test: ud + 'en_ewt-ud-test.conllu' }, { task: 'upos', maxTokens: 5000, unknown: 'drop' });
+  assert.ok(ds.train.tokens <= 5000 && ds.train.tokens > 4900);
+  assert.equal(ds.test!.tokens, 25094);
+  assert.equal(ds.vocab.size, 17);
+  assert.equal(ds.test!.rows + ds.test!.dropped, 25094);
 });

@@ -24,6 +24,7 @@ import type { Sentence } from './types.js';
 import { getTask, type Task, type TaskOptions } from './tasks.js';
 import { ControlTask, type ControlTaskJSON } from './control.js';
 import { LabelVocab, type LabelVocabJSON } from './vocab.js';
+import { readCorpus, type CorpusFormat } from './corpus.js';
 
 /** What to do with dev/test labels that training never saw. */
 export type UnknownPolicy = 'error' | 'drop' | 'unknown';
@@ -300,4 +301,31 @@ export function datasetSummary(ds: Dataset): DatasetSummaryJSON {
   const out: DatasetSummaryJSON = { task: ds.task, unknown: ds.unknown, vocab: ds.vocab.toJSON(), splits };
   if (ds.control) out.control = ds.control.toJSON();
   return out;
+}
+
+/** Corpus files for {@link readDataset}. */
+export interface DatasetFiles {
+  train: string;
+  dev?: string;
+  test?: string;
+  /** Label files for the text format, per split. */
+  trainLabels?: string;
+  devLabels?: string;
+  testLabels?: string;
+  /** Force a corpus format (default: detected from each path). */
+  format?: CorpusFormat;
+}
+
+/** Read the corpora named in `files` (any format, see readCorpus) and build the dataset. */
+export function readDataset(files: DatasetFiles, opts: DatasetOptions): Dataset {
+  const read = (path: string | undefined, labels: string | undefined): Sentence[] | undefined =>
+    path === undefined ? undefined : readCorpus(path, { format: files.format, labels });
+  return buildDataset(
+    {
+      train: read(files.train, files.trainLabels)!,
+      dev: read(files.dev, files.devLabels),
+      test: read(files.test, files.testLabels),
+    },
+    opts,
+  );
 }

@@ -9,7 +9,8 @@ import { Option } from 'commander';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../../util/errors.js';
 import { readCorpus, detectFormat, countTokens, CORPUS_FORMATS, type CorpusFormat } from '../../data/corpus.js';
-import { getTask, labelSentences, TASKS, type TaskOptions } from '../../data/tasks.js';
+import { labelSentences, TASKS, type TaskOptions } from '../../data/tasks.js';
+import { corpusStats, type CorpusStats } from '../../data/stats.js';
 import { compareCodePoints } from '../../data/vocab.js';
 import { writeTokenLabelFiles } from '../../data/neurox-text.js';
 import type { Sentence } from '../../data/types.js';
@@ -23,21 +24,6 @@ interface CorpusOpts {
   controlSample?: 'same' | 'uniform';
   caseInsensitive?: boolean;
   json?: boolean;
-}
-
-/** Statistics printed by `corpus stats`. */
-export interface CorpusStats {
-  file: string;
-  format: CorpusFormat;
-  sentences: number;
-  tokens: number;
-  types: number;
-  maxSentenceLength: number;
-  meanSentenceLength: number;
-  task?: string;
-  numLabels?: number;
-  /** Label → count, keys in code-point order. */
-  labels?: Record<string, number>;
 }
 
 function intOption(v: string | undefined, name: string): number | undefined {
@@ -60,37 +46,6 @@ function load(file: string, o: CorpusOpts): { corpus: Sentence[]; format: Corpus
   const format = o.format ?? detectFormat(file);
   const corpus = readCorpus(file, { format, labels: o.labels, limit: intOption(o.limit, 'limit') });
   return { corpus, format, task: o.task ?? defaultTask(format, o.labels) };
-}
-
-/** Compute corpus statistics (and label counts when a task is given). */
-export function corpusStats(file: string, corpus: readonly Sentence[], format: CorpusFormat, task?: string, opts: TaskOptions = {}): CorpusStats {
-  const types = new Set<string>();
-  let maxLen = 0;
-  for (const s of corpus) {
-    maxLen = Math.max(maxLen, s.words.length);
-    for (const w of s.words) types.add(w.form);
-  }
-  const tokens = countTokens(corpus);
-  const stats: CorpusStats = {
-    file,
-    format,
-    sentences: corpus.length,
-    tokens,
-    types: types.size,
-    maxSentenceLength: maxLen,
-    meanSentenceLength: corpus.length ? Math.round((tokens / corpus.length) * 100) / 100 : 0,
-  };
-  if (task !== undefined) {
-    const t = getTask(task, opts);
-    const counts = new Map<string, number>();
-    for (const row of labelSentences(corpus, t)) for (const l of row) counts.set(l, (counts.get(l) ?? 0) + 1);
-    const labels: Record<string, number> = {};
-    for (const k of [...counts.keys()].sort(compareCodePoints)) labels[k] = counts.get(k)!;
-    stats.task = t.name;
-    stats.numLabels = counts.size;
-    stats.labels = labels;
-  }
-  return stats;
 }
 
 /** Human rendering of {@link CorpusStats}: a summary and a label table sorted by count. */
