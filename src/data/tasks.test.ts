@@ -81,6 +81,8 @@ test('entity: several closings on one word, type reuse and default CorefUD field
   assert.deepEqual(entityLabels(parseConllu(text, 'x.conllu'))[0], ['place', 'time', 'person', 'person', 'place']);
   const bad = text.replace('Entity=e1)', 'Entity=e9)');
   assert.match(errorOf(() => entityLabels(parseConllu(bad, 'x.conllu'))).message, /x\.conllu:5: bad MISC Entity value 'e9\)'/);
+  const none = parseConllu(row(1, 'a', '_') + '\n', 'plain.conllu');
+  assert.match(errorOf(() => entityLabels(none)).message, /plain\.conllu: no MISC Entity= annotation/);
   const garbled = text.replace('Entity=(e3-time)e2)', 'Entity=oops');
   assert.throws(() => entityLabels(parseConllu(garbled, 'x.conllu')), /bad MISC Entity value 'oops'/);
 });
