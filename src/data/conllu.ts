@@ -116,8 +116,8 @@ class ConlluParser {
     if (this.startLine === 0) return null;
     const startLine = this.startLine;
     if (this.words.length === 0) {
-      // A block of comments only (e.g. `# newdoc` before the first sentence): keep the comments for the next sentence
-      // would mis-attribute them; CoNLL-U forbids comment-only blocks, so report it.
+      // A block of comments followed by a blank line: CoNLL-U puts comments right before a sentence's word lines, and
+      // attaching them to the next sentence could mis-attribute a sent_id, so report it.
       throw new InputError('comment lines without any word line', {
         location: { file: this.file, line: startLine },
         expected: 'comments to be followed by the word lines of a sentence',
