@@ -93,3 +93,25 @@ test('corpus commands have --help and tasks lists the registry', async () => {
   const missing = spawnSync(process.execPath, [join(ROOT, 'bin/neuroprobe.js'), 'corpus', 'stats'], { encoding: 'utf8' });
   assert.equal(missing.status, 2);
 });
+
+test('corpus dataset: seeded split, max tokens, unknown policy and NeuroX output', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'np-cli-corpus-'));
+  const prefix = join(d, 'ds');
+  const args = ['corpus', 'dataset', EWT_DEV, '--task', 'upos', '--split-dev', '0.1', '--split-test', '0.1', '--seed', '4', '--max-tokens', '1000', '--unknown', 'drop', '--balance', '--json'];
+  const r = await run(...args, '--out', prefix);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const s = JSON.parse(r.out[0]);
+  assert.equal(s.task, 'upos');
+  assert.equal(s.splits.dev.sentences, 200);
+  assert.equal(s.splits.test.sentences, 200);
+  assert.ok(s.splits.train.tokens <= 1000 && s.splits.train.tokens > 950);
+  assert.ok(s.splits.train.balancedRows < s.splits.train.rows);
+  assert.deepEqual(s.vocab.labels, [...s.vocab.labels].sort());
+  assert.deepEqual(JSON.parse(readFileSync(prefix + '.json', 'utf8')), s);
+  assert.equal(readFileSync(prefix + '.dev.word', 'utf8').split('\n').length, 201);
+  const again = await run(...args);
+  assert.deepEqual(JSON.parse(again.out[0]), s);
+  const bad = await run('corpus', 'dataset', EWT_DEV, '--split-dev', '1.5');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err.join('\n'), /--split-dev expects a fraction/);
+});
