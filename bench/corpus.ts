@@ -5,6 +5,7 @@
  * (the least any CoNLL-U reader has to do). Prints seconds per read, words/s and the ratio; target < 1 s per read.
  */
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { readConllu } from '../src/data/conllu.js';
 import { labelSentences } from '../src/data/tasks.js';
 
@@ -57,6 +58,7 @@ export async function run(args: string[]): Promise<void> {
   const read = median(tRead);
   const base = median(tBase);
   console.log(`corpus benchmark: ${file}`);
+  console.log(`  machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (timings scale with load)`);
   console.log(`  ${warm.length} sentences, ${words} words, ${reps} reps (median; min–max)`);
   console.log(`  baseline readFileSync+split lines+columns: ${base.toFixed(3)} s  (${Math.round(words / base)} words/s)  [${Math.min(...tBase).toFixed(3)}–${Math.max(...tBase).toFixed(3)}]`);
   console.log(`  readConllu (validated, streaming):         ${read.toFixed(3)} s  (${Math.round(words / read)} words/s)  [${Math.min(...tRead).toFixed(3)}–${Math.max(...tRead).toFixed(3)}]`);
