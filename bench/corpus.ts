@@ -1,15 +1,19 @@
 /**
  * Corpus reading benchmark: `npm run bench -- corpus [file.conllu] [--reps N]`.
- * Reads a CoNLL-U file (default: UD English EWT train, 204,577 words) several times with `readConllu` and compares
+ * Reads a CoNLL-U file (default: UD English EWT train, 204,577 words, from assets/data/ud or the shared fixtures) several times with `readConllu` and compares
  * with a baseline measured in the same run: `readFileSync` + split into lines + split each word line into columns
  * (the least any CoNLL-U reader has to do). Prints seconds per read, words/s and the ratio; target < 1 s per read.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import { readConllu } from '../src/data/conllu.js';
 import { labelSentences } from '../src/data/tasks.js';
 
-const DEFAULT_FILE = '/work/shared/data/ud/en_ewt-ud-train.conllu';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** UD EWT train: the copy shipped in assets/, else the shared fixtures. */
+const DEFAULT_FILE = [join(ROOT, 'assets/data/ud/en_ewt-ud-train.conllu'), '/work/shared/data/ud/en_ewt-ud-train.conllu'].find((p) => existsSync(p)) ?? 'en_ewt-ud-train.conllu';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

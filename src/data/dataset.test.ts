@@ -2,6 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildDataset, readDataset, splitSentences, balanceRows, sentencesWithinTokens, datasetSummary } from './dataset.js';
 import { InputError } from '../util/errors.js';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const UD = existsSync(join(ROOT, 'assets/data/ud/en_ewt-ud-dev.conllu')) ? join(ROOT, 'assets/data/ud') : '/work/shared/data/ud';
 import type { Sentence } from './types.js';
 
 /** Sentences of `form/label` tokens. */
@@ -133,8 +139,7 @@ test('control task datasets fit on train and reuse the mapping on dev', () => {
 });
 
 test('readDataset reads train/dev/test files in any format', () => {
-  const ud = '/work/shared/data/ud/';
-  const ds = readDataset({ train: ud + 'en_ewt-ud-dev.conllu', test: ud + 'en_ewt-ud-test.conllu' }, { task: 'upos', maxTokens: 5000, unknown: 'drop' });
+  const ds = readDataset({ train: join(UD, 'en_ewt-ud-dev.conllu'), test: join(UD, 'en_ewt-ud-test.conllu') }, { task: 'upos', maxTokens: 5000, unknown: 'drop' });
   assert.ok(ds.train.tokens <= 5000 && ds.train.tokens > 4900);
   assert.equal(ds.test!.tokens, 25094);
   assert.equal(ds.vocab.size, 17);

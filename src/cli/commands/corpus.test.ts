@@ -1,15 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../main.js';
 import type { CliIO } from '../io.js';
 
-const EWT_DEV = '/work/shared/data/ud/en_ewt-ud-dev.conllu';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+// UD EWT ships with the repository (assets/data/ud); the shared fixtures are the fallback on a bare checkout
+const UD = existsSync(join(ROOT, 'assets/data/ud/en_ewt-ud-dev.conllu')) ? join(ROOT, 'assets/data/ud') : '/work/shared/data/ud';
+const EWT_DEV = join(UD, 'en_ewt-ud-dev.conllu');
 const FIX = join(ROOT, 'src/data/fixtures');
 
 function capture(): { io: CliIO; out: string[]; err: string[] } {
