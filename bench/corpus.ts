@@ -48,13 +48,20 @@ export async function run(args: string[]): Promise<void> {
   const tRead: number[] = [];
   const tBase: number[] = [];
   const tLabel: number[] = [];
+  const cRead: number[] = [];
+  const cBase: number[] = [];
+  const cpu = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
   for (let r = 0; r < reps; r++) {
     let t0 = performance.now();
+    let u0 = process.cpuUsage();
     baseline(file);
     tBase.push((performance.now() - t0) / 1000);
+    cBase.push(cpu(process.cpuUsage(u0)));
     t0 = performance.now();
+    u0 = process.cpuUsage();
     const c = readConllu(file);
     tRead.push((performance.now() - t0) / 1000);
+    cRead.push(cpu(process.cpuUsage(u0)));
     t0 = performance.now();
     labelSentences(c, 'upos');
     tLabel.push((performance.now() - t0) / 1000);
@@ -66,6 +73,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(`  ${warm.length} sentences, ${words} words, ${reps} reps (median; min–max)`);
   console.log(`  baseline readFileSync+split lines+columns: ${base.toFixed(3)} s  (${Math.round(words / base)} words/s)  [${Math.min(...tBase).toFixed(3)}–${Math.max(...tBase).toFixed(3)}]`);
   console.log(`  readConllu (validated, streaming):         ${read.toFixed(3)} s  (${Math.round(words / read)} words/s)  [${Math.min(...tRead).toFixed(3)}–${Math.max(...tRead).toFixed(3)}]`);
+  console.log(`  CPU seconds per read (all threads, incl. GC; less sensitive to load): baseline ${median(cBase).toFixed(3)} s, readConllu ${median(cRead).toFixed(3)} s`);
   console.log(`  labelSentences(upos):                      ${median(tLabel).toFixed(3)} s`);
   console.log(`  ratio readConllu / baseline: ${(read / base).toFixed(2)}x; target < 1 s per read: ${read < 1 ? 'met' : 'MISSED'}`);
 }
