@@ -16,6 +16,7 @@ import { iterateLineChunks, splitLines } from './lines.js';
 
 /** The ten CoNLL-U columns, in file order (column N of the spec is index N-1). */
 export const CONLLU_COLUMNS = ['id', 'form', 'lemma', 'upos', 'xpos', 'feats', 'head', 'deprel', 'deps', 'misc'] as const;
+/** A CoNLL-U column name. */
 export type ConlluColumn = (typeof CONLLU_COLUMNS)[number];
 
 const COLUMN_INDEX: ReadonlyMap<string, number> = new Map(CONLLU_COLUMNS.map((c, i) => [c, i]));

@@ -152,6 +152,7 @@ export function datasetOptionsFrom(train: string, f: DatasetFlags): { files: Dat
   return { files, options };
 }
 
+/** Register `neuroprobe corpus` (stats, convert, dataset, tasks) on the program. */
 export function register(program: Command, io: CliIO): void {
   const corpus = program
     .command('corpus')
