@@ -112,3 +112,17 @@ test('an empty corpus and a missing file are InputErrors', () => {
   assert.match(errorOf(() => readConllu('/nonexistent/x.conllu')).message, /x\.conllu: .*not found/);
   assert.match(errorOf(() => parseConllu('# only a comment\n', 'c.conllu')).message, /c\.conllu:1: comment lines without any word line/);
 });
+
+test('iterateConllu is lazy: the first sentences come out before a later bad line is read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-conllu-'));
+  const f = join(dir, 'late-error.conllu');
+  const good = GOOD.split('\n').slice(0, 10).join('\n') + '\n\n';
+  // ~3 MiB of good sentences, then a 9-column line: the reader works in 1 MiB chunks
+  writeFileSync(f, good.repeat(Math.ceil((3 << 20) / good.length)) + row('1', 'x', 'x', 'X', 'X', '_', '0', 'root', '_') + '\n');
+  const it = iterateConllu(f);
+  const first = it.next();
+  assert.equal(first.done, false);
+  assert.equal((first.value as { id: string }).id, 's1');
+  it.return(undefined);
+  assert.throws(() => readConllu(f), /late-error\.conllu:\d+: found 9 tab-separated columns/);
+});
