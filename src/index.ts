@@ -22,6 +22,7 @@ export * from './data/tasks.js';
 export * from './data/control.js';
 export * from './data/vocab.js';
 export * from './data/dataset.js';
+export * from './data/stats.js';
 export { checkReadableFile, iterateLines } from './data/lines.js';
 // store: activation files (neuroprobe store, NeuroX hdf5 and json-lines) and the format-dispatching loader
 export { StoreWriter, createStoreWriter, openStore, ActivationStore, isStore, partialPathFor, STORE_FORMAT, STORE_VERSION } from './store/store.js';
