@@ -22,6 +22,7 @@ export * from './data/tasks.js';
 export * from './data/control.js';
 export * from './data/vocab.js';
 export * from './data/dataset.js';
+export * from './data/stats.js';
 export { checkReadableFile, iterateLines } from './data/lines.js';
 // store: activation files (neuroprobe store, NeuroX hdf5 and json-lines) and the format-dispatching loader
 export { StoreWriter, createStoreWriter, openStore, ActivationStore, isStore, partialPathFor, STORE_FORMAT, STORE_VERSION } from './store/store.js';
@@ -64,6 +65,14 @@ export * from './analysis/tags.js';
 export * from './analysis/neurons.js';
 export * from './analysis/analyze.js';
 export { SoftmaxGD, softmaxGDFactory, SOFTMAX_GD_DEFAULTS } from './analysis/testing.js';
+// probe engine (src/probe): elastic-net probes on ONNX Runtime GEMMs, metrics, save/load
+export type * from './probe/types.js';
+export * from './probe/linear-probe.js';
+export * from './probe/metrics.js';
+export { setKernelThreads, ortForward, ortBackward } from './probe/gemm.js';
+export { penaltyValue, proxInPlace, type Penalty } from './probe/objective.js';
+export { referenceSolve, type ReferenceResult } from './probe/reference.js';
+export { readSafetensors, writeSafetensors, encodeSafetensors, type NamedTensor } from './probe/safetensors.js';
 // extraction (src/extract, src/runtime/ort.ts)
 export * from './extract/model.js';
 export * from './extract/tokenize.js';

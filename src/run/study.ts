@@ -20,7 +20,7 @@ import { createStoreWriter, openStore, type ActivationStore } from '../store/sto
 import { selectRows } from '../store/views.js';
 import { analyze } from '../analysis/analyze.js';
 import type { AnalysisResult } from '../analysis/types.js';
-import { defaultProbeFactory } from '../analysis/probe-factory.js';
+import { LogisticProbe } from '../probe/linear-probe.js';
 import { saveProbe } from '../analysis/save.js';
 import { writeReport } from '../report/write.js';
 import type { StudyResults } from '../report/types.js';
@@ -90,7 +90,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
     const corpora = { train: splits.train.sentences, dev: splits.dev?.sentences, test: splits.test.sentences };
     const dsOpts = { unknown: cfg.data.unknownLabels, balance: cfg.data.balance ? { seed: cfg.seed } : false, seed: cfg.seed, sample: cfg.control.sample, caseSensitive: cfg.control.caseSensitive };
     const ds = buildDataset(corpora, { ...dsOpts, task });
-    const control = controlFor.has(task) ? buildDataset(corpora, { ...dsOpts, task: `control:${task}`, unknown: 'error' }) : undefined;
+    const control = controlFor.has(task) ? buildDataset(corpora, { ...dsOpts, task: `control:${task}` }) : undefined;
     datasets.set(task, { ds, control });
   }
 
@@ -177,7 +177,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
             labels: ds.vocab.labels.slice(),
             layers: trainStore.meta.layers,
             control: control ? { train: tr.ctrl!, dev: dv?.ctrl, test: te.ctrl!, numClasses: control.vocab.labels.length, task: `control:${task}` } : undefined,
-            makeProbe: defaultProbeFactory({ ...cfg.probe, seed: cfg.seed }),
+            makeProbe: (o = {}) => new LogisticProbe({ ...cfg.probe, seed: cfg.seed, ...o }),
             model: model.name,
             task,
             delta: cfg.delta,
