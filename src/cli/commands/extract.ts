@@ -40,6 +40,8 @@ export function register(program: Command, io: CliIO): void {
     .option('--ffn', 'also extract FFN neurons after the activation function (blocks.{l}.mlp.hook_post)')
     .option('--taps <names>', 'comma-separated taps or tensor names to read instead (see neuroprobe inspect)')
     .option('--batch-size <n>', 'sentences per batch', '32')
+    .option('--max-batch-tokens <n>', 'cap on batch rows × padded length', '16384')
+    .option('--sort-window <n>', 'batches per sort-by-length window (memory ~ batch-size × sort-window sentences)', '8')
     .option('--max-length <n>', 'max pieces per model input incl. special tokens (default: the model maximum); longer sentences are windowed')
     .option('--stride <n>', 'window stride in pieces for long sentences (default: half a window)')
     .option('--onnx-file <name>', 'ONNX file in onnx/ (e.g. model_quantized.onnx)', 'model.onnx')
@@ -54,6 +56,8 @@ export function register(program: Command, io: CliIO): void {
       if (dtype !== 'float32' && dtype !== 'float16') throw new UsageError(`--dtype ${dtype}: expected float32 or float16`);
       const layers = parseLayers(String(o.layers));
       const batchSize = positiveInt('--batch-size', o.batchSize as string)!;
+      const maxBatchTokens = positiveInt('--max-batch-tokens', o.maxBatchTokens as string)!;
+      const sortWindow = positiveInt('--sort-window', o.sortWindow as string)!;
       const corpusPath = String(o.corpus);
       const corpusFormat = o.corpusFormat as string | undefined;
       if (corpusFormat !== undefined && !(CORPUS_FORMATS as readonly string[]).includes(corpusFormat)) throw new UsageError(`--corpus-format ${corpusFormat}: expected ${CORPUS_FORMATS.join(', ')}`);
@@ -82,7 +86,7 @@ export function register(program: Command, io: CliIO): void {
         const bar = io.progress();
         let stats;
         try {
-          stats = await ex.extract(corpus, writer, { aggregation, includeSpecialTokens, batchSize, onProgress: bar.onProgress });
+          stats = await ex.extract(corpus, writer, { aggregation, includeSpecialTokens, batchSize, maxBatchTokens, sortWindow, onProgress: bar.onProgress });
           writer.close();
         } catch (err) {
           writer.abort();
