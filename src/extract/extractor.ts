@@ -270,6 +270,7 @@ export class Extractor {
         spans.push([s, ids.length]);
       }
       for (const id of this.tokenizer.suffix.ids) ids.push(id);
+      if (!ids.length) ids.push(this.tokenizer.padId); // only zero-piece words and no special tokens: run one pad
       return { sent: sentIndex, win: k, ids, spans, startWord: w.startWord, owned: [], first: k === 0, last: k === plan.windows.length - 1 };
     });
     plan.owner.forEach((k, w) => segments[k].owned.push(w));

@@ -124,7 +124,8 @@ test('tiny GPT-2: taps, context-mode pieces, position ids and embeddings (layer 
     assert.equal(ex.tokenizer.padId, VOCAB.length - 1);
     const s = sent(['bc', 'cb', 'a', 'bcb']);
     const w = new MemoryActivationWriter(ex.cols);
-    await ex.extract([s, sent(['a'])], w, { aggregation: 'last' });
+    await ex.extract([s, sent(['a']), sent(['\u200b'])], w, { aggregation: 'last' });
+    assert.ok(w.sentences[2].rows.every((v) => v === 0)); // a sentence of zero-piece words: zero rows, no crash
     // pieces: bc | Ġcb | Ġa | Ġbc b  → positions 0 | 1 | 2 | 3 4; last pieces: bc@0, Ġcb@1, Ġa@2, b@4
     const expect: Array<[string, number]> = [['bc', 0], ['Ġcb', 1], ['Ġa', 2], ['b', 4]];
     expect.forEach(([piece, pos], t) => {
