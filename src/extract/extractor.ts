@@ -138,6 +138,7 @@ export class Extractor {
           throw new InputError(`--layers: layer ${l} does not exist`, { expected: `integers in 0..${L - 1} (0 = embeddings, ${L - 1} = last block)` });
         }
       }
+      if (new Set(opts.layers).size !== opts.layers.length) throw new InputError(`--layers ${opts.layers.join(',')}: a layer is listed twice`, { expected: 'distinct layer numbers' });
       const keep = opts.layers;
       const layerPart = keep.map((l) => graph.layerTaps[l]);
       const ffnPart = taps.filter((t) => t.kind === 'mlp_post' && keep.includes(t.layer + 1));
