@@ -63,22 +63,26 @@ export async function run(args: string[]): Promise<void> {
   }
   await ex.extract(corpus.slice(0, 64), new CountingWriter(), { batchSize });
 
-  const timeBare = async (): Promise<number> => {
+  // wall time, plus process CPU time (user + system, all threads): less sensitive to other processes on the machine
+  const cpuTimes = { bare: Infinity, surg: Infinity, extr: Infinity };
+  const timed = async (key: keyof typeof cpuTimes, fn: () => Promise<void>): Promise<number> => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
+    await fn();
+    const wall = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    cpuTimes[key] = Math.min(cpuTimes[key], (c.user + c.system) / 1e6);
+    return wall;
+  };
+  const timeBare = () => timed('bare', async () => {
     for (const f of prepPlain) await plain.runPrepared(f);
-    return (performance.now() - t0) / 1000;
-  };
-  const timeSurg = async (): Promise<number> => {
-    const t0 = performance.now();
+  });
+  const timeSurg = () => timed('surg', async () => {
     for (const f of prepSurg) await surgered.runPrepared(f, tapNames);
-    return (performance.now() - t0) / 1000;
-  };
-  const timeExtract = async (): Promise<number> => {
-    const w = new CountingWriter();
-    const t0 = performance.now();
-    await ex.extract(corpus, w, { batchSize });
-    return (performance.now() - t0) / 1000;
-  };
+  });
+  const timeExtract = () => timed('extr', async () => {
+    await ex.extract(corpus, new CountingWriter(), { batchSize });
+  });
   // interleaved rounds, best of each (the machine may be shared); the first extraction round tokenizes cold
   const rounds = Number(arg(args, '--rounds', '3'));
   let bare = Infinity;
@@ -102,6 +106,10 @@ export async function run(args: string[]): Promise<void> {
   console.log(`ratio extraction / bare plain run (throughput): ${(bare / extr).toFixed(3)}  (target ≥ 0.9)`);
   console.log(`ratio extraction / bare surgered run:           ${(surg / extr).toFixed(3)}`);
   console.log(`ratio cold extraction / bare plain run:         ${(bare / cold).toFixed(3)}`);
+  console.log(
+    `CPU seconds (best round): bare plain ${cpuTimes.bare.toFixed(2)}, bare surgered ${cpuTimes.surg.toFixed(2)}, extraction ${cpuTimes.extr.toFixed(2)}; ` +
+      `CPU-time ratio extraction / bare plain ${(cpuTimes.bare / cpuTimes.extr).toFixed(3)}, / bare surgered ${(cpuTimes.surg / cpuTimes.extr).toFixed(3)}`,
+  );
   console.log(`peak RSS: ${rss.toFixed(0)} MiB`);
   await plain.dispose();
   await surgered.dispose();

@@ -57,7 +57,10 @@ export interface ExtractRunOptions {
   batchSize?: number;
   /** Upper bound on batch rows × padded length, default 16384 pieces. */
   maxBatchTokens?: number;
-  /** Batches per sort-and-reorder window, default 8 (memory ~ batchSize × sortWindow sentences). */
+  /**
+   * Batches per sort-and-reorder window, default 8 (memory ~ batchSize × sortWindow sentences; lowered automatically
+   * for very wide rows so a chunk holds about 256 MB).
+   */
   sortWindow?: number;
   onProgress?: ProgressCallback;
 }
@@ -247,7 +250,7 @@ export class Extractor {
   planBatches(corpus: Sentence[], opts: ExtractRunOptions = {}): number[][][] {
     const batchSize = Math.max(1, opts.batchSize ?? 32);
     const maxBatchTokens = Math.max(this.maxLength, opts.maxBatchTokens ?? 16384);
-    const chunkSize = batchSize * Math.max(1, opts.sortWindow ?? 8);
+    const chunkSize = chunkSentences(batchSize, opts.sortWindow ?? 8, this.cols);
     const out: number[][][] = [];
     for (let c0 = 0; c0 < corpus.length; c0 += chunkSize) {
       const segs: Segment[] = [];
@@ -281,6 +284,8 @@ export class Extractor {
   /**
    * Extract every sentence of `corpus` (from `writer.completedSentences` on) into `writer`. Throws InputError for an
    * empty sentence before anything is written. The writer is checkpointed after every chunk but not closed.
+   * The `rows` given to `writer.writeSentence` are a view of a buffer reused for the next chunk: a writer must copy
+   * or write them before returning (the store, hdf5, json and memory writers do).
    */
   async extract(corpus: Sentence[], writer: ActivationWriter, opts: ExtractRunOptions = {}): Promise<ExtractStats> {
     const t0 = performance.now();
@@ -288,7 +293,7 @@ export class Extractor {
     if (!['first', 'last', 'average'].includes(aggregation)) throw new InputError(`unknown aggregation ${aggregation}`, { expected: 'first, last or average' });
     const batchSize = Math.max(1, opts.batchSize ?? 32);
     const maxBatchTokens = Math.max(this.maxLength, opts.maxBatchTokens ?? 16384);
-    const chunkSize = batchSize * Math.max(1, opts.sortWindow ?? 8);
+    const chunkSize = chunkSentences(batchSize, opts.sortWindow ?? 8, this.cols);
     const special = Boolean(opts.includeSpecialTokens);
     corpus.forEach((s, i) => {
       if (!s.words.length) {
@@ -309,12 +314,15 @@ export class Extractor {
     const nPre = this.tokenizer.prefix.ids.length;
     const nSuf = this.tokenizer.suffix.ids.length;
     emit(opts.onProgress, { kind: 'extract', done: doneWords, total: totalWords, unit: 'words' });
+    let buffer = new Float32Array(0);
 
     for (let c0 = start; c0 < corpus.length; c0 += chunkSize) {
       const chunk = corpus.slice(c0, Math.min(corpus.length, c0 + chunkSize));
       const segs: Segment[] = [];
       const outRows: Float32Array[] = [];
       const rowOffset: number[] = [];
+      const sentStart: number[] = [];
+      let chunkRows = 0;
       chunk.forEach((s, j) => {
         const forms = s.words.map((w) => w.form);
         const pieces = this.tokenizer.sentencePieces(forms);
@@ -333,9 +341,14 @@ export class Extractor {
         }
         segs.push(...segments);
         const extra = special ? nPre + nSuf : 0;
-        outRows.push(new Float32Array((forms.length + extra) * cols));
+        sentStart.push(chunkRows);
+        chunkRows += forms.length + extra;
         rowOffset.push(special ? nPre : 0);
       });
+      // one reusable buffer for the chunk's rows (writers copy what they are given)
+      if (buffer.length < chunkRows * cols) buffer = new Float32Array(chunkRows * cols);
+      else buffer.fill(0, 0, chunkRows * cols);
+      for (let j = 0; j < chunk.length; j++) outRows.push(buffer.subarray(sentStart[j] * cols, (j + 1 < chunk.length ? sentStart[j + 1] : chunkRows) * cols));
       for (const batch of makeBatches(segs, batchSize, maxBatchTokens)) {
         const out = await this.runIds(batch.map((s) => s.ids));
         stats.batches++;
@@ -357,7 +370,7 @@ export class Extractor {
               const dst = (base + w) * cols + colOff;
               if (aggregation !== 'average') {
                 const so = bOff + (aggregation === 'last' ? pe - 1 : ps) * D;
-                for (let d = 0; d < D; d++) rows[dst + d] = src[so + d];
+                rows.set(src.subarray(so, so + D), dst);
               } else {
                 const n = pe - ps;
                 for (let p = ps; p < pe; p++) {
@@ -398,6 +411,16 @@ export class Extractor {
   async dispose(): Promise<void> {
     await this.session.dispose();
   }
+}
+
+/**
+ * Sentences per sort-and-reorder chunk: `batchSize × sortWindow`, lowered (never below one batch) so that the rows
+ * held for a chunk stay near 256 MB for wide layouts (e.g. BERT-base with --ffn: 46,848 columns), assuming about
+ * 32 words per sentence.
+ */
+function chunkSentences(batchSize: number, sortWindow: number, cols: number): number {
+  const byMemory = Math.floor((256 * 2 ** 20) / (4 * 32 * Math.max(1, cols)));
+  return Math.max(batchSize, Math.min(batchSize * Math.max(1, sortWindow), byMemory));
 }
 
 /** Sort segments by length (stable) and cut them into batches under both limits. */

@@ -26,7 +26,7 @@ export class MemoryActivationWriter implements ActivationWriter {
     if (rows.length !== words.length * this.cols) {
       throw new Error(`sentence ${this.completedSentences}: ${rows.length} values for ${words.length} words × ${this.cols} columns`);
     }
-    this.sentences.push({ words: [...words], rows });
+    this.sentences.push({ words: [...words], rows: rows.slice() }); // callers may reuse their buffer
   }
 
   checkpoint(): void {
