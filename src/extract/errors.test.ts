@@ -90,13 +90,19 @@ test('hub ids resolve from the HF cache layout, and a failed download is a clear
   // a successful download is written into the cache layout
   const served = (async (url: string) => {
     const f = String(url).split('/resolve/main/')[1];
-    const { readFileSync } = await import('node:fs');
+    const { readFileSync, existsSync } = await import('node:fs');
+    if (!existsSync(join(MODEL, f))) return new Response('not found', { status: 404 });
     return new Response(readFileSync(join(MODEL, f)), { status: 200, headers: { 'x-repo-commit': 'f'.repeat(40) } });
   }) as unknown as typeof fetch;
   const dl = await resolveModel('acme/fresh', { env: { HF_HUB_CACHE: hub }, fetch: served });
   assert.equal(dl.dir, join(hub, 'models--acme--fresh', 'snapshots', 'f'.repeat(40)));
   const again = await resolveModel('acme/fresh', { env: { HF_HUB_CACHE: hub }, offline: true });
   assert.equal(again.onnxPath, dl.onnxPath);
+  const { statSync, readdirSync } = await import('node:fs');
+  assert.equal(statSync(dl.onnxPath).size, statSync(join(MODEL, 'onnx', 'model.onnx')).size);
+  assert.deepEqual(readdirSync(join(hub, 'models--acme--fresh')).sort(), ['refs', 'snapshots']); // no staging leftovers
+  // an unknown id online: HTTP 404 → InputError naming the id
+  await assert.rejects(resolveModel('acme/missing', { env: { HF_HUB_CACHE: hub }, fetch: (async () => new Response('', { status: 404 })) as unknown as typeof fetch }), (e: unknown) => e instanceof InputError && /acme\/missing/.test(e.message) && /404/.test(e.message));
 });
 
 test('a corpus with an empty sentence: exit 2 naming file and line', async () => {

@@ -5,11 +5,11 @@
  * `~/.cache/huggingface/hub`: `models--org--name/snapshots/<rev>/...`) and in transformers.js-style cache folders
  * (`<dir>/org/name/...`), and downloaded into the HF cache when the network is allowed.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { AtomicFile, writeFileAtomic } from '../util/atomic.js';
 
 /** A model folder with every file extraction needs. */
 export interface ResolvedModel {
@@ -205,33 +205,60 @@ async function downloadModel(id: string, root: string, onnxFile: string, opts: R
     { name: 'tokenizer.json', optional: false },
     { name: 'tokenizer_config.json', optional: true },
     { name: `onnx/${onnxFile}`, optional: false },
+    { name: `onnx/${onnxFile}_data`, optional: true }, // external weights of large exports
   ];
   let rev = 'main';
-  const got: Array<{ name: string; data: Uint8Array }> = [];
-  for (const file of files) {
-    const url = `${endpoint}/${id}/resolve/main/${file.name}`;
-    let res: Response;
-    try {
-      res = await f(url, { headers, redirect: 'follow' });
-    } catch (err) {
-      throw new InputError(
-        `model ${id} is not cached and downloading ${url} failed (${(err as Error).message}); checked: ${checked.join(', ')}; use a local folder or set --offline to skip the download`,
-        { expected: 'network access to the Hugging Face hub, or a cached copy' },
-      );
+  // stream every file into a staging folder first (AtomicFile: temp + rename), publish only when all arrived
+  const staging = join(base, `.incoming-${process.pid}`);
+  const got: string[] = [];
+  try {
+    for (const file of files) {
+      const url = `${endpoint}/${id}/resolve/main/${file.name}`;
+      let res: Response;
+      try {
+        res = await f(url, { headers, redirect: 'follow' });
+      } catch (err) {
+        throw new InputError(
+          `model ${id} is not cached and downloading ${url} failed (${(err as Error).message}); checked: ${checked.join(', ')}; use a local model folder or a cached copy, or pass --offline to never try the network`,
+          { expected: 'network access to the Hugging Face hub, or a cached copy' },
+        );
+      }
+      if (!res.ok) {
+        if (file.optional) continue;
+        throw new InputError(
+          `model ${id}: ${url} answered HTTP ${res.status}${res.status === 404 || res.status === 401 ? ' (unknown id, private model, or no ONNX export: try --onnx-file)' : ''}; checked: ${checked.join(', ')}`,
+          { expected: `a hub model with ${file.name}` },
+        );
+      }
+      const commit = res.headers.get('x-repo-commit');
+      if (commit && /^[0-9a-f]{40}$/.test(commit)) rev = commit;
+      const out = new AtomicFile(join(staging, ...file.name.split('/')));
+      try {
+        if (res.body) {
+          const reader = res.body.getReader();
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            out.write(value);
+          }
+        } else out.write(new Uint8Array(await res.arrayBuffer()));
+        out.commit();
+      } catch (err) {
+        out.abort();
+        throw new InputError(`model ${id}: download of ${url} broke off (${(err as Error).message})`, { expected: 'a complete download; run again' });
+      }
+      got.push(file.name);
     }
-    if (!res.ok) {
-      if (file.optional) continue;
-      throw new InputError(
-        `model ${id}: ${url} answered HTTP ${res.status}${res.status === 404 || res.status === 401 ? ' (unknown id, private model, or no ONNX export: try --onnx-file)' : ''}; checked: ${checked.join(', ')}`,
-        { expected: `a hub model with ${file.name}` },
-      );
+    const snap = join(base, 'snapshots', rev);
+    for (const name of got) {
+      const to = join(snap, ...name.split('/'));
+      mkdirSync(dirname(to), { recursive: true });
+      renameSync(join(staging, ...name.split('/')), to);
     }
-    const commit = res.headers.get('x-repo-commit');
-    if (commit && /^[0-9a-f]{40}$/.test(commit)) rev = commit;
-    got.push({ name: file.name, data: new Uint8Array(await res.arrayBuffer()) });
+    writeFileAtomic(join(base, 'refs', 'main'), rev);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
   const snap = join(base, 'snapshots', rev);
-  for (const g of got) writeFileAtomic(join(snap, ...g.name.split('/')), g.data);
-  writeFileAtomic(join(base, 'refs', 'main'), rev);
   return loadModelDir(snap, id, onnxFile);
 }
