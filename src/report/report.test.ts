@@ -11,7 +11,7 @@ import { lineAt, lineOfPath } from './jsonpos.js';
 import { readStudy, validateStudy } from './load.js';
 import { renderReportHtml, pageData, FIGURES } from './html.js';
 import {
-  ablationSpec, controlSpec, curveSpec, layerAccuracySpec, layerHeatSpec, massPercent, overlapSpec, stripTemplate, weightsTemplate,
+  ablationSpec, controlSpec, curveSpec, layerAccuracySpec, layerHeatSpec, logTicks, massPercent, overlapSpec, stripTemplate, weightsTemplate,
   type VegaLiteSpec,
 } from './specs.js';
 import { ablationRows, ablationTableHtml, fmtAcc, summaryRows, summaryTableHtml } from './table.js';
@@ -162,6 +162,9 @@ test('optional zeroed ablation and redundancy show up in the tables and the abla
   assert.equal(values(spec).filter((v) => v.mode === 'set zeroed').length, 4 * 3 * 3);
   assert.match(await renderSvg(spec), /set zeroed/);
   assert.equal(massPercent(0.5), '50%');
+  assert.deepEqual(logTicks(1, 1280), [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+  assert.deepEqual(logTicks(3, 40), [5, 10, 20]);
+  assert.deepEqual(logTicks(3, 4), [3]);
   assert.equal(massPercent(5), '5%');
 });
 

@@ -53,6 +53,8 @@ export function curveSpec(study: StudyResults): VegaLiteSpec {
   }
   const color = { field: 'model', type: 'nominal', title: 'Model', scale: { domain: modelOrder(study) } };
   const y = { field: 'accuracy', type: 'quantitative', title: 'Dev accuracy (%)', scale: { zero: false } };
+  const ns = values.filter((v) => typeof v.n === 'number').map((v) => v.n as number);
+  const ticks = logTicks(Math.min(...ns), Math.max(...ns));
   return base({
     description: 'Accuracy vs number of neurons',
     data: { values },
@@ -65,7 +67,7 @@ export function curveSpec(study: StudyResults): VegaLiteSpec {
           transform: [{ filter: "datum.kind === 'curve'" }],
           mark: { type: 'line', point: true, strokeWidth: 2 },
           encoding: {
-            x: { field: 'n', type: 'quantitative', title: 'Neurons (log scale)', scale: { type: 'log', nice: false } },
+            x: { field: 'n', type: 'quantitative', title: 'Neurons (log scale)', scale: { type: 'log', nice: false }, axis: { values: ticks, format: ',d' } },
             y,
             color,
             tooltip: [
@@ -102,6 +104,19 @@ export function curveSpec(study: StudyResults): VegaLiteSpec {
     },
     resolve: { scale: { x: 'independent' } },
   });
+}
+
+/** Tick values 1, 2, 5, 10, 20, 50, … covering [lo, hi] (log-axis ticks that stay readable at any range). */
+export function logTicks(lo: number, hi: number): number[] {
+  if (!(lo > 0) || !(hi >= lo) || !Number.isFinite(hi)) return [1];
+  const out: number[] = [];
+  for (let p = 10 ** Math.floor(Math.log10(lo)); p <= hi; p *= 10) {
+    for (const m of [1, 2, 5]) {
+      const t = m * p;
+      if (t >= lo && t <= hi) out.push(t);
+    }
+  }
+  return out.length ? out : [lo];
 }
 
 /** Selected (minimal-subset) neurons per layer: a heat map of models × layers, one panel per task. */
@@ -331,7 +346,7 @@ export function stripTemplate(): VegaLiteSpec {
     height: { step: 26 },
     mark: { type: 'point', filled: true, cursor: 'pointer' },
     encoding: {
-      x: { field: 'unit', type: 'quantitative', title: 'Unit', scale: { nice: false, domainMin: 0 } },
+      x: { field: 'unit', type: 'quantitative', title: 'Unit', scale: { nice: false, domainMin: 0 }, axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'layer', type: 'ordinal', title: 'Layer' },
       size: { condition: { test: 'datum.selected', value: 260 }, value: 90 },
       color: { field: 'rank1', type: 'quantitative', title: 'Rank', scale: { scheme: 'blues', reverse: true } },
