@@ -15,7 +15,7 @@ export type * from './analysis/types.js';
 // report: the self-contained HTML report (src/report)
 export type * from './report/types.js';
 export { writeReport, type ReportFile } from './report/write.js';
-export { renderReportHtml, pageData, FIGURES, type PageData } from './report/html.js';
+export { renderReportHtml, pageData, FIGURES, type PageData, type ReportOptions } from './report/html.js';
 export { readStudy, validateStudy } from './report/load.js';
 export * from './report/specs.js';
 export { summaryRows, ablationRows, summaryTableHtml, ablationTableHtml, type SummaryRow, type AblationTableRow } from './report/table.js';

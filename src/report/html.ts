@@ -16,6 +16,8 @@ import type { StudyResults } from './types.js';
 
 /** The JSON the page script reads from `<script id="report-data" type="application/json">`. */
 export interface PageData {
+  /** Vega renderer: 'svg' (default; crisp, selectable text) or 'canvas' (faster for very large studies). */
+  renderer?: 'svg' | 'canvas';
   /** Static figures keyed by container suffix (`plot-<key>`); null = nothing to draw. */
   specs: Record<string, VegaLiteSpec | null>;
   /** One overlap figure per analysis, chosen with a select. */
@@ -33,10 +35,17 @@ export interface PageData {
 /** Keys of the static figures, in page order (each has a `<div id="plot-<key>">`). */
 export const FIGURES = ['curve', 'layers', 'layeracc', 'control', 'ablation'] as const;
 
+/** Options of {@link renderReportHtml} and {@link writeReport}. */
+export interface ReportOptions {
+  /** Vega renderer for the figures: 'svg' (default) or 'canvas' (draws large studies faster). */
+  renderer?: 'svg' | 'canvas';
+}
+
 /** Build the page's data: figure specs and explorer views. */
-export function pageData(study: StudyResults): PageData {
+export function pageData(study: StudyResults, opts: ReportOptions = {}): PageData {
   const results = orderedResults(study);
   return {
+    renderer: opts.renderer ?? 'svg',
     specs: {
       curve: curveSpec(study),
       layers: layerHeatSpec(study),
@@ -150,9 +159,9 @@ function scriptTag(s: BundledScript): string {
 }
 
 /** Render the whole page. `scripts` defaults to the bundled vega, vega-lite and vega-embed builds. */
-export function renderReportHtml(study: StudyResults, scripts: BundledScript[] = bundledScripts()): string {
+export function renderReportHtml(study: StudyResults, opts: ReportOptions = {}, scripts: BundledScript[] = bundledScripts()): string {
   const results = orderedResults(study);
-  const data = pageData(study);
+  const data = pageData(study, opts);
   const models = modelOrder(study);
   const tasks = taskOrder(study);
   const versions = scripts.map((s) => `${s.name} ${s.version}`).join(', ');
