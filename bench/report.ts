@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { syntheticStudy } from '../src/report/fixtures.js';
 import { bundledScripts } from '../src/report/assets.js';
-import { pageData, renderReportHtml } from '../src/report/html.js';
+import { reportPageData, renderReportHtml } from '../src/report/html.js';
 import { jsonForScript } from '../src/report/escape.js';
 import { writeReport } from '../src/report/write.js';
 import { writeJsonAtomic } from '../src/util/atomic.js';
@@ -47,7 +47,7 @@ export async function run(args: string[]): Promise<void> {
       bytes = writeReport(study, join(dir, 'report')).bytes;
     });
     const lib = bundledScripts().reduce((s, x) => s + Buffer.byteLength(x.source), 0);
-    const data = Buffer.byteLength(jsonForScript(pageData(study)));
+    const data = Buffer.byteLength(jsonForScript(reportPageData(study)));
     console.log(`study: ${study.results.length} analyses, ${study.results[0].neurons} neurons each, ${study.results[0].neuronViews.length} views each`);
     console.log(`results.json write (baseline): ${tJson.toFixed(1)} ms`);
     console.log(`render HTML:                   ${tRender.toFixed(1)} ms`);

@@ -33,7 +33,7 @@ export interface PageData {
 }
 
 /** Keys of the static figures, in page order (each has a `<div id="plot-<key>">`). */
-export const FIGURES = ['curve', 'layers', 'layeracc', 'control', 'ablation'] as const;
+export const REPORT_FIGURES = ['curve', 'layers', 'layeracc', 'control', 'ablation'] as const;
 
 /** Options of {@link renderReportHtml} and {@link writeReport}. */
 export interface ReportOptions {
@@ -42,7 +42,7 @@ export interface ReportOptions {
 }
 
 /** Build the page's data: figure specs and explorer views. */
-export function pageData(study: StudyResults, opts: ReportOptions = {}): PageData {
+export function reportPageData(study: StudyResults, opts: ReportOptions = {}): PageData {
   const results = orderedResults(study);
   return {
     renderer: opts.renderer ?? 'svg',
@@ -141,6 +141,13 @@ function kvTable(obj: Record<string, unknown>): string {
   return `<table class="kv"><tbody>${rows.join('')}</tbody></table>`;
 }
 
+function analysisSettings(results: AnalysisResult[]): string {
+  if (results.length === 0) return '<p class="empty">no analyses</p>';
+  return results
+    .map((r) => `<h3>${escapeHtml(r.model)} · ${escapeHtml(r.task)}</h3>${kvTable({ ranking: r.ranking?.method, rows: r.rows, ...(r.settings ?? {}) })}`)
+    .join('');
+}
+
 function timingsTable(results: AnalysisResult[]): string {
   const keys = [...new Set(results.flatMap((r) => Object.keys(r.timings ?? {})))];
   if (keys.length === 0) return '<p class="empty">no timings recorded</p>';
@@ -161,7 +168,7 @@ function scriptTag(s: BundledScript): string {
 /** Render the whole page. `scripts` defaults to the bundled vega, vega-lite and vega-embed builds. */
 export function renderReportHtml(study: StudyResults, opts: ReportOptions = {}, scripts: BundledScript[] = bundledScripts()): string {
   const results = orderedResults(study);
-  const data = pageData(study, opts);
+  const data = reportPageData(study, opts);
   const models = modelOrder(study);
   const tasks = taskOrder(study);
   const versions = scripts.map((s) => `${s.name} ${s.version}`).join(', ');
@@ -181,6 +188,7 @@ export function renderReportHtml(study: StudyResults, opts: ReportOptions = {}, 
 <h1>${escapeHtml(study.name)}</h1>
 <p class="meta">Created <b>${escapeHtml(study.created)}</b> · models <b>${escapeHtml(models.join(', '))}</b> · tasks <b>${escapeHtml(tasks.join(', '))}</b> · ${results.length} analyses</p>
 <details><summary>Settings</summary>${kvTable(study.settings ?? {})}</details>
+<details><summary>Analysis settings</summary>${analysisSettings(results)}</details>
 <details><summary>Timings (seconds)</summary>${timingsTable(results)}</details>
 <nav><a href="#results">Results</a><a href="#curve">Accuracy vs neurons</a><a href="#layers">Layers</a><a href="#overlap">Tag overlap</a><a href="#control">Control</a><a href="#ablation">Ablation</a><a href="#explorer">Neuron explorer</a></nav>
 </header>
@@ -197,16 +205,16 @@ ${ablationTableHtml(study)}
 <section id="curve">
 <h2>Accuracy vs number of neurons</h2>
 <p class="note">Dev accuracy of a probe retrained on the top-<i>n</i> ranked neurons (log scale). The solid rule is the oracle's dev accuracy, the dashed one the target (oracle × (1 − δ)); the diamond marks the minimal subset, the first size that reaches the target. A curve that rises early means the task is carried by few neurons.</p>
-<div class="plot" id="plot-curve"></div>
+<div class="plot" id="plot-curve" data-empty="No accuracy curves in this study."></div>
 </section>
 
 <section id="layers">
 <h2>Where the selected neurons sit</h2>
 <p class="note">Number of minimal-subset neurons in each layer (layer 0 is the embedding layer), per model and task. Lexical tasks tend to pick lower layers, syntactic ones middle and upper layers. Hover a cell for its share of the subset and of the layer.</p>
-<div class="plot" id="plot-layers"></div>
+<div class="plot" id="plot-layers" data-empty="No per-layer results in this study."></div>
 <h3>Per-layer probe accuracy</h3>
 <p class="note">Test accuracy of a probe trained on one layer alone. Colour = model, dash = task. It shows which layers hold the most information about each task.</p>
-<div class="plot" id="plot-layeracc"></div>
+<div class="plot" id="plot-layeracc" data-empty="No per-layer results in this study."></div>
 </section>
 
 <section id="overlap">

@@ -80,7 +80,7 @@ function pathString(path: readonly PropertyKey[]): string {
  * Check that `value` (parsed from `file`'s `text`) is a study, and return it typed. Throws an InputError naming the
  * file, the line of the offending value and the field path.
  */
-export function validateStudy(value: unknown, file: string, text?: string): StudyResults {
+export function validateStudyResults(value: unknown, file: string, text?: string): StudyResults {
   const r = studySchema.safeParse(value);
   if (r.success) return value as StudyResults;
   const issue = r.error.issues[0];
@@ -89,7 +89,7 @@ export function validateStudy(value: unknown, file: string, text?: string): Stud
 }
 
 /** Read and check a results.json file. */
-export function readStudy(file: string): StudyResults {
+export function readStudyResults(file: string): StudyResults {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -106,5 +106,5 @@ export function readStudy(file: string): StudyResults {
     const line = m ? lineAt(text, Number(m[1])) : text.trim() === '' ? 1 : lineAt(text, text.length);
     throw new InputError(`invalid JSON: ${(err as Error).message}`, { location: { file, line }, expected: EXPECTED, cause: err });
   }
-  return validateStudy(value, file, text);
+  return validateStudyResults(value, file, text);
 }

@@ -146,6 +146,23 @@ test('the report renders in headless Chromium and its explorer responds', { time
   }
 });
 
+test('an empty study renders without errors and says there is nothing to show', { timeout: 60_000 }, async () => {
+  const { path } = writeReport({ name: 'Empty', created: '', settings: {}, models: [], tasks: [], results: [] }, join(dir, 'empty'));
+  const problems: string[] = [];
+  const page = await openPage(path, problems);
+  try {
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 20_000 });
+    assert.equal(await page.locator('#table-main tbody tr').count(), 0);
+    for (const id of ['plot-curve', 'plot-layers', 'plot-layeracc', 'plot-overlap', 'plot-control', 'plot-ablation']) {
+      assert.equal(await page.getAttribute(`#${id}`, 'data-rendered'), 'empty', id);
+    }
+    assert.equal(await page.locator('#ex-empty').isVisible(), true);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
 test('with the canvas renderer every figure is drawn on a canvas', { timeout: 60_000 }, async () => {
   const study = syntheticStudy({ seed: 2, models: ['m1'], tasks: ['upos', 'chunk', 'ner'] });
   delete study.results[2].control;

@@ -2,7 +2,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CliIO } from '../io.js';
-import { readStudy, writeReport } from '../../index.js';
+import { readStudyResults, writeReport } from '../../index.js';
 
 export function register(program: Command, io: CliIO): void {
   program
@@ -13,7 +13,7 @@ export function register(program: Command, io: CliIO): void {
     .addOption(new Option('--renderer <kind>', 'figure renderer: svg (crisp) or canvas (faster for large studies)').choices(['svg', 'canvas']).default('svg'))
     .option('--json', 'print {path, bytes, analyses} as JSON on stdout')
     .action((file: string, opts: { out?: string; json?: boolean; renderer: 'svg' | 'canvas' }) => {
-      const study = readStudy(file);
+      const study = readStudyResults(file);
       const outDir = resolve(opts.out ?? join(dirname(file), 'report'));
       const written = writeReport(study, outDir, { renderer: opts.renderer });
       const summary = { path: written.path, bytes: written.bytes, analyses: study.results.length };
