@@ -16,7 +16,7 @@ export type * from './analysis/types.js';
 export type * from './report/types.js';
 export { writeReport, type ReportFile } from './report/write.js';
 export { renderReportHtml, reportPageData, REPORT_FIGURES, type PageData, type ReportOptions } from './report/html.js';
-export { readStudyResults, validateStudyResults } from './report/load.js';
+export { readStudyResults, validateStudyResults, withRunInfo } from './report/load.js';
 export {
   curveSpec, layerHeatSpec, layerAccuracySpec, overlapSpec, controlSpec, ablationSpec, weightsTemplate, stripTemplate, logTicks, massPercent,
   VEGA_CONFIG, NEGATIVE_COLOR, POSITIVE_COLOR, type VegaLiteSpec,

@@ -186,7 +186,7 @@ export function renderReportHtml(study: StudyResults, opts: ReportOptions = {}, 
 <main>
 <header>
 <h1>${escapeHtml(study.name)}</h1>
-<p class="meta">Created <b>${escapeHtml(study.created)}</b> · models <b>${escapeHtml(models.join(', '))}</b> · tasks <b>${escapeHtml(tasks.join(', '))}</b> · ${results.length} analyses</p>
+<p class="meta">${study.created ? `Created <b>${escapeHtml(study.created)}</b> · ` : ''}models <b>${escapeHtml(models.join(', '))}</b> · tasks <b>${escapeHtml(tasks.join(', '))}</b> · ${results.length} analyses</p>
 <details><summary>Settings</summary>${kvTable(study.settings ?? {})}</details>
 <details><summary>Analysis settings</summary>${analysisSettings(results)}</details>
 <details><summary>Timings (seconds)</summary>${timingsTable(results)}</details>

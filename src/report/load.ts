@@ -2,7 +2,7 @@
  * Reading a results.json file back: JSON syntax errors and shape errors become `InputError`s naming the file, the
  * 1-based line and what was expected.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { lineAt, lineOfPath } from './jsonpos.js';
@@ -107,4 +107,32 @@ export function readStudyResults(file: string): StudyResults {
     throw new InputError(`invalid JSON: ${(err as Error).message}`, { location: { file, line }, expected: EXPECTED, cause: err });
   }
   return validateStudyResults(value, file, text);
+}
+
+/**
+ * Fill in what `neuroprobe run` keeps out of results.json to keep it deterministic: the finish time and the
+ * per-analysis timings, from the `run.json` written next to it (`{finished, timings: {"<model> / <task>": {...}}}`).
+ * Returns the study unchanged when the file is absent or not in that shape; never throws for it.
+ */
+export function withRunInfo(study: StudyResults, runJsonPath: string): StudyResults {
+  if (!existsSync(runJsonPath)) return study;
+  let run: unknown;
+  try {
+    run = JSON.parse(readFileSync(runJsonPath, 'utf8'));
+  } catch {
+    return study;
+  }
+  if (typeof run !== 'object' || run === null) return study;
+  const { finished, timings } = run as { finished?: unknown; timings?: unknown };
+  const times = typeof timings === 'object' && timings !== null ? (timings as Record<string, unknown>) : {};
+  const numeric = (t: unknown): Record<string, number> | null =>
+    typeof t === 'object' && t !== null && Object.values(t).every((v) => typeof v === 'number') ? (t as Record<string, number>) : null;
+  return {
+    ...study,
+    created: study.created || (typeof finished === 'string' ? finished : ''),
+    results: study.results.map((r) => {
+      const t = numeric(times[`${r.model} / ${r.task}`]);
+      return t && Object.keys(r.timings ?? {}).length === 0 ? { ...r, timings: t } : r;
+    }),
+  };
 }

@@ -8,7 +8,7 @@ import * as vega from 'vega';
 import { escapeHtml, inlineScript, jsonForScript } from './escape.js';
 import { syntheticStudy } from './fixtures.js';
 import { lineAt, lineOfPath } from './jsonpos.js';
-import { readStudyResults, validateStudyResults } from './load.js';
+import { readStudyResults, validateStudyResults, withRunInfo } from './load.js';
 import { renderReportHtml, reportPageData, REPORT_FIGURES } from './html.js';
 import {
   ablationSpec, controlSpec, curveSpec, layerAccuracySpec, layerHeatSpec, logTicks, massPercent, overlapSpec, stripTemplate, weightsTemplate,
@@ -303,6 +303,20 @@ test('neuroprobe report rebuilds the page; bad files exit 2 with a located messa
     writeFileSync(file, '{"name": 3}');
     assert.equal(await main(['node', 'neuroprobe', 'report', file, '--out', join(dir, 'o')], io2), 2);
     assert.match(io2.stderr.join('\n'), /results\.json:1: not a neuroprobe results file: name: .*expected string/);
+    // run.json next to results.json supplies the finish time and the timings results.json leaves out
+    const study = syntheticStudy();
+    study.created = '';
+    for (const r of study.results) r.timings = {};
+    writeFileSync(file, JSON.stringify(study));
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ finished: '2026-11-27T10:00:00.000Z', timings: { 'bert-sim / upos': { oracle: 12.5, views: 0.25 } } }));
+    const io3 = captureIO();
+    assert.equal(await main(['node', 'neuroprobe', 'report', file, '--out', join(dir, 'r3')], io3), 0);
+    const html = readFileSync(join(dir, 'r3', 'index.html'), 'utf8');
+    assert.ok(html.includes('Created <b>2026-11-27T10:00:00.000Z</b>'));
+    assert.match(html, /<td>bert-sim<\/td><td>upos<\/td><td class="num">12\.5<\/td>/);
+    writeFileSync(join(dir, 'run.json'), '{not json');
+    assert.equal(withRunInfo(study, join(dir, 'run.json')), study, 'a broken run.json is ignored');
+    assert.equal(withRunInfo(study, join(dir, 'none.json')), study);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
