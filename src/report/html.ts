@@ -97,7 +97,9 @@ th { text-align: left; font-weight: 600; background: var(--soft); }
 th.group { text-align: center; border-left: 1px solid var(--line); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:nth-child(even) { background: #fafbfc; }
-table.kv td:first-child { color: var(--muted); }
+table.kv td:first-child { color: var(--muted); white-space: nowrap; }
+table.kv { max-width: 620px; }
+.head-grid { display: flex; flex-wrap: wrap; gap: 8px 48px; align-items: flex-start; }
 table.kv code { font-size: 12px; white-space: pre-wrap; word-break: break-word; }
 .note { color: var(--muted); font-size: 13px; max-width: 860px; margin: 4px 0 10px; }
 .plot { min-height: 60px; margin: 6px 0; overflow-x: auto; }
@@ -135,7 +137,7 @@ function kvTable(obj: Record<string, unknown>): string {
   if (keys.length === 0) return '<p class="empty">none recorded</p>';
   const rows = keys.map((k) => {
     const v = obj[k];
-    const text = typeof v === 'string' ? v : JSON.stringify(v, null, 1);
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
     return `<tr><td>${escapeHtml(k)}</td><td><code>${escapeHtml(text ?? String(v))}</code></td></tr>`;
   });
   return `<table class="kv"><tbody>${rows.join('')}</tbody></table>`;
@@ -187,9 +189,11 @@ export function renderReportHtml(study: StudyResults, opts: ReportOptions = {}, 
 <header>
 <h1>${escapeHtml(study.name)}</h1>
 <p class="meta">${study.created ? `Created <b>${escapeHtml(study.created)}</b> · ` : ''}models <b>${escapeHtml(models.join(', '))}</b> · tasks <b>${escapeHtml(tasks.join(', '))}</b> · ${results.length} analyses</p>
-<details><summary>Settings</summary>${kvTable(study.settings ?? {})}</details>
-<details><summary>Analysis settings</summary>${analysisSettings(results)}</details>
-<details><summary>Timings (seconds)</summary>${timingsTable(results)}</details>
+<div class="head-grid">
+<details open><summary>Settings</summary>${kvTable(study.settings ?? {})}</details>
+<details open><summary>Timings (seconds)</summary>${timingsTable(results)}</details>
+</div>
+<details><summary>Settings of each analysis</summary>${analysisSettings(results)}</details>
 <nav><a href="#results">Results</a><a href="#curve">Accuracy vs neurons</a><a href="#layers">Layers</a><a href="#overlap">Tag overlap</a><a href="#control">Control</a><a href="#ablation">Ablation</a><a href="#explorer">Neuron explorer</a></nav>
 </header>
 
