@@ -63,6 +63,10 @@ export function reportPageData(study: StudyResults, opts: ReportOptions = {}): P
   };
 }
 
+function round4(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(4)) : x;
+}
+
 function explorerPair(r: AnalysisResult): PageData['explorer']['pairs'][number] {
   const views = r.neuronViews ?? [];
   const ids = new Set(views.map((v) => v.id));
@@ -74,7 +78,9 @@ function explorerPair(r: AnalysisResult): PageData['explorer']['pairs'][number] 
     }
   }
   const minimal = new Set(r.minimal.neurons ?? []);
-  return { model: r.model, task: r.task, labels: r.labels, views, tagsOf, inMinimal: views.filter((v) => minimal.has(v.id)).map((v) => v.id) };
+  // Weights are shown to 4 digits: shorter numbers keep the page small without changing what it shows.
+  const shown = views.map((v) => ({ ...v, weights: Object.fromEntries(Object.entries(v.weights ?? {}).map(([k, w]) => [k, round4(w)])) }));
+  return { model: r.model, task: r.task, labels: r.labels, views: shown, tagsOf, inMinimal: views.filter((v) => minimal.has(v.id)).map((v) => v.id) };
 }
 
 const CSS = `
