@@ -299,6 +299,9 @@ test('neuroprobe report rebuilds the page; bad files exit 2 with a located messa
     assert.equal(out.path, join(dir, 'report', 'index.html'));
     assert.equal(out.analyses, 4);
     assert.ok(existsSync(out.path));
+    assert.equal(await main(['node', 'neuroprobe', 'report', file, '--renderer', 'png'], captureIO()), 2, 'bad --renderer is a usage error');
+    assert.equal(await main(['node', 'neuroprobe', 'report', file, '--renderer', 'canvas', '--out', join(dir, 'c')], captureIO()), 0);
+    assert.ok(readFileSync(join(dir, 'c', 'index.html'), 'utf8').includes('"renderer":"canvas"'));
     const io2 = captureIO();
     writeFileSync(file, '{"name": 3}');
     assert.equal(await main(['node', 'neuroprobe', 'report', file, '--out', join(dir, 'o')], io2), 2);
