@@ -146,16 +146,16 @@ export function parseOrderedStringMap(text: string): [string, string][] {
 // ---------------------------------------------------------------------------------------------------------------
 // raw dataset I/O (bypasses h5wasm's typed-array conversion, which has no float16)
 
-function readRaw(M: H5Module, ds: Dataset, offset?: number[], count?: number[]): Uint8Array {
-  const meta = ds.metadata;
-  const n = count ? count.reduce((a, b) => a * b, 1) : meta.total_size;
-  const nbytes = n * meta.size;
+/** Raw bytes of a dataset (or of the hyperslab `offset`/`count`), `elemSize` bytes per element, `total` elements. */
+function readRaw(M: H5Module, fileId: bigint, path: string, elemSize: number, total: number, offset?: number[], count?: number[]): Uint8Array {
+  const n = count ? count.reduce((a, b) => a * b, 1) : total;
+  const nbytes = n * elemSize;
   const ptr = M._malloc(Math.max(1, nbytes));
   if (!ptr) throw new Error(`h5wasm: cannot allocate ${nbytes} bytes`);
   try {
     M.get_dataset_data(
-      ds.file_id,
-      ds.path,
+      fileId,
+      path,
       count ? count.map(BigInt) : null,
       offset ? offset.map(BigInt) : null,
       count ? count.map(() => 1n) : null,
@@ -165,6 +165,10 @@ function readRaw(M: H5Module, ds: Dataset, offset?: number[], count?: number[]):
   } finally {
     M._free(ptr);
   }
+}
+
+function datasetPath(name: string): string {
+  return name.startsWith('/') ? name : `/${name}`;
 }
 
 function createFloatDataset(file: H5File, name: string, shape: number[], data: Float32Array | Uint16Array): void {
@@ -410,10 +414,11 @@ export class Hdf5Writer implements ActivationWriter {
     try {
       for (let i = 0; i < j.sentences; i++) {
         const ds = src.get(String(i)) as Dataset | null;
-        if (!ds || !ds.shape) throw new InputError(`cannot resume: dataset ${i} is missing from the partial hdf5`, { location: { file: this.tempPath } });
-        const raw = readRaw(M, ds);
+        const m = ds?.metadata;
+        if (!ds || !m || !m.shape) throw new InputError(`cannot resume: dataset ${i} is missing from the partial hdf5`, { location: { file: this.tempPath } });
+        const raw = readRaw(M, src.file_id, ds.path, m.size, m.total_size);
         const data = this.meta.dtype === 'float16' ? new Uint16Array(raw.buffer, 0, raw.length / 2) : new Float32Array(raw.buffer, 0, raw.length / 4);
-        createFloatDataset(dst, String(i), ds.shape, data);
+        createFloatDataset(dst, String(i), m.shape, data);
       }
     } finally {
       src.close();
@@ -548,8 +553,8 @@ export class NeuroxHdf5 implements RowSource {
 
   private readSlice(name: string, t0: number, t1: number): Float32Array | Uint16Array {
     if (!this.file) throw new Error(`${this.path} is closed`);
-    const ds = this.file.get(name) as Dataset;
-    const raw = readRaw(this.M, ds, [0, t0, 0], [this.numLayers, t1 - t0, this.width]);
+    const bpv = this.dtype === 'float16' ? 2 : 4;
+    const raw = readRaw(this.M, this.file.file_id, datasetPath(name), bpv, 0, [0, t0, 0], [this.numLayers, t1 - t0, this.width]);
     return this.dtype === 'float16' ? new Uint16Array(raw.buffer, 0, raw.length / 2) : new Float32Array(raw.buffer, 0, raw.length / 4);
   }
 }
@@ -612,15 +617,23 @@ export async function readNeuroxHdf5(path: string, opts: NeuroxReadOptions = {})
     const sentences: NeuroxSentence[] = [];
     const baseSeen = new Set<string>();
     let row = 0;
+    const topKeys = new Set(file.keys());
     for (const [key, dataset] of entries) {
-      const ds = file.get(dataset) as Dataset | null;
-      if (!(ds instanceof h5().Dataset)) bad(`sentence_to_index points to a missing dataset "${dataset}" (key ${JSON.stringify(key)})`);
-      const shape = ds!.shape;
-      const m = ds!.metadata;
+      // one metadata call per sentence (Dataset objects would ask libhdf5 several times)
+      let m: ReturnType<H5Module['get_dataset_metadata']> | null = null;
+      if (dataset.includes('/') || topKeys.has(dataset)) {
+        try {
+          m = M.get_dataset_metadata(file.file_id, datasetPath(dataset));
+        } catch {
+          m = null;
+        }
+      }
+      if (!m) bad(`sentence_to_index points to a missing dataset "${dataset}" (key ${JSON.stringify(key)})`);
+      const shape = m!.shape;
       if (!shape || shape.length !== 3) bad(`dataset "${dataset}" has shape ${JSON.stringify(shape)}`, '[layers, words, width]');
-      if (m.type !== 1 || (m.size !== 4 && m.size !== 2) || !m.littleEndian) bad(`dataset "${dataset}" has type ${String(ds!.dtype)}`, "'<f' (float32) or '<e' (float16)");
+      if (m!.type !== 1 || (m!.size !== 4 && m!.size !== 2) || !m!.littleEndian) bad(`dataset "${dataset}" has type class ${m!.type}, size ${m!.size}`, "'<f' (float32) or '<e' (float16)");
       const [L, T, W] = shape!;
-      const dt: DType = m.size === 2 ? 'float16' : 'float32';
+      const dt: DType = m!.size === 2 ? 'float16' : 'float32';
       if (numLayers < 0) {
         numLayers = L;
         width = W;
