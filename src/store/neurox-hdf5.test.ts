@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
@@ -8,7 +9,7 @@ import type { Dataset } from 'h5wasm/node';
 import { createHdf5Writer, h5ready, parseOrderedStringMap, pyJsonString, readNeuroxHdf5, SentenceKeys } from './neurox-hdf5.js';
 import { makeMeta, makeSentences, tempDir, type TestSentence } from './testkit.js';
 import { InputError } from '../util/errors.js';
-import { floatToHalfArray } from '../util/float16.js';
+import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { uniformLayers } from './layout.js';
 import { createStoreWriter } from './store.js';
 import { openActivations } from './load.js';
@@ -215,4 +216,30 @@ test('resume after the writing process dies without abort() (hdf5 and store, flo
     assert.deepEqual(a.source.readRows(0, a.source.rows).data, floatToHalfArray(concat(sents)));
     a.close();
   }
+});
+
+test('reads NeuroX files written by h5py (float32 and float16, duplicate and integer-like keys)', async () => {
+  const fx = (f: string): string => fileURLToPath(new URL(`../../../src/store/fixtures/${f}`, import.meta.url));
+  const exp = JSON.parse(readFileSync(fx('neurox_expected.json'), 'utf8')) as { words: string[][]; rows: number[][]; rows_f16: number[][] };
+  for (const [file, dtype, rows] of [['neurox_f32.hdf5', 'float32', exp.rows], ['neurox_f16.hdf5', 'float16', exp.rows_f16]] as const) {
+    const h = await readNeuroxHdf5(fx(file));
+    assert.equal(h.dtype, dtype);
+    assert.equal(h.numLayers, 2);
+    assert.equal(h.width, 3);
+    assert.deepEqual(h.sentences.map((s) => s.key), ['The cat sat', '1', 'The cat sat (Occurrence 2)', 'café ok']);
+    assert.deepEqual(h.sentences.map((s) => s.words), exp.words);
+    const m = h.readRows(0, h.rows);
+    const got = dtype === 'float16' ? Array.from(halfToFloatArray(m.data as Uint16Array)) : Array.from(m.data);
+    assert.deepEqual(got, rows.flat());
+    assert.equal(h.meta.model, 'unknown');
+    h.close();
+  }
+  // our sentence_to_index text is byte-identical to NeuroX's json.dumps
+  await h5ready();
+  const f = new h5wasm.File(fx('neurox_f32.hdf5'), 'r');
+  const pyJson = ((f.get('sentence_to_index') as Dataset).value as string[])[0];
+  f.close();
+  const keys = new SentenceKeys();
+  for (const w of exp.words) keys.add(w);
+  assert.equal(keys.toJSON(), pyJson);
 });
