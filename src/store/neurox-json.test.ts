@@ -20,6 +20,11 @@ test('pyFloat prints numbers like Python repr; round8 rounds to 8 decimals', () 
   assert.equal(pyFloat(1e16), '1e+16');
   assert.equal(round8(0.123456789), 0.12345679);
   assert.equal(round8(Math.fround(0.1)), 0.1);
+  // ties to even like Python: round(0.001953125, 8) == 0.00195312, round(0.005859375, 8) == 0.00585938
+  assert.equal(round8(0.001953125), 0.00195312);
+  assert.equal(round8(-0.001953125), -0.00195312);
+  assert.equal(round8(0.005859375), 0.00585938);
+  assert.equal(round8(1.001953125), 1.00195312);
 });
 
 test('json line layout matches NeuroX JSONActivationsWriter', () => {

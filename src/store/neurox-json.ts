@@ -31,9 +31,20 @@ export function pyFloat(v: number): string {
   return s.includes('.') || s.includes('e') ? s : `${s}.0`;
 }
 
-/** Round to 8 decimals as NeuroX's writer does (`round(x, 8)`). */
+/**
+ * Round to 8 decimals exactly as Python's `round(x, 8)` (NeuroX's writer): correctly rounded on the exact binary
+ * value, ties to even. `toFixed` rounds ties away from zero; an exact tie at the 9th decimal happens only when
+ * x·512 is an odd integer (x = k/2⁹), and then the even neighbour is chosen.
+ */
 export function round8(v: number): number {
-  return Number(v.toFixed(8));
+  if (!Number.isFinite(v)) return v;
+  const away = Number(v.toFixed(8));
+  const x512 = v * 512; // exact: power of two
+  if (!Number.isInteger(x512) || x512 % 2 === 0 || Math.abs(v) >= 2 ** 44) return away;
+  const nine = Math.abs(v).toFixed(9); // exact: v has exactly 9 decimals
+  const truncated = nine.slice(0, -1); // toward zero, 8 decimals
+  const lastDigit = Number(truncated[truncated.length - 1]);
+  return lastDigit % 2 === 0 ? Math.sign(v) * Number(truncated) : away;
 }
 
 /** One line of a NeuroX JSON file, given words and their rows ([words × cols], layer-major). */
