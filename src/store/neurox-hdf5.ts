@@ -20,7 +20,7 @@
  * patched datasets is checked before the file is published.
  */
 import type { Dataset, File as H5File } from 'h5wasm/node';
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ActivationMeta, ActivationWriter, DType, DenseMatrix, RowSource } from './types.js';
 import { InputError } from '../util/errors.js';
@@ -291,6 +291,7 @@ export class Hdf5Writer implements ActivationWriter {
     this.meta = structuredClone(meta);
     this.numLayers = meta.layers.length;
     this.width = width;
+    mkdirSync(dirname(target), { recursive: true });
     const stem = join(dirname(target), `.${basename(target)}.partial`);
     this.tempPath = `${stem}.hdf5`;
     this.wordsPath = `${stem}.words.jsonl`;

@@ -6,7 +6,7 @@ import { createJsonWriter, formatJsonLine, iterateNeuroxJson, loadNeuroxJson, py
 import { readLines } from './lines.js';
 import { makeMeta, makeSentences, tempDir } from './testkit.js';
 import { InputError } from '../util/errors.js';
-import { floatToHalfArray } from '../util/float16.js';
+import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 
 const L = 3, W = 4, C = L * W;
 
@@ -104,4 +104,15 @@ test('readLines handles CRLF, a missing final newline and multi-byte characters 
   const p = join(tempDir(), 'l.txt');
   writeFileSync(p, 'héllo\r\nwörld\nlast');
   assert.deepEqual([...readLines(p, 3)].map((l) => [l.text, l.line]), [['héllo', 1], ['wörld', 2], ['last', 3]]);
+});
+
+test('json float16 output prints the half values; writers create missing parent directories', () => {
+  const path = join(tempDir(), 'nested', 'dir', 'h.json');
+  const sents = makeSentences(3, C, 23);
+  const w = createJsonWriter(path, makeMeta(L, W, 'float16'));
+  for (const s of sents) w.writeSentence(s.words, s.rows);
+  w.close();
+  const got = loadNeuroxJson(path).matrix.data as Float32Array;
+  const half = halfToFloatArray(floatToHalfArray(Float32Array.from(sents.flatMap((s) => Array.from(s.rows)))));
+  assert.deepEqual(got, Float32Array.from(half, round8));
 });

@@ -9,12 +9,12 @@
  * reader streams line by line (`iterateNeuroxJson`); `loadNeuroxJson` collects everything in memory, since text
  * cannot be read by row block (convert big files to a store first).
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ActivationMeta, ActivationWriter, DType, DenseMatrix, LayerInfo } from './types.js';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { floatToHalfArray } from '../util/float16.js';
+import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { checkMeta, checkSentence, totalColumns, uniformLayers } from './layout.js';
 import { readLines } from './lines.js';
 
@@ -103,6 +103,7 @@ export class JsonWriter implements ActivationWriter {
     this.meta = structuredClone(meta);
     this.widths = meta.layers.map((l) => l.width);
     this.cols = totalColumns(meta.layers);
+    mkdirSync(dirname(target), { recursive: true });
     const stem = join(dirname(target), `.${basename(target)}.partial`);
     this.tempPath = `${stem}.jsonl`;
     this.journalPath = `${stem}.journal.json`;
@@ -125,7 +126,9 @@ export class JsonWriter implements ActivationWriter {
   writeSentence(words: string[], rows: Float32Array): void {
     if (this.done || this.fd === null) throw new Error(`json writer for ${this.target} is already closed`);
     checkSentence(words, rows, this.cols, this.sentences);
-    const buf = Buffer.from(formatJsonLine(this.sentences, words, rows, this.widths) + '\n');
+    // float16 output: print the half values, as NeuroX does for float16 activations
+    const vals = this.meta.dtype === 'float16' ? halfToFloatArray(floatToHalfArray(rows)) : rows;
+    const buf = Buffer.from(formatJsonLine(this.sentences, words, vals, this.widths) + '\n');
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off, this.bytes + off);
     this.bytes += buf.length;
