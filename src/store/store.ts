@@ -45,7 +45,7 @@ import type { ActivationMeta, ActivationWriter, DType, DenseMatrix, RowSource } 
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import {
-  allocValues,
+  allocUninit,
   assertLittleEndian,
   bytesPerValue,
   checkMeta,
@@ -383,14 +383,14 @@ export class ActivationStore implements RowSource {
     }
     const n = end - start;
     if (!columns) {
-      const out = allocValues(this.dtype, n * this.cols);
+      const out = allocUninit(this.dtype, n * this.cols);
       this.readBytes(new Uint8Array(out.buffer), start * this.cols * this.bpv);
       return { rows: n, cols: this.cols, dtype: this.dtype, data: out };
     }
     const cols = Int32Array.from(columns as ArrayLike<number>);
     for (const c of cols) if (!(c >= 0 && c < this.cols)) throw new RangeError(`column ${c} out of range [0, ${this.cols})`);
     const k = cols.length;
-    const out = allocValues(this.dtype, n * k);
+    const out = allocUninit(this.dtype, n * k);
     const contiguous = k > 0 && cols[k - 1] - cols[0] === k - 1 && cols.every((c, i) => i === 0 || c === cols[i - 1] + 1);
     if (contiguous && k * 4 <= this.cols) {
       const bytes = new Uint8Array(out.buffer);
