@@ -375,7 +375,8 @@ export class ActivationStore implements RowSource {
 
   /**
    * Rows [start, end) as a dense matrix in the stored dtype; with `columns`, only those columns (in that order).
-   * A narrow contiguous column range (e.g. one layer) is read row by row without touching the other columns.
+   * A contiguous column range (e.g. one layer) of wide rows, where at least 16 KiB per row can be skipped, is read
+   * row by row without touching the other columns' pages; otherwise row blocks are read and the columns copied.
    */
   readRows(start: number, end: number, columns?: ArrayLike<number>): DenseMatrix {
     if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= start && end <= this.rows)) {
@@ -392,7 +393,7 @@ export class ActivationStore implements RowSource {
     const k = cols.length;
     const out = allocUninit(this.dtype, n * k);
     const contiguous = k > 0 && cols[k - 1] - cols[0] === k - 1 && cols.every((c, i) => i === 0 || c === cols[i - 1] + 1);
-    if (contiguous && k * 4 <= this.cols) {
+    if (contiguous && (this.cols - k) * this.bpv >= 16384) {
       const bytes = new Uint8Array(out.buffer);
       const rowBytes = k * this.bpv;
       for (let r = 0; r < n; r++) {
@@ -407,7 +408,8 @@ export class ActivationStore implements RowSource {
       for (let r = r0; r < r1; r++) {
         const ib = (r - r0) * this.cols;
         const ob = r * k;
-        for (let j = 0; j < k; j++) out[ob + j] = block[ib + cols[j]];
+        if (contiguous) out.set(block.subarray(ib + cols[0], ib + cols[0] + k) as never, ob);
+        else for (let j = 0; j < k; j++) out[ob + j] = block[ib + cols[j]];
       }
     }
     return { rows: n, cols: k, dtype: this.dtype, data: out };
