@@ -121,6 +121,14 @@ async function phase(name: string, c: Case, dir: string): Promise<PhaseResult> {
       st.close();
       break;
     }
+    case 'store-read-into': {
+      start();
+      const st = openStore(storePath);
+      const buf = c.dtype === 'float16' ? new Uint16Array(2048 * c.cols) : new Float32Array(2048 * c.cols);
+      for (let r = 0; r < st.rows; r += 2048) checksum += sum(st.readRowsInto(r, Math.min(st.rows, r + 2048), buf).data);
+      st.close();
+      break;
+    }
     case 'store-read-layer': {
       start();
       const st = openStore(storePath);
@@ -190,6 +198,8 @@ export async function run(args: string[]): Promise<void> {
     console.log(`  store write         ${fmt(sw, rw)}`);
     const sr = runChild('store-read', c, dir);
     console.log(`  store read (blocks) ${fmt(sr, rr)}`);
+    const si = runChild('store-read-into', c, dir);
+    console.log(`  store read (reuse)  ${fmt(si, rr)}`);
     const sl = runChild('store-read-layer', c, dir);
     console.log(`  store read 1 layer  ${fmt(sl, rr)}`);
     if (!skipH5) {

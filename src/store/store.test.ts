@@ -189,3 +189,16 @@ test('store column reads: wide rows read one layer row by row, equal to slicing 
   assert.deepEqual(Array.from(mid.data), [...all.subarray(a + 5, a + 9), ...all.subarray(Cw + a + 5, Cw + a + 9)]);
   st.close();
 });
+
+test('readRowsInto fills a reused buffer and checks its type and size', () => {
+  const path = join(tempDir(), 'into.npstore');
+  writeSmall(path);
+  const st = openStore(path);
+  const buf = new Float32Array(3 * C + 5);
+  const m = st.readRowsInto(1, 4, buf);
+  assert.equal(m.data.buffer, buf.buffer);
+  assert.deepEqual(m.data, st.readRows(1, 4).data);
+  assert.throws(() => st.readRowsInto(0, 4, buf), RangeError);
+  assert.throws(() => st.readRowsInto(0, 1, new Uint16Array(C)), RangeError);
+  st.close();
+});

@@ -415,6 +415,23 @@ export class ActivationStore implements RowSource {
     return { rows: n, cols: k, dtype: this.dtype, data: out };
   }
 
+  /**
+   * Rows [start, end) read into `out` (the stored dtype, at least (end − start) × cols values), without allocating:
+   * for streaming loops that reuse one buffer (fresh multi-MB arrays cost page faults). Returns a view of `out`.
+   */
+  readRowsInto(start: number, end: number, out: Float32Array | Uint16Array): DenseMatrix {
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= start && end <= this.rows)) {
+      throw new RangeError(`rows [${start}, ${end}) out of range [0, ${this.rows})`);
+    }
+    const n = (end - start) * this.cols;
+    if ((this.dtype === 'float16') !== (out instanceof Uint16Array) || out.length < n) {
+      throw new RangeError(`readRowsInto: need a ${this.dtype === 'float16' ? 'Uint16Array' : 'Float32Array'} of at least ${n} values`);
+    }
+    const data = out.subarray(0, n);
+    this.readBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), start * this.cols * this.bpv);
+    return { rows: end - start, cols: this.cols, dtype: this.dtype, data };
+  }
+
   /** A RowSource over a subset of columns (e.g. `layerRange(2)` expanded), reading only what it needs. */
   columns(columns: ArrayLike<number>): RowSource {
     const cols = Int32Array.from(columns as ArrayLike<number>);
