@@ -343,6 +343,7 @@ export class ActivationStore implements RowSource {
   readonly sentenceOffsets: readonly number[];
   private fd: number | null;
   private readonly bpv: number;
+  private scratch: Float32Array | Uint16Array | null = null;
 
   /** @internal use `openStore`. */
   constructor(path: string, header: StoreHeader, words: string[][], fd: number) {
@@ -402,9 +403,10 @@ export class ActivationStore implements RowSource {
       return { rows: n, cols: k, dtype: this.dtype, data: out };
     }
     const blockRows = Math.max(1, Math.floor((8 << 20) / (this.cols * this.bpv)));
+    const scratch = this.scratchFor(Math.min(n, blockRows) * this.cols);
     for (let r0 = 0; r0 < n; r0 += blockRows) {
       const r1 = Math.min(n, r0 + blockRows);
-      const block = this.readRows(start + r0, start + r1).data;
+      const block = this.readRowsInto(start + r0, start + r1, scratch).data;
       for (let r = r0; r < r1; r++) {
         const ib = (r - r0) * this.cols;
         const ob = r * k;
@@ -447,6 +449,12 @@ export class ActivationStore implements RowSource {
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+  }
+
+  /** Internal block buffer for column gathers (never returned to callers). */
+  private scratchFor(n: number): Float32Array | Uint16Array {
+    if (!this.scratch || this.scratch.length < n) this.scratch = allocUninit(this.dtype, n);
+    return this.scratch;
   }
 
   private readBytes(into: Uint8Array, position: number): void {
