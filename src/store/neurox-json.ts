@@ -17,35 +17,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { checkMeta, checkSentence, totalColumns, uniformLayers } from './layout.js';
 import { readLines } from './lines.js';
-
-/** A number as Python's repr prints it (json.dumps uses repr for floats): `1.0`, `1e-05`, `0.12345679`. */
-export function pyFloat(v: number): string {
-  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
-  const [mant, expStr] = v.toExponential().split('e');
-  const exp = Number(expStr);
-  if (exp < -4 || exp >= 16) {
-    return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  const s = String(v);
-  return s.includes('.') || s.includes('e') ? s : `${s}.0`;
-}
-
-/**
- * Round to 8 decimals exactly as Python's `round(x, 8)` (NeuroX's writer): correctly rounded on the exact binary
- * value, ties to even. `toFixed` rounds ties away from zero; an exact tie at the 9th decimal happens only when
- * x·512 is an odd integer (x = k/2⁹), and then the even neighbour is chosen.
- */
-export function round8(v: number): number {
-  if (!Number.isFinite(v)) return v;
-  const away = Number(v.toFixed(8));
-  const x512 = v * 512; // exact: power of two
-  if (!Number.isInteger(x512) || x512 % 2 === 0 || Math.abs(v) >= 2 ** 44) return away;
-  const nine = Math.abs(v).toFixed(9); // exact: v has exactly 9 decimals
-  const truncated = nine.slice(0, -1); // toward zero, 8 decimals
-  const lastDigit = Number(truncated[truncated.length - 1]);
-  return lastDigit % 2 === 0 ? Math.sign(v) * Number(truncated) : away;
-}
+import { pyFloat, pyJsonString, round8 } from './pyjson.js';
 
 /** One line of a NeuroX JSON file, given words and their rows ([words × cols], layer-major). */
 export function formatJsonLine(index: number, words: readonly string[], rows: Float32Array, widths: readonly number[]): string {
@@ -60,13 +32,9 @@ export function formatJsonLine(index: number, words: readonly string[], rows: Fl
       c += widths[l];
       layers.push(`{"index": ${l}, "values": [${vals.join(', ')}]}`);
     }
-    feats.push(`{"token": ${jsonStringAscii(words[t])}, "layers": [${layers.join(', ')}]}`);
+    feats.push(`{"token": ${pyJsonString(words[t])}, "layers": [${layers.join(', ')}]}`);
   }
   return `{"linex_index": ${index}, "features": [${feats.join(', ')}]}`;
-}
-
-function jsonStringAscii(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
