@@ -403,6 +403,10 @@ export class NeuroxHdf5 implements RowSource {
       const t0 = r - s.rows[0];
       const t1 = Math.min(end, s.rows[1]) - s.rows[0];
       const T = t1 - t0;
+      if (T <= 0) {
+        si++; // an empty sentence
+        continue;
+      }
       const slab = this.readSlice(s.dataset, t0, t1); // [L, T, W]
       for (let l = 0; l < L; l++) {
         for (let t = 0; t < T; t++) {
