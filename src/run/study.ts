@@ -17,7 +17,8 @@ import { getTask } from '../data/tasks.js';
 import type { Sentence } from '../data/types.js';
 import { Extractor } from '../extract/extractor.js';
 import { createStoreWriter, openStore, type ActivationStore } from '../store/store.js';
-import { selectRows } from '../store/views.js';
+import { selectRows, materialize, denseSource } from '../store/views.js';
+import type { RowSource } from '../store/types.js';
 import { analyze } from '../analysis/analyze.js';
 import type { AnalysisResult } from '../analysis/types.js';
 import { LogisticProbe } from '../probe/linear-probe.js';
@@ -161,7 +162,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
           const devStore = open(stores.dev);
           const testStore = open(stores.test)!;
           const split = (st: ActivationStore, s: DatasetSplit, ctrl?: DatasetSplit) => ({
-            X: selectRows(st, s.rowFlat),
+            X: inMemoryIfSmall(selectRows(st, s.rowFlat)),
             y: s.labelIds,
             words: Array.from(s.rowFlat, (_f, r) => s.sentences[s.rowSentence[r]].words[s.rowWord[r]].form),
             sentences: sentenceSpans(s),
@@ -234,6 +235,14 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
       selectivity: r.control?.selectivity,
     })),
   };
+}
+
+/** Activations up to this many bytes per split are read into memory once; larger ones stream from disk. */
+export const IN_MEMORY_BYTES = 2 ** 31;
+
+function inMemoryIfSmall(src: RowSource): RowSource {
+  const bytes = src.rows * src.cols * (src.dtype === 'float16' ? 2 : 4);
+  return bytes <= IN_MEMORY_BYTES ? denseSource(materialize(src)) : src;
 }
 
 /** Tasks of the config: `control:T` adds T (if absent) and marks T for a control analysis. */
