@@ -200,9 +200,8 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
         }
       });
       record('analysis', label, outcome);
-      const { timings: t, ...rest } = outcome.value;
-      timings[label] = t;
-      results.push({ ...rest, timings: {} } as AnalysisResult);
+      timings[label] = outcome.value.timings;
+      results.push(outcome.value);
     }
   }
 
@@ -216,11 +215,10 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
     results,
   };
   const resultsPath = join(opts.out, 'results.json');
-  writeJsonAtomic(resultsPath, study);
+  writeJsonAtomic(resultsPath, withoutTimes(study));
   const seconds = (performance.now() - t0) / 1000;
   writeJsonAtomic(join(opts.out, 'run.json'), { finished: new Date().toISOString(), seconds, stages, timings });
-  const withTimes: StudyResults = { ...study, created: new Date().toISOString(), results: results.map((r) => ({ ...r, timings: timings[`${r.model} / ${r.task}`] ?? {} })) };
-  const report = writeReport(withTimes, join(opts.out, 'report'));
+  const report = writeReport({ ...study, created: new Date().toISOString() }, join(opts.out, 'report'));
   return {
     out: opts.out,
     results: resultsPath,
@@ -235,6 +233,14 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
       selectivity: r.control?.selectivity,
     })),
   };
+}
+
+/** Wall-clock fields: kept in run.json and the report, left out of results.json so it depends only on the inputs. */
+const TIME_KEYS = new Set(['timings', 'trainSeconds', 'seconds']);
+
+/** A deep copy of `value` without wall-clock fields. */
+export function withoutTimes<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (k, v) => (TIME_KEYS.has(k) ? undefined : v))) as T;
 }
 
 /** Activations up to this many bytes per split are read into memory once; larger ones stream from disk. */
