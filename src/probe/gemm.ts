@@ -92,9 +92,16 @@ function xTensor(x: DenseMatrix): Tensor {
     : new Tensor('float32', x.data as Float32Array, [x.rows, x.cols]);
 }
 
+let flops = 0;
+/** Floating-point operations issued to the GEMM kernels so far (2·m·d·C per call). */
+export function gemmFlops(): number {
+  return flops;
+}
+
 /** Z = X·Wᵀ for a row block. W is [classes × x.cols] row-major. */
 export function ortForward(x: DenseMatrix, W: Float32Array, classes: number): Float32Array {
   if (x.rows === 0) return new Float32Array(0);
+  flops += 2 * x.rows * x.cols * classes;
   const r = session('forward', x.dtype).run(
     { X: xTensor(x), W: new Tensor('float32', W, [classes, x.cols]) },
     { Z: null },
@@ -106,6 +113,7 @@ export function ortForward(x: DenseMatrix, W: Float32Array, classes: number): Fl
 /** G = Rᵀ·X for a row block (R is [x.rows × classes]). */
 export function ortBackward(x: DenseMatrix, R: Float32Array, classes: number): Float32Array {
   if (x.rows === 0) return new Float32Array(classes * x.cols);
+  flops += 2 * x.rows * x.cols * classes;
   const r = session('backward', x.dtype).run(
     { X: xTensor(x), R: new Tensor('float32', R, [x.rows, classes]) },
     { G: null },
