@@ -72,3 +72,4 @@ export { setKernelThreads, ortForward, ortBackward } from './probe/gemm.js';
 export { penaltyValue, proxInPlace, type Penalty } from './probe/objective.js';
 export { referenceSolve, type ReferenceResult } from './probe/reference.js';
 export { readSafetensors, writeSafetensors, encodeSafetensors, type NamedTensor } from './probe/safetensors.js';
+export { openRawMatrix, RawMatrixWriter } from './probe/file-source.js';

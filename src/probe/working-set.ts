@@ -13,8 +13,9 @@
 import type { DenseMatrix, RowSource } from '../store/types.js';
 import { denseSource } from '../store/views.js';
 import { reportNonFinite } from './check.js';
+import { halfToFloatArray } from '../util/float16.js';
 import { backwardAll, lossAndResidual, type Penalty } from './objective.js';
-import { fista, type SmoothProblem } from './fista.js';
+import { columnStats, finishStats, fista, type SmoothProblem } from './fista.js';
 
 export interface WorkingSetOptions {
   penalty: Penalty;
@@ -40,10 +41,15 @@ export interface WorkingSetResult {
   converged: boolean;
 }
 
-/** Gather the given columns of a source into an in-memory matrix of the same dtype. */
-export function gatherColumns(X: RowSource, cols: Int32Array, blockRows: number): DenseMatrix {
+/**
+ * Gather the given columns of a source into an in-memory matrix of the same dtype; with `stats`, also accumulate
+ * column sums and sums of squares (for the standardized coordinates).
+ */
+export function gatherColumns(X: RowSource, cols: Int32Array, blockRows: number, stats?: { sum: Float64Array; sq: Float64Array }): DenseMatrix {
   const k = cols.length;
-  const out = X.dtype === 'float16' ? new Uint16Array(X.rows * k) : new Float32Array(X.rows * k);
+  const half = X.dtype === 'float16';
+  const out = half ? new Uint16Array(X.rows * k) : new Float32Array(X.rows * k);
+  const tmp = new Float32Array(k);
   for (let s = 0; s < X.rows; s += blockRows) {
     const e = Math.min(X.rows, s + blockRows);
     const blk = X.readRows(s, e).data;
@@ -52,6 +58,17 @@ export function gatherColumns(X: RowSource, cols: Int32Array, blockRows: number)
       const ib = r * D;
       const ob = (s + r) * k;
       for (let j = 0; j < k; j++) out[ob + j] = blk[ib + cols[j]];
+      if (stats) {
+        const row = out.subarray(ob, ob + k);
+        if (half) halfToFloatArray(row as Uint16Array, tmp);
+        else tmp.set(row as Float32Array);
+        const { sum, sq } = stats;
+        for (let j = 0; j < k; j++) {
+          const v = tmp[j];
+          sum[j] += v;
+          sq[j] += v * v;
+        }
+      }
     }
   }
   return { rows: X.rows, cols: k, dtype: X.dtype, data: out };
@@ -82,7 +99,8 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let objective = loss;
   let converged = false;
   let L = 1;
-  const initial = o.initialSize ?? 128;
+  let gradStale = false;
+  const initial = o.initialSize ?? Math.max(128, Math.ceil(D / 32));
   const maxGather = o.maxGatherBytes ?? 512 * 2 ** 20;
   const bytes = X.dtype === 'float16' ? 2 : 4;
   // zero solution test for the 'norm' form: 0 is optimal iff ‖soft(G, λ1)‖ ≤ λ2
@@ -129,6 +147,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     set = newSet;
     Wset = Wnew;
     let Xs: RowSource;
+    let stats: { mean: Float64Array; scale: Float64Array };
     if (set.length > D / 2) {
       // dense solution: solve on the full data
       const full = new Float32Array(C * D);
@@ -137,19 +156,56 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       inSet.fill(1);
       Wset = full;
       Xs = X;
+      stats = columnStats(X, p.blockRows);
     } else if (n * set.length * bytes <= maxGather) {
-      Xs = denseSource(gatherColumns(X, set, p.blockRows));
+      const acc = { sum: new Float64Array(set.length), sq: new Float64Array(set.length) };
+      Xs = denseSource(gatherColumns(X, set, p.blockRows, acc));
+      stats = finishStats(acc.sum, acc.sq, n);
     } else {
       Xs = lazyColumns(X, set);
+      stats = columnStats(Xs, p.blockRows);
     }
-    const r = fista({ ...p, X: Xs }, Wset, b, {
+    // intermediate rounds stop early (the set will change); a round after which KKT holds is polished to `tol`
+    const innerTol = set.length === D ? o.tol : Math.max(o.tol, 1e-3);
+    let r = fista({ ...p, X: Xs }, Wset, b, {
       penalty,
-      tol: o.tol,
+      tol: innerTol,
       maxIter: Math.max(1, o.maxIter - iterations),
       L0: L,
       Z0: rounds === 1 ? Z : undefined,
+      colMean: stats.mean,
+      colScale: stats.scale,
       onIter: (it, F) => o.onIter?.(iterations + it, F, set.length),
     });
+    if (innerTol > o.tol && set.length < D) {
+      lossAndResidual(r.Z, r.b, C, p.task, p.y, p.t, R);
+      const G2 = backwardAll(X, R, C, p.blockRows);
+      let any = false;
+      for (let j = 0; j < D && !any; j++) {
+        if (inSet[j]) continue;
+        for (let c = 0; c < C; c++)
+          if (Math.abs(G2[c * D + j]) > penalty.l1 + kktSlack) {
+            any = true;
+            break;
+          }
+      }
+      G = G2;
+      if (!any) {
+        const it0 = iterations + r.iterations;
+        const r2 = fista({ ...p, X: Xs }, r.W, r.b, {
+          penalty,
+          tol: o.tol,
+          maxIter: Math.max(1, o.maxIter - it0),
+          L0: r.L,
+          Z0: r.Z,
+          colMean: stats.mean,
+          colScale: stats.scale,
+          onIter: (it, F) => o.onIter?.(it0 + it, F, set.length),
+        });
+        r = { ...r2, iterations: r.iterations + r2.iterations };
+        gradStale = true;
+      } else gradStale = false;
+    } else gradStale = true;
     iterations += r.iterations;
     L = r.L;
     Wset = r.W;
@@ -161,8 +217,10 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       converged = r.converged;
       break;
     }
-    lossAndResidual(Z, b, C, p.task, p.y, p.t, R);
-    G = backwardAll(X, R, C, p.blockRows);
+    if (gradStale) {
+      lossAndResidual(Z, b, C, p.task, p.y, p.t, R);
+      G = backwardAll(X, R, C, p.blockRows);
+    }
     if (!r.converged) {
       // out of iterations: stop after this round
       if (iterations >= o.maxIter) {
