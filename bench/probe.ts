@@ -1,6 +1,6 @@
 /**
  * Probe training benchmark: `npm run bench -- probe [--scale small|paper] [--reference] [--skip-neurox]
- * [--l1 1e-3] [--l2 1e-3] [--seed 1]`.
+ * [--l1 1e-3] [--l2 1e-3] [--seed 1] [--threads 2]`.
  *
  * Generates a seeded BERT-like problem (paper scale: 40,000 train rows × 9,984 neurons × 45 classes + 10,000 test
  * rows, stored as float16 raw files streamed from disk): low-rank correlated features with per-neuron scales and
@@ -11,7 +11,7 @@
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogisticProbe } from '../src/probe/linear-probe.js';
@@ -121,11 +121,14 @@ interface ChildTask {
   yTest: number[];
   params: Record<string, unknown>;
   label: string;
+  threads: number;
 }
 
 interface ChildResult {
   label: string;
   seconds: number;
+  /** Process CPU time of the fit (user + system, all threads). */
+  cpuSeconds: number;
   gflop: number;
   maxRssMB: number;
   trainAcc: number;
@@ -139,6 +142,7 @@ interface ChildResult {
 
 async function childMain(task: ChildTask): Promise<ChildResult> {
   const s = task.scale;
+  setKernelThreads(task.threads);
   const Xtr = openRawMatrix(task.trainPath, s.train, s.D, 'float16');
   const Xte = openRawMatrix(task.testPath, s.test, s.D, 'float16');
   const yTr = Int32Array.from(task.yTrain);
@@ -146,14 +150,18 @@ async function childMain(task: ChildTask): Promise<ChildResult> {
   // count the GEMM work: every forward/backward pass over a row block
   const probe = new LogisticProbe(task.params as never);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   probe.fit(Xtr, yTr, { numClasses: s.C });
   const seconds = (performance.now() - t0) / 1000;
+  const cu = process.cpuUsage(c0);
+  const cpuSeconds = (cu.user + cu.system) / 1e6;
   const info = probe.fitInfo;
   const trainAcc = accuracy(probe.predict(Xtr), yTr);
   const testAcc = accuracy(probe.predict(Xte), yTe);
   return {
     label: task.label,
     seconds,
+    cpuSeconds,
     gflop: gemmFlops() / 1e9,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
     trainAcc,
@@ -166,7 +174,7 @@ async function childMain(task: ChildTask): Promise<ChildResult> {
   };
 }
 
-import { gemmFlops } from '../src/probe/gemm.js';
+import { gemmFlops, setKernelThreads } from '../src/probe/gemm.js';
 
 function runChild(task: ChildTask): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
@@ -187,14 +195,16 @@ export async function run(args: string[]): Promise<void> {
   const seed = Number(arg(args, '--seed', '1'));
   const l1 = Number(arg(args, '--l1', '0.001'));
   const l2 = Number(arg(args, '--l2', '0.001'));
+  const threads = Number(arg(args, '--threads', '2'));
   const dir = mkdtempSync(join(tmpdir(), 'bench-probe-'));
+  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; GEMM threads ${threads}`);
   try {
     let t = performance.now();
     const g = generate(s, seed, dir);
     console.log(
       `generated ${scaleName}: ${s.train} train + ${s.test} test rows × ${s.D} neurons × ${s.C} classes (float16 on disk) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
-    const base = { scale: s, trainPath: g.trainPath, testPath: g.testPath, yTrain: Array.from(g.yTrain), yTest: Array.from(g.yTest) };
+    const base = { threads, scale: s, trainPath: g.trainPath, testPath: g.testPath, yTrain: Array.from(g.yTrain), yTest: Array.from(g.yTest) };
     const configs: { label: string; params: Record<string, unknown> }[] = [];
     if (!args.includes('--skip-neurox')) configs.push({ label: 'neurox (Adam, batch 32, 10 epochs)', params: { l1, l2, solver: 'neurox', seed } });
     configs.push({ label: 'auto --tol 0.01', params: { l1, l2, tol: 0.01 } });
@@ -206,7 +216,7 @@ export async function run(args: string[]): Promise<void> {
       const r = await runChild({ ...base, ...c });
       results.push(r);
       console.log(
-        `${r.label.padEnd(36)} train ${r.seconds.toFixed(2).padStart(7)} s  ${(r.gflop / r.seconds).toFixed(0).padStart(4)} GFLOP/s  ` +
+        `${r.label.padEnd(36)} train ${r.seconds.toFixed(2).padStart(7)} s (cpu ${r.cpuSeconds.toFixed(1)} s)  ${(r.gflop / r.seconds).toFixed(0).padStart(4)} GFLOP/s  ` +
           `peak RSS ${r.maxRssMB.toFixed(0).padStart(5)} MB  acc train ${r.trainAcc.toFixed(4)} test ${r.testAcc.toFixed(4)}  ` +
           `objective ${r.objective.toFixed(6)}  iters ${r.iterations}${r.converged ? '' : ' (not converged)'}  nonzero neurons ${r.nonzeroColumns}`,
       );

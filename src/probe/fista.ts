@@ -120,9 +120,13 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     }
     return sh;
   };
-  const fwd = (Wp: Float32Array): Float32Array => {
+  // buffer pools (x, xPrev, xN and their logits rotate through three buffers each: less GC)
+  const zPool = [new Float32Array(n * C), new Float32Array(n * C), new Float32Array(n * C)];
+  const wPool = [new Float32Array(P), new Float32Array(P), new Float32Array(P)];
+  const free = (pool: Float32Array[], a: Float32Array, b: Float32Array): Float32Array => pool.find((q) => q !== a && q !== b)!;
+  const fwd = (Wp: Float32Array, out?: Float32Array): Float32Array => {
     const Vv = toV(Wp);
-    const Z = forwardAll(X, Vv, C, p.blockRows);
+    const Z = forwardAll(X, Vv, C, p.blockRows, out);
     const sh = shiftOf(Vv);
     for (let i = 0; i < Z.length; i++) Z[i] -= sh[i % C];
     return Z;
@@ -149,15 +153,16 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     return pen.l1 * a;
   };
   // initial point in transformed coordinates: W' = W·s, b' = b + shift(W)
-  let x: Float32Array = new Float32Array(P);
+  let x: Float32Array = wPool[0];
   for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) x[c * d + j] = W0[c * d + j] * sc[j];
   const sh0 = shiftOf(W0);
   let bx: Float64Array = Float64Array.from(b0, (v, c) => v + sh0[c]);
   let Zx: Float32Array;
   if (o.Z0) {
-    Zx = Float32Array.from(o.Z0);
+    Zx = zPool[0];
+    Zx.set(o.Z0);
     for (let i = 0; i < Zx.length; i++) Zx[i] -= sh0[i % C];
-  } else Zx = fwd(x);
+  } else Zx = fwd(x, zPool[0]);
   let fx = lossAndResidual(Zx, bx, C, p.task, p.y, p.t, null);
   let Fx = fx + l1Part(x) + l2Part(x, null);
   let xPrev = x;
@@ -191,8 +196,10 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     let bN: Float64Array;
     let ZN: Float32Array;
     let fN: number;
+    const xBuf = free(wPool, x, xPrev);
+    const zBuf = free(zPool, Zx, ZPrev);
     for (;;) {
-      xN = new Float32Array(P);
+      xN = xBuf;
       const step = 1 / L;
       const th = step * pen.l1;
       for (let c = 0; c < C; c++)
@@ -204,7 +211,7 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
         }
       bN = new Float64Array(C);
       for (let c = 0; c < C; c++) bN[c] = by[c] - step * gb[c];
-      ZN = fwd(xN);
+      ZN = fwd(xN, zBuf);
       fN = lossAndResidual(ZN, bN, C, p.task, p.y, p.t, null) + l2Part(xN, null);
       let lin = 0;
       let sq = 0;
