@@ -26,7 +26,7 @@ interface Scale {
   D: number;
   C: number;
 }
-const SCALES: Record<string, Scale> = {
+export const SCALES: Record<string, Scale> = {
   paper: { train: 40000, test: 10000, D: 9984, C: 45 },
   small: { train: 8000, test: 2000, D: 2048, C: 45 },
 };
@@ -60,7 +60,7 @@ interface Generated {
   yTest: Int32Array;
 }
 
-function generate(s: Scale, seed: number, dir: string): Generated {
+export function generate(s: Scale, seed: number, dir: string): Generated {
   const rng = new Rng(seed);
   const K = 64; // latent rank
   const { D, C } = s;

@@ -79,6 +79,9 @@ function allFinite(a: ArrayLike<number>): boolean {
   return true;
 }
 
+/** Iteration cap of a working-set round whose KKT check has not passed yet. */
+const INTERMEDIATE_ROUND_ITERS = 25;
+
 export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: WorkingSetOptions): WorkingSetResult {
   const { X, C } = p;
   const D = X.cols;
@@ -100,6 +103,9 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let converged = false;
   let L = 1;
   let gradStale = false;
+  let lastConverged = false;
+  let Xs: RowSource = X;
+  let stats: { mean: Float64Array; scale: Float64Array } = { mean: new Float64Array(0), scale: new Float64Array(0) };
   const initial = o.initialSize ?? Math.max(128, Math.ceil(D / 32));
   const maxGather = o.maxGatherBytes ?? 512 * 2 ** 20;
   const bytes = X.dtype === 'float16' ? 2 : 4;
@@ -128,10 +134,15 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         objective = loss;
         break;
       }
-      converged = true;
-      break;
+      if (lastConverged) {
+        converged = true;
+        break;
+      }
+      // KKT holds outside the set but the restricted problem is not solved yet: keep solving on the same set
     }
     if (iterations >= o.maxIter) break;
+    const finalRound = viol.length === 0;
+    if (!finalRound) {
     viol.sort((a, c) => score[c] - score[a] || a - c);
     const add = viol.slice(0, Math.max(initial, set.length));
     const newSet = Int32Array.from([...set, ...add]).sort();
@@ -146,8 +157,6 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     for (const j of add) inSet[j] = 1;
     set = newSet;
     Wset = Wnew;
-    let Xs: RowSource;
-    let stats: { mean: Float64Array; scale: Float64Array };
     if (set.length > D / 2) {
       // dense solution: solve on the full data
       const full = new Float32Array(C * D);
@@ -165,12 +174,15 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       Xs = lazyColumns(X, set);
       stats = columnStats(Xs, p.blockRows);
     }
+    }
     // intermediate rounds stop early (the set will change); a round after which KKT holds is polished to `tol`
-    const innerTol = set.length === D ? o.tol : Math.max(o.tol, 1e-3);
+    const exact = set.length === D || finalRound;
+    const innerTol = exact ? o.tol : Math.max(o.tol, 1e-3);
     let r = fista({ ...p, X: Xs }, Wset, b, {
       penalty,
       tol: innerTol,
-      maxIter: Math.max(1, o.maxIter - iterations),
+      // an intermediate round only needs a reasonable point to re-check KKT from
+      maxIter: Math.max(1, Math.min(o.maxIter - iterations, exact ? Infinity : INTERMEDIATE_ROUND_ITERS)),
       L0: L,
       Z0: rounds === 1 ? Z : undefined,
       colMean: stats.mean,
@@ -206,6 +218,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         gradStale = true;
       } else gradStale = false;
     } else gradStale = true;
+    lastConverged = r.converged;
     iterations += r.iterations;
     L = r.L;
     Wset = r.W;
