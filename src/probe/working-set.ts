@@ -157,6 +157,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     for (const j of add) inSet[j] = 1;
     set = newSet;
     Wset = Wnew;
+    Xs = X; // release the previous gathered matrix before gathering the next one (peak memory)
     if (set.length > D / 2) {
       // dense solution: solve on the full data
       const full = new Float32Array(C * D);
