@@ -84,3 +84,4 @@ export * from './extract/windows.js';
 export * from './extract/extractor.js';
 export * from './extract/memory-writer.js';
 export * from './runtime/ort.js';
+export { openRawMatrix, RawMatrixWriter } from './probe/file-source.js';

@@ -10,7 +10,8 @@
  */
 import type { RowSource } from '../store/types.js';
 import { reportNonFinite } from './check.js';
-import { backwardAll, colSums, forwardAll, lossAndResidual, penaltyValue, proxInPlace, type Penalty, type Task } from './objective.js';
+import { backwardAll, colSums, forwardAll, lossAndResidual, penaltyValue, type Penalty, type Task } from './objective.js';
+import { halfToFloatArray } from '../util/float16.js';
 
 export interface SmoothProblem {
   X: RowSource;
@@ -34,6 +35,46 @@ export interface FistaOptions {
   /** Logits X·W0ᵀ when already known. */
   Z0?: Float32Array;
   onIter?: (iter: number, objective: number) => void;
+  /** Column means μ for the standardized coordinates (default 0). */
+  colMean?: ArrayLike<number>;
+  /** Column scales s (default 1). */
+  colScale?: ArrayLike<number>;
+}
+
+/** Column means and scales (standard deviations, floored) of a source, for `FistaOptions.colMean/colScale`. */
+export function columnStats(X: RowSource, blockRows: number): { mean: Float64Array; scale: Float64Array } {
+  const d = X.cols;
+  const sum = new Float64Array(d);
+  const sq = new Float64Array(d);
+  for (let s = 0; s < X.rows; s += blockRows) {
+    const e = Math.min(X.rows, s + blockRows);
+    const blk = X.readRows(s, e);
+    const v = blk.dtype === 'float16' ? halfToFloatArray(blk.data as Uint16Array) : (blk.data as Float32Array);
+    for (let r = 0; r < e - s; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) {
+        const x = v[o + j];
+        sum[j] += x;
+        sq[j] += x * x;
+      }
+    }
+  }
+  return finishStats(sum, sq, X.rows);
+}
+
+/** Means and floored standard deviations from column sums and sums of squares. */
+export function finishStats(sum: Float64Array, sq: Float64Array, n: number): { mean: Float64Array; scale: Float64Array } {
+  const d = sum.length;
+  const mean = new Float64Array(d);
+  const scale = new Float64Array(d);
+  let mx = 0;
+  for (let j = 0; j < d; j++) {
+    mean[j] = sum[j] / n;
+    scale[j] = Math.sqrt(Math.max(0, sq[j] / n - mean[j] * mean[j]));
+    mx = Math.max(mx, scale[j]);
+  }
+  for (let j = 0; j < d; j++) if (!(scale[j] > 1e-6 * mx) || !Number.isFinite(scale[j])) scale[j] = 1;
+  return { mean, scale };
 }
 
 export interface FistaResult {
@@ -48,16 +89,82 @@ export interface FistaResult {
   L: number;
 }
 
+/**
+ * FISTA in standardized coordinates: the solver works on W' = W·diag(s) with virtual features X' = (X − 1μᵀ)·diag(1/s)
+ * (column means μ and scales s, when given), which equalizes the curvature across neurons (BERT-like activations
+ * have outlier neurons with large offsets and scales). Never materialized: X·Vᵀ and Rᵀ·X on the original data are
+ * corrected by rank-one terms. The L1 prox becomes a per-column soft threshold λ1·step/s_j; the L2 term (norm or
+ * squared, of the original W) is handled as a smooth term. Results are returned in the original coordinates.
+ */
 export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>, o: FistaOptions): FistaResult {
   const { X, C } = p;
   const n = X.rows;
+  const d = X.cols;
   const P = W0.length;
   const window = o.window ?? 5;
-  let x: Float32Array = Float32Array.from(W0);
-  let bx: Float64Array = Float64Array.from(b0);
-  let Zx: Float32Array = o.Z0 ? Float32Array.from(o.Z0) : forwardAll(X, x, C, p.blockRows);
+  const mu = o.colMean ?? new Float64Array(d);
+  const sc = o.colScale ?? new Float64Array(d).fill(1);
+  const pen = o.penalty;
+  const V = new Float32Array(P);
+  const toV = (Wp: Float32Array): Float32Array => {
+    for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) V[c * d + j] = Wp[c * d + j] / sc[j];
+    return V;
+  };
+  /** shift_c = Σ_j V_cj μ_j for the current V. */
+  const shiftOf = (Vv: Float32Array): Float64Array => {
+    const sh = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      let t = 0;
+      for (let j = 0; j < d; j++) t += Vv[c * d + j] * mu[j];
+      sh[c] = t;
+    }
+    return sh;
+  };
+  // buffer pools (x, xPrev, xN and their logits rotate through three buffers each: less GC)
+  const zPool = [new Float32Array(n * C), new Float32Array(n * C), new Float32Array(n * C)];
+  const wPool = [new Float32Array(P), new Float32Array(P), new Float32Array(P)];
+  const free = (pool: Float32Array[], a: Float32Array, b: Float32Array): Float32Array => pool.find((q) => q !== a && q !== b)!;
+  const fwd = (Wp: Float32Array, out?: Float32Array): Float32Array => {
+    const Vv = toV(Wp);
+    const Z = forwardAll(X, Vv, C, p.blockRows, out);
+    const sh = shiftOf(Vv);
+    for (let i = 0; i < Z.length; i++) Z[i] -= sh[i % C];
+    return Z;
+  };
+  /** L2 value and (optionally) its gradient w.r.t. W' added into g. */
+  const l2Part = (Wp: Float32Array, g: Float32Array | null): number => {
+    if (pen.l2 <= 0) return 0;
+    let ss = 0;
+    for (let c = 0; c < C; c++)
+      for (let j = 0; j < d; j++) {
+        const v = Wp[c * d + j] / sc[j];
+        ss += v * v;
+      }
+    const norm = Math.sqrt(ss);
+    if (g) {
+      const k = pen.l2Form === 'norm' ? (norm > 0 ? pen.l2 / norm : 0) : 2 * pen.l2;
+      if (k > 0) for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) g[c * d + j] += (k * Wp[c * d + j]) / (sc[j] * sc[j]);
+    }
+    return pen.l2Form === 'norm' ? pen.l2 * norm : pen.l2 * ss;
+  };
+  const l1Part = (Wp: Float32Array): number => {
+    let a = 0;
+    for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) a += Math.abs(Wp[c * d + j]) / sc[j];
+    return pen.l1 * a;
+  };
+  // initial point in transformed coordinates: W' = W·s, b' = b + shift(W)
+  let x: Float32Array = wPool[0];
+  for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) x[c * d + j] = W0[c * d + j] * sc[j];
+  const sh0 = shiftOf(W0);
+  let bx: Float64Array = Float64Array.from(b0, (v, c) => v + sh0[c]);
+  let Zx: Float32Array;
+  if (o.Z0) {
+    Zx = zPool[0];
+    Zx.set(o.Z0);
+    for (let i = 0; i < Zx.length; i++) Zx[i] -= sh0[i % C];
+  } else Zx = fwd(x, zPool[0]);
   let fx = lossAndResidual(Zx, bx, C, p.task, p.y, p.t, null);
-  let Fx = fx + penaltyValue(x, o.penalty);
+  let Fx = fx + l1Part(x) + l2Part(x, null);
   let xPrev = x;
   let bPrev = bx;
   let ZPrev = Zx;
@@ -77,35 +184,46 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     for (let i = 0; i < P; i++) y[i] = x[i] + beta * (x[i] - xPrev[i]);
     for (let c = 0; c < C; c++) by[c] = bx[c] + beta * (bx[c] - bPrev[c]);
     for (let i = 0; i < Zy.length; i++) Zy[i] = Zx[i] + beta * (Zx[i] - ZPrev[i]);
-    const fy = lossAndResidual(Zy, by, C, p.task, p.y, p.t, R);
-    const gW = backwardAll(X, R, C, p.blockRows);
+    const fy0 = lossAndResidual(Zy, by, C, p.task, p.y, p.t, R);
+    const G = backwardAll(X, R, C, p.blockRows);
     const gb = colSums(R, C);
-    if (iter === 1 && (!Number.isFinite(fy) || !allFinite(gW))) reportNonFinite(X, p.blockRows);
+    if (iter === 1 && (!Number.isFinite(fy0) || !allFinite(G))) reportNonFinite(X, p.blockRows);
+    const gW = new Float32Array(P);
+    for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) gW[c * d + j] = (G[c * d + j] - gb[c] * mu[j]) / sc[j];
+    const fy = fy0 + l2Part(y, gW);
     L = Math.max(L * 0.8, 1e-12);
     let xN: Float32Array;
     let bN: Float64Array;
     let ZN: Float32Array;
     let fN: number;
+    const xBuf = free(wPool, x, xPrev);
+    const zBuf = free(zPool, Zx, ZPrev);
     for (;;) {
-      xN = new Float32Array(P);
+      xN = xBuf;
       const step = 1 / L;
-      for (let i = 0; i < P; i++) xN[i] = y[i] - step * gW[i];
-      proxInPlace(xN, step, o.penalty);
+      const th = step * pen.l1;
+      for (let c = 0; c < C; c++)
+        for (let j = 0; j < d; j++) {
+          const i = c * d + j;
+          const v = y[i] - step * gW[i];
+          const t = th / sc[j];
+          xN[i] = v > t ? v - t : v < -t ? v + t : 0;
+        }
       bN = new Float64Array(C);
       for (let c = 0; c < C; c++) bN[c] = by[c] - step * gb[c];
-      ZN = forwardAll(X, xN, C, p.blockRows);
-      fN = lossAndResidual(ZN, bN, C, p.task, p.y, p.t, null);
+      ZN = fwd(xN, zBuf);
+      fN = lossAndResidual(ZN, bN, C, p.task, p.y, p.t, null) + l2Part(xN, null);
       let lin = 0;
       let sq = 0;
       for (let i = 0; i < P; i++) {
-        const d = xN[i] - y[i];
-        lin += gW[i] * d;
-        sq += d * d;
+        const dd = xN[i] - y[i];
+        lin += gW[i] * dd;
+        sq += dd * dd;
       }
       for (let c = 0; c < C; c++) {
-        const d = bN[c] - by[c];
-        lin += gb[c] * d;
-        sq += d * d;
+        const dd = bN[c] - by[c];
+        lin += gb[c] * dd;
+        sq += dd * dd;
       }
       if (!Number.isFinite(fN)) {
         if (L > 1e30) throw new Error('FISTA: the loss is not finite at any step size');
@@ -115,11 +233,10 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       if (fN <= fy + lin + (L / 2) * sq + 1e-7 * Math.abs(fy) || sq === 0 || L > 1e15) break;
       L *= 2;
     }
-    const FN = fN + penaltyValue(xN, o.penalty);
+    const FN = fN + l1Part(xN);
     if (FN > Fx) {
       // monotone restart: reject the step, drop momentum, retry from x
       if (xPrev === x) {
-        // even a plain proximal step did not decrease F: we are at the optimum within float precision
         converged = true;
         break;
       }
@@ -145,7 +262,14 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       break;
     }
   }
-  return { W: x, b: bx, Z: Zx, objective: Fx, loss: fx, iterations: iter, converged, L };
+  // back to original coordinates
+  const W = new Float32Array(P);
+  for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) W[c * d + j] = x[c * d + j] / sc[j];
+  const sh = shiftOf(W);
+  const b = Float64Array.from(bx, (v, c) => v - sh[c]);
+  const Z = Float32Array.from(Zx, (v, i) => v + sh[i % C]);
+  const loss = lossAndResidual(Z, b, C, p.task, p.y, p.t, null);
+  return { W, b, Z, objective: loss + penaltyValue(W, pen), loss, iterations: iter, converged, L };
 }
 
 function allFinite(a: ArrayLike<number>): boolean {

@@ -42,8 +42,15 @@ export function setKernelThreads(n: number): void {
 
 const sessions = new Map<string, NativeSession>();
 
-function session(kind: 'forward' | 'backward', dtype: DType): NativeSession {
-  const key = `${kind}:${dtype}:${kernelThreads}`;
+/**
+ * Calls below this many FLOPs run single-threaded: for small GEMMs the thread-pool hand-off costs more than it
+ * saves (and much more on a busy machine).
+ */
+const SMALL_GEMM_FLOPS = 5e7;
+
+function session(kind: 'forward' | 'backward', dtype: DType, callFlops: number): NativeSession {
+  const threads = callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
+  const key = `${kind}:${dtype}:${threads}`;
   let s = sessions.get(key);
   if (s) return s;
   const xType = dtype === 'float16' ? ElemType.FLOAT16 : ElemType.FLOAT;
@@ -77,7 +84,7 @@ function session(kind: 'forward' | 'backward', dtype: DType): NativeSession {
   }
   s = new (nativeBinding().InferenceSession)();
   s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
-    intraOpNumThreads: kernelThreads,
+    intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
@@ -92,10 +99,18 @@ function xTensor(x: DenseMatrix): Tensor {
     : new Tensor('float32', x.data as Float32Array, [x.rows, x.cols]);
 }
 
+let flops = 0;
+/** Floating-point operations issued to the GEMM kernels so far (2·m·d·C per call). */
+export function gemmFlops(): number {
+  return flops;
+}
+
 /** Z = X·Wᵀ for a row block. W is [classes × x.cols] row-major. */
 export function ortForward(x: DenseMatrix, W: Float32Array, classes: number): Float32Array {
   if (x.rows === 0) return new Float32Array(0);
-  const r = session('forward', x.dtype).run(
+  const f = 2 * x.rows * x.cols * classes;
+  flops += f;
+  const r = session('forward', x.dtype, f).run(
     { X: xTensor(x), W: new Tensor('float32', W, [classes, x.cols]) },
     { Z: null },
     {},
@@ -106,7 +121,9 @@ export function ortForward(x: DenseMatrix, W: Float32Array, classes: number): Fl
 /** G = Rᵀ·X for a row block (R is [x.rows × classes]). */
 export function ortBackward(x: DenseMatrix, R: Float32Array, classes: number): Float32Array {
   if (x.rows === 0) return new Float32Array(classes * x.cols);
-  const r = session('backward', x.dtype).run(
+  const f = 2 * x.rows * x.cols * classes;
+  flops += f;
+  const r = session('backward', x.dtype, f).run(
     { X: xTensor(x), R: new Tensor('float32', R, [x.rows, classes]) },
     { G: null },
     {},

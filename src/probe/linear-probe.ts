@@ -19,7 +19,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError, NotFittedError } from '../util/errors.js';
 import type { Classifier, FitInfo, FitOptions, ProbeParams } from './types.js';
 import { forwardAll, lossAndResidual, penaltyValue, type Penalty, type Task } from './objective.js';
-import { fista, type SmoothProblem } from './fista.js';
+import { columnStats, fista, type SmoothProblem } from './fista.js';
 import { solveWorkingSet } from './working-set.js';
 import { solveNeurox } from './neurox-solver.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
@@ -164,8 +164,11 @@ abstract class LinearModelBase {
       const loss = lossAndResidual(Z, b, C, prob.task, prob.y, prob.t, null);
       info = { converged: true, iterations: p.maxEpochs, objective: loss + penaltyValue(W, pen), loss, solver: 'neurox', steps: r.steps };
     } else if (p.solver === 'fista' || pen.l1 === 0) {
+      const st = columnStats(X, p.blockRows);
       const r = fista(prob, new Float32Array(C * D), b0, {
         penalty: pen,
+        colMean: st.mean,
+        colScale: st.scale,
         tol: p.tol,
         maxIter: p.maxIter,
         onIter: (it, F) => onProgress?.({ kind: 'train', done: it, unit: 'iterations', message: `objective ${F.toPrecision(6)}` }),

@@ -72,20 +72,27 @@ export function lossAndResidual(
   let total = 0;
   if (task === 'ce') {
     const yy = y!;
+    const e = new Float64Array(C);
     for (let i = 0; i < n; i++) {
       const o = i * C;
       let mx = -Infinity;
       for (let c = 0; c < C; c++) {
         const z = Z[o + c] + b[c];
+        e[c] = z;
         if (z > mx) mx = z;
       }
       let se = 0;
-      for (let c = 0; c < C; c++) se += Math.exp(Z[o + c] + b[c] - mx);
-      const lse = mx + Math.log(se);
-      total += lse - (Z[o + yy[i]] + b[yy[i]]);
+      for (let c = 0; c < C; c++) {
+        const v = Math.exp(e[c] - mx);
+        e[c] = v;
+        se += v;
+      }
+      const yi = yy[i];
+      total += mx + Math.log(se) - (Z[o + yi] + b[yi]);
       if (R) {
-        for (let c = 0; c < C; c++) R[o + c] = Math.exp(Z[o + c] + b[c] - lse) * inv;
-        R[o + yy[i]] -= inv;
+        const k = inv / se;
+        for (let c = 0; c < C; c++) R[o + c] = e[c] * k;
+        R[o + yi] -= inv;
       }
     }
   } else {

@@ -13,8 +13,9 @@
 import type { DenseMatrix, RowSource } from '../store/types.js';
 import { denseSource } from '../store/views.js';
 import { reportNonFinite } from './check.js';
+import { halfToFloatArray } from '../util/float16.js';
 import { backwardAll, lossAndResidual, type Penalty } from './objective.js';
-import { fista, type SmoothProblem } from './fista.js';
+import { columnStats, finishStats, fista, type SmoothProblem } from './fista.js';
 
 export interface WorkingSetOptions {
   penalty: Penalty;
@@ -40,10 +41,15 @@ export interface WorkingSetResult {
   converged: boolean;
 }
 
-/** Gather the given columns of a source into an in-memory matrix of the same dtype. */
-export function gatherColumns(X: RowSource, cols: Int32Array, blockRows: number): DenseMatrix {
+/**
+ * Gather the given columns of a source into an in-memory matrix of the same dtype; with `stats`, also accumulate
+ * column sums and sums of squares (for the standardized coordinates).
+ */
+export function gatherColumns(X: RowSource, cols: Int32Array, blockRows: number, stats?: { sum: Float64Array; sq: Float64Array }): DenseMatrix {
   const k = cols.length;
-  const out = X.dtype === 'float16' ? new Uint16Array(X.rows * k) : new Float32Array(X.rows * k);
+  const half = X.dtype === 'float16';
+  const out = half ? new Uint16Array(X.rows * k) : new Float32Array(X.rows * k);
+  const tmp = new Float32Array(k);
   for (let s = 0; s < X.rows; s += blockRows) {
     const e = Math.min(X.rows, s + blockRows);
     const blk = X.readRows(s, e).data;
@@ -52,6 +58,17 @@ export function gatherColumns(X: RowSource, cols: Int32Array, blockRows: number)
       const ib = r * D;
       const ob = (s + r) * k;
       for (let j = 0; j < k; j++) out[ob + j] = blk[ib + cols[j]];
+      if (stats) {
+        const row = out.subarray(ob, ob + k);
+        if (half) halfToFloatArray(row as Uint16Array, tmp);
+        else tmp.set(row as Float32Array);
+        const { sum, sq } = stats;
+        for (let j = 0; j < k; j++) {
+          const v = tmp[j];
+          sum[j] += v;
+          sq[j] += v * v;
+        }
+      }
     }
   }
   return { rows: X.rows, cols: k, dtype: X.dtype, data: out };
@@ -61,6 +78,9 @@ function allFinite(a: ArrayLike<number>): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
   return true;
 }
+
+/** Iteration cap of a working-set round whose KKT check has not passed yet. */
+const INTERMEDIATE_ROUND_ITERS = 25;
 
 export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: WorkingSetOptions): WorkingSetResult {
   const { X, C } = p;
@@ -82,7 +102,11 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let objective = loss;
   let converged = false;
   let L = 1;
-  const initial = o.initialSize ?? 128;
+  let gradStale = false;
+  let lastConverged = false;
+  let Xs: RowSource = X;
+  let stats: { mean: Float64Array; scale: Float64Array } = { mean: new Float64Array(0), scale: new Float64Array(0) };
+  const initial = o.initialSize ?? Math.max(128, Math.ceil(D / 32));
   const maxGather = o.maxGatherBytes ?? 512 * 2 ** 20;
   const bytes = X.dtype === 'float16' ? 2 : 4;
   // zero solution test for the 'norm' form: 0 is optimal iff ‖soft(G, λ1)‖ ≤ λ2
@@ -110,10 +134,15 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         objective = loss;
         break;
       }
-      converged = true;
-      break;
+      if (lastConverged) {
+        converged = true;
+        break;
+      }
+      // KKT holds outside the set but the restricted problem is not solved yet: keep solving on the same set
     }
     if (iterations >= o.maxIter) break;
+    const finalRound = viol.length === 0;
+    if (!finalRound) {
     viol.sort((a, c) => score[c] - score[a] || a - c);
     const add = viol.slice(0, Math.max(initial, set.length));
     const newSet = Int32Array.from([...set, ...add]).sort();
@@ -128,7 +157,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     for (const j of add) inSet[j] = 1;
     set = newSet;
     Wset = Wnew;
-    let Xs: RowSource;
+    Xs = X; // release the previous gathered matrix before gathering the next one (peak memory)
     if (set.length > D / 2) {
       // dense solution: solve on the full data
       const full = new Float32Array(C * D);
@@ -137,19 +166,60 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       inSet.fill(1);
       Wset = full;
       Xs = X;
+      stats = columnStats(X, p.blockRows);
     } else if (n * set.length * bytes <= maxGather) {
-      Xs = denseSource(gatherColumns(X, set, p.blockRows));
+      const acc = { sum: new Float64Array(set.length), sq: new Float64Array(set.length) };
+      Xs = denseSource(gatherColumns(X, set, p.blockRows, acc));
+      stats = finishStats(acc.sum, acc.sq, n);
     } else {
       Xs = lazyColumns(X, set);
+      stats = columnStats(Xs, p.blockRows);
     }
-    const r = fista({ ...p, X: Xs }, Wset, b, {
+    }
+    // intermediate rounds stop early (the set will change); a round after which KKT holds is polished to `tol`
+    const exact = set.length === D || finalRound;
+    const innerTol = exact ? o.tol : Math.max(o.tol, 1e-3);
+    let r = fista({ ...p, X: Xs }, Wset, b, {
       penalty,
-      tol: o.tol,
-      maxIter: Math.max(1, o.maxIter - iterations),
+      tol: innerTol,
+      // an intermediate round only needs a reasonable point to re-check KKT from
+      maxIter: Math.max(1, Math.min(o.maxIter - iterations, exact ? Infinity : INTERMEDIATE_ROUND_ITERS)),
       L0: L,
       Z0: rounds === 1 ? Z : undefined,
+      colMean: stats.mean,
+      colScale: stats.scale,
       onIter: (it, F) => o.onIter?.(iterations + it, F, set.length),
     });
+    if (innerTol > o.tol && set.length < D) {
+      lossAndResidual(r.Z, r.b, C, p.task, p.y, p.t, R);
+      const G2 = backwardAll(X, R, C, p.blockRows);
+      let any = false;
+      for (let j = 0; j < D && !any; j++) {
+        if (inSet[j]) continue;
+        for (let c = 0; c < C; c++)
+          if (Math.abs(G2[c * D + j]) > penalty.l1 + kktSlack) {
+            any = true;
+            break;
+          }
+      }
+      G = G2;
+      if (!any) {
+        const it0 = iterations + r.iterations;
+        const r2 = fista({ ...p, X: Xs }, r.W, r.b, {
+          penalty,
+          tol: o.tol,
+          maxIter: Math.max(1, o.maxIter - it0),
+          L0: r.L,
+          Z0: r.Z,
+          colMean: stats.mean,
+          colScale: stats.scale,
+          onIter: (it, F) => o.onIter?.(it0 + it, F, set.length),
+        });
+        r = { ...r2, iterations: r.iterations + r2.iterations };
+        gradStale = true;
+      } else gradStale = false;
+    } else gradStale = true;
+    lastConverged = r.converged;
     iterations += r.iterations;
     L = r.L;
     Wset = r.W;
@@ -161,8 +231,10 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       converged = r.converged;
       break;
     }
-    lossAndResidual(Z, b, C, p.task, p.y, p.t, R);
-    G = backwardAll(X, R, C, p.blockRows);
+    if (gradStale) {
+      lossAndResidual(Z, b, C, p.task, p.y, p.t, R);
+      G = backwardAll(X, R, C, p.blockRows);
+    }
     if (!r.converged) {
       // out of iterations: stop after this round
       if (iterations >= o.maxIter) {

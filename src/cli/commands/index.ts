@@ -16,5 +16,6 @@ import { register as select } from './select.js';
 import { register as registerExtract } from './extract.js';
 import { register as registerInspect } from './inspect.js';
 import { register as registerRun } from './run.js';
+import { register as registerProbe } from './probe.js';
 
-export const COMMANDS: RegisterCommand[] = [registerRun, registerCorpus, registerConvert, report, analyze, rank, select, registerExtract, registerInspect];
+export const COMMANDS: RegisterCommand[] = [registerRun, registerCorpus, registerConvert, report, analyze, rank, select, registerExtract, registerInspect, registerProbe];

@@ -1,0 +1,250 @@
+/**
+ * Probe training benchmark: `npm run bench -- probe [--scale small|paper] [--reference] [--skip-neurox]
+ * [--l1 1e-3] [--l2 1e-3] [--seed 1] [--threads 2]`.
+ *
+ * Generates a seeded BERT-like problem (paper scale: 40,000 train rows × 9,984 neurons × 45 classes + 10,000 test
+ * rows, stored as float16 raw files streamed from disk): low-rank correlated features with per-neuron scales and
+ * offsets, a few high-magnitude outlier neurons, Zipf class frequencies, labels from a latent direction per class
+ * plus noise. Then, each in its own child process (so peak RSS is per configuration):
+ * NeuroX mode (the baseline: Adam, batch 32, 10 epochs), the default solver with tol 0.01 and with the default tol,
+ * and with --reference a long tight-tolerance run. Prints seconds, GFLOP/s, peak RSS, accuracy, objective, ratios.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LogisticProbe } from '../src/probe/linear-probe.js';
+import { openRawMatrix, RawMatrixWriter } from '../src/probe/file-source.js';
+import { ortForward } from '../src/probe/gemm.js';
+import { Rng } from '../src/util/rng.js';
+import { accuracy } from '../src/probe/metrics.js';
+
+interface Scale {
+  train: number;
+  test: number;
+  D: number;
+  C: number;
+}
+export const SCALES: Record<string, Scale> = {
+  paper: { train: 40000, test: 10000, D: 9984, C: 45 },
+  small: { train: 8000, test: 2000, D: 2048, C: 45 },
+};
+
+function arg(args: string[], name: string, def: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+}
+
+/** Fast float32 → half bits (round to nearest even), for the generator. */
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+function toHalf(v: number): number {
+  f32[0] = v;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const e = ((x >>> 23) & 0xff) - 112;
+  if (e <= 0) return sign; // tiny → 0 (fine for synthetic data)
+  if (e >= 31) return sign | 0x7c00;
+  let h = (e << 10) | ((x >>> 13) & 0x3ff);
+  const rem = x & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
+  return sign | h;
+}
+
+interface Generated {
+  dir: string;
+  trainPath: string;
+  testPath: string;
+  yTrain: Int32Array;
+  yTest: Int32Array;
+}
+
+export function generate(s: Scale, seed: number, dir: string): Generated {
+  const rng = new Rng(seed);
+  const K = 64; // latent rank
+  const { D, C } = s;
+  // class frequencies: Zipf
+  const freq = Array.from({ length: C }, (_, c) => 1 / Math.pow(c + 1, 1.1));
+  // class means in latent space
+  const M = Float32Array.from({ length: C * K }, () => rng.normal() * 0.55);
+  // mixing A^T [D × K] with decaying latent scales (anisotropic spectrum)
+  const AT = new Float32Array(D * K);
+  for (let j = 0; j < D; j++) for (let k = 0; k < K; k++) AT[j * K + k] = (rng.normal() / Math.sqrt(K)) * Math.pow(0.96, k) * 2;
+  const scale = Float32Array.from({ length: D }, () => Math.exp(0.4 * rng.normal()));
+  const offset = Float32Array.from({ length: D }, () => 0.2 * rng.normal());
+  for (let q = 0; q < Math.max(4, Math.round(D / 1000)); q++) {
+    const j = rng.int(D);
+    scale[j] *= 15;
+    offset[j] = (rng.next() < 0.5 ? -1 : 1) * 8;
+  }
+  const noiseLevel = 0.8;
+  const make = (rows: number, path: string): Int32Array => {
+    const y = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) y[i] = rng.weighted(freq);
+    const w = new RawMatrixWriter(path, D);
+    const B = 1024;
+    let hs = (rng.nextU32() | 1) >>> 0;
+    for (let r0 = 0; r0 < rows; r0 += B) {
+      const m = Math.min(B, rows - r0);
+      const F = new Float32Array(m * K);
+      for (let i = 0; i < m; i++) for (let k = 0; k < K; k++) F[i * K + k] = M[y[r0 + i] * K + k] + rng.normal();
+      const XA = ortForward({ rows: m, cols: K, dtype: 'float32', data: F }, AT, D);
+      const out = new Uint16Array(m * D);
+      for (let i = 0; i < m; i++) {
+        const o = i * D;
+        for (let j = 0; j < D; j++) {
+          hs ^= hs << 13;
+          hs ^= hs >>> 17;
+          hs ^= hs << 5;
+          const u = ((hs >>> 0) / 4294967296 - 0.5) * 3.46; // unit-variance uniform noise
+          out[o + j] = toHalf(scale[j] * (XA[o + j] + noiseLevel * u) + offset[j]);
+        }
+      }
+      w.write(out);
+    }
+    w.close();
+    return y;
+  };
+  const trainPath = join(dir, 'train.f16');
+  const testPath = join(dir, 'test.f16');
+  const yTrain = make(s.train, trainPath);
+  const yTest = make(s.test, testPath);
+  return { dir, trainPath, testPath, yTrain, yTest };
+}
+
+interface ChildTask {
+  scale: Scale;
+  trainPath: string;
+  testPath: string;
+  yTrain: number[];
+  yTest: number[];
+  params: Record<string, unknown>;
+  label: string;
+  threads: number;
+}
+
+interface ChildResult {
+  label: string;
+  seconds: number;
+  /** Process CPU time of the fit (user + system, all threads). */
+  cpuSeconds: number;
+  gflop: number;
+  maxRssMB: number;
+  trainAcc: number;
+  testAcc: number;
+  objective: number;
+  iterations: number;
+  converged: boolean;
+  nonzeroColumns: number;
+  activeColumns?: number;
+}
+
+async function childMain(task: ChildTask): Promise<ChildResult> {
+  const s = task.scale;
+  setKernelThreads(task.threads);
+  const Xtr = openRawMatrix(task.trainPath, s.train, s.D, 'float16');
+  const Xte = openRawMatrix(task.testPath, s.test, s.D, 'float16');
+  const yTr = Int32Array.from(task.yTrain);
+  const yTe = Int32Array.from(task.yTest);
+  // count the GEMM work: every forward/backward pass over a row block
+  const probe = new LogisticProbe(task.params as never);
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  probe.fit(Xtr, yTr, { numClasses: s.C });
+  const seconds = (performance.now() - t0) / 1000;
+  const cu = process.cpuUsage(c0);
+  const cpuSeconds = (cu.user + cu.system) / 1e6;
+  const info = probe.fitInfo;
+  const trainAcc = accuracy(probe.predict(Xtr), yTr);
+  const testAcc = accuracy(probe.predict(Xte), yTe);
+  return {
+    label: task.label,
+    seconds,
+    cpuSeconds,
+    gflop: gemmFlops() / 1e9,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    trainAcc,
+    testAcc,
+    objective: info.objective,
+    iterations: info.iterations,
+    converged: info.converged,
+    nonzeroColumns: info.nonzeroColumns,
+    activeColumns: info.activeColumns,
+  };
+}
+
+import { gemmFlops, setKernelThreads } from '../src/probe/gemm.js';
+
+function runChild(task: ChildTask): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--child'], { stdio: ['pipe', 'inherit', 'inherit', 'ipc'] });
+    child.on('message', (m) => resolve(m as ChildResult));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`${task.label}: child exited with ${code}`));
+    });
+    child.send(task);
+  });
+}
+
+export async function run(args: string[]): Promise<void> {
+  const scaleName = arg(args, '--scale', 'paper');
+  const s = SCALES[scaleName];
+  if (!s) throw new Error(`--scale must be one of ${Object.keys(SCALES).join(', ')}`);
+  const seed = Number(arg(args, '--seed', '1'));
+  const l1 = Number(arg(args, '--l1', '0.001'));
+  const l2 = Number(arg(args, '--l2', '0.001'));
+  const threads = Number(arg(args, '--threads', '2'));
+  const dir = mkdtempSync(join(tmpdir(), 'bench-probe-'));
+  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; GEMM threads ${threads}`);
+  try {
+    let t = performance.now();
+    const g = generate(s, seed, dir);
+    console.log(
+      `generated ${scaleName}: ${s.train} train + ${s.test} test rows × ${s.D} neurons × ${s.C} classes (float16 on disk) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+    const base = { threads, scale: s, trainPath: g.trainPath, testPath: g.testPath, yTrain: Array.from(g.yTrain), yTest: Array.from(g.yTest) };
+    const configs: { label: string; params: Record<string, unknown> }[] = [];
+    if (!args.includes('--skip-neurox')) configs.push({ label: 'neurox (Adam, batch 32, 10 epochs)', params: { l1, l2, solver: 'neurox', seed } });
+    configs.push({ label: 'auto --tol 0.01', params: { l1, l2, tol: 0.01 } });
+    configs.push({ label: 'auto (default tol 1e-4)', params: { l1, l2 } });
+    if (args.includes('--reference')) configs.push({ label: 'reference (tol 1e-8)', params: { l1, l2, tol: 1e-8, maxIter: 20000 } });
+    const results: ChildResult[] = [];
+    for (const c of configs) {
+      t = performance.now();
+      const r = await runChild({ ...base, ...c });
+      results.push(r);
+      console.log(
+        `${r.label.padEnd(36)} train ${r.seconds.toFixed(2).padStart(7)} s (cpu ${r.cpuSeconds.toFixed(1)} s)  ${(r.gflop / r.seconds).toFixed(0).padStart(4)} GFLOP/s  ` +
+          `peak RSS ${r.maxRssMB.toFixed(0).padStart(5)} MB  acc train ${r.trainAcc.toFixed(4)} test ${r.testAcc.toFixed(4)}  ` +
+          `objective ${r.objective.toFixed(6)}  iters ${r.iterations}${r.converged ? '' : ' (not converged)'}  nonzero neurons ${r.nonzeroColumns}`,
+      );
+    }
+    const nx = results.find((r) => r.label.startsWith('neurox'));
+    const best = results.reduce((a, r) => (r.objective < a.objective ? r : a));
+    console.log('\nratios:');
+    for (const r of results) {
+      const parts = [`${r.label.padEnd(36)}`];
+      if (nx && r !== nx) parts.push(`time/neurox ${(r.seconds / nx.seconds).toFixed(3)}  test acc − neurox ${((r.testAcc - nx.testAcc) * 100).toFixed(2)} pts`);
+      parts.push(`objective gap vs best ${(((r.objective - best.objective) / best.objective) * 100).toFixed(4)} %`);
+      console.log(parts.join('  '));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--child')) {
+  process.once('message', (task) => {
+    childMain(task as ChildTask).then(
+      (r) => {
+        process.send!(r, () => process.exit(0));
+      },
+      (e) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+  });
+}
