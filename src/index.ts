@@ -33,3 +33,4 @@ export * from './analysis/tags.js';
 export * from './analysis/neurons.js';
 export * from './analysis/analyze.js';
 export { SoftmaxGD, softmaxGDFactory, SOFTMAX_GD_DEFAULTS } from './analysis/testing.js';
+export * from './select/cache.js';

@@ -16,7 +16,8 @@ import { layerAnalysis } from './layers.js';
 import { tagAnalysis } from './tags.js';
 import { neuronViews, type SentenceSpan } from './neurons.js';
 import { metricsFromPredictions } from './metrics.js';
-import { selectColumns, selectRows } from '../store/views.js';
+import { selectColumns } from '../store/views.js';
+import { cachedColumns, cachedRows } from '../select/cache.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { emit, type ProgressCallback } from '../util/progress.js';
@@ -118,8 +119,8 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
   if (input.dev) dev = { X: input.dev.X, y: input.dev.y };
   else {
     const s = splitRows(input.train.X.rows, devFraction, seed);
-    dev = { X: selectRows(input.train.X, s.dev), y: Int32Array.from(s.dev, (i) => input.train.y[i]) };
-    train = { X: selectRows(input.train.X, s.train), y: Int32Array.from(s.train, (i) => input.train.y[i]) };
+    dev = { X: cachedRows(input.train.X, s.dev), y: Int32Array.from(s.dev, (i) => input.train.y[i]) };
+    train = { X: cachedRows(input.train.X, s.train), y: Int32Array.from(s.train, (i) => input.train.y[i]) };
     if (ctrlTrain) {
       const ct = ctrlTrain;
       ctrlTrain = Int32Array.from(s.train, (i) => ct[i]);
@@ -263,7 +264,7 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
   if (input.redundancy) {
     const cl = correlationClusters(train.X, { neurons: minimal.result.neurons, seed });
     const reps = Array.from(cl.representatives);
-    const p = input.makeProbe().fit(selectColumns(train.X, reps), train.y, { numClasses: C });
+    const p = input.makeProbe().fit(cachedColumns(train.X, reps), train.y, { numClasses: C });
     redundancy = { threshold: 0.5, clusters: cl.count, representatives: reps, test: p.score(selectColumns(test.X, reps), test.y) };
     lap('redundancy');
   }
