@@ -8,6 +8,7 @@
  *   npm run bench -- planted [--scale small|full] [--rows N] [--cols D] [--classes C] [--seed S] [--l1 x] [--l2 x]
  */
 import { denseSource, selectRows } from '../src/store/views.js';
+import { cachedRows } from '../src/select/cache.js';
 import type { DenseMatrix } from '../src/store/types.js';
 import { Rng } from '../src/util/rng.js';
 import { getNeuronOrdering } from '../src/rank/lca.js';
@@ -106,7 +107,7 @@ export async function run(args: string[]): Promise<void> {
   const trainAll = Int32Array.from({ length: a.rows }, (_, i) => i);
   const testIds = Int32Array.from({ length: a.testRows }, (_, i) => a.rows + i);
   const split = splitRows(a.rows, 0.1, a.seed);
-  const pick = (ids: Int32Array) => ({ X: selectRows(src, Array.from(ids, (i) => trainAll[i])), y: Int32Array.from(ids, (i) => all.y[i]) });
+  const pick = (ids: Int32Array) => ({ X: cachedRows(src, Array.from(ids, (i) => trainAll[i])), y: Int32Array.from(ids, (i) => all.y[i]) });
   const train = pick(split.train);
   const dev = pick(split.dev);
   const test = { X: selectRows(src, testIds), y: Int32Array.from(testIds, (i) => all.y[i]) };
