@@ -12,6 +12,37 @@ export type * from './data/types.js';
 export type * from './store/types.js';
 export * from './store/views.js';
 export type * from './analysis/types.js';
+// data: corpus readers, tasks, control tasks, datasets (src/data)
+export * from './data/conllu.js';
+export * from './data/neurox-text.js';
+export * from './data/brown.js';
+export * from './data/corpus.js';
+export * from './data/entity.js';
+export * from './data/tasks.js';
+export * from './data/control.js';
+export * from './data/vocab.js';
+export * from './data/dataset.js';
+export { checkReadableFile, iterateLines } from './data/lines.js';
+// store: activation files (neuroprobe store, NeuroX hdf5 and json-lines) and the format-dispatching loader
+export { StoreWriter, createStoreWriter, openStore, ActivationStore, isStore, partialPathFor, STORE_FORMAT, STORE_VERSION } from './store/store.js';
+export type { StoreHeader, StoreWriterOptions, RowRange } from './store/store.js';
+export { bytesPerValue, totalColumns, layerColumns, uniformLayers, uniformWidth } from './store/layout.js';
+export { Hdf5Writer, createHdf5Writer, readNeuroxHdf5, NeuroxHdf5, SentenceKeys, isHdf5, SENTENCE_TO_INDEX } from './store/neurox-hdf5.js';
+export type { Hdf5WriterOptions, NeuroxSentence, NeuroxReadOptions } from './store/neurox-hdf5.js';
+export { JsonWriter, createJsonWriter, iterateNeuroxJson, loadNeuroxJson } from './store/neurox-json.js';
+export type { JsonWriterOptions, JsonSentence, LoadedJson } from './store/neurox-json.js';
+export { openActivations, createActivationWriter, detectFormat, formatFromPath, ACTIVATION_FORMATS } from './store/load.js';
+export type { ActivationFormat, SentenceRows, OpenedActivations, OpenActivationsOptions, CreateWriterOptions } from './store/load.js';
+export { convertActivations, parseLayerList, layerSelection } from './store/convert.js';
+export type { ConvertOptions, ConvertSummary } from './store/convert.js';
+// report: the self-contained HTML report (src/report)
+export type * from './report/types.js';
+export { writeReport, type ReportFile } from './report/write.js';
+export { renderReportHtml, pageData, FIGURES, type PageData } from './report/html.js';
+export { readStudy, validateStudy } from './report/load.js';
+export * from './report/specs.js';
+export { summaryRows, ablationRows, summaryTableHtml, ablationTableHtml, type SummaryRow, type AblationTableRow } from './report/table.js';
+export { escapeHtml, jsonForScript, inlineScript } from './report/escape.js';
 // rank: neuron rankers (LCA, probeless, IoU/AP, Gaussian, selectivity, random, bottom) and correlation clustering
 export type * from './rank/types.js';
 export * from './rank/lca.js';

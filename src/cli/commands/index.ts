@@ -1,10 +1,19 @@
 /** Every subcommand, in help order. Each module exports `register(program, io)`. */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { register as registerCorpus } from './corpus.js';
+
+export type RegisterCommand = (program: Command, io: CliIO) => void;
+
+import { register as registerConvert } from './convert.js';
+
+import { register as report } from './report.js';
+
 import { register as analyze } from './analyze.js';
 import { register as rank } from './rank.js';
 import { register as select } from './select.js';
 
-export type RegisterCommand = (program: Command, io: CliIO) => void;
+import { register as registerExtract } from './extract.js';
+import { register as registerInspect } from './inspect.js';
 
-export const COMMANDS: RegisterCommand[] = [rank, select, analyze];
+export const COMMANDS: RegisterCommand[] = [registerCorpus, registerConvert, report, analyze, rank, select, registerExtract, registerInspect];

@@ -1,0 +1,97 @@
+/**
+ * `neuroprobe extract`: run a model over a corpus and write one activation row per word (all layers, layer-major).
+ */
+import type { Command } from 'commander';
+import type { CliIO } from '../io.js';
+import { InputError, UsageError } from '../../util/errors.js';
+import { hashFile } from '../../util/hash.js';
+import { Extractor, type Aggregation } from '../../extract/extractor.js';
+import { readCorpusLite } from '../../extract/corpus-lite.js';
+import { openActivationWriter } from '../../extract/output.js';
+
+/** Parse `all` or `0,2,4`. */
+export function parseLayers(v: string): 'all' | number[] {
+  if (v === 'all') return 'all';
+  const parts = v.split(',').map((s) => s.trim());
+  if (!parts.length || parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`--layers ${v}: expected "all" or comma-separated layer numbers like 0,2,4`);
+  return parts.map(Number);
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${flag} ${v}: expected a positive integer`);
+  return Number(v);
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('extract')
+    .description('Extract per-word activations of every layer from an ONNX model (local HF folder or hub id)')
+    .requiredOption('--model <dir|id>', 'model folder (config.json, tokenizer.json, onnx/model.onnx) or Hugging Face hub id')
+    .requiredOption('--corpus <file>', 'CoNLL-U file or one whitespace-tokenized sentence per line')
+    .requiredOption('--out <path>', 'output: store folder, NeuroX .hdf5 or NeuroX .json')
+    .option('--format <fmt>', 'store | hdf5 | json (default: from --out)')
+    .option('--aggregation <how>', 'subword aggregation: first | last | average', 'last')
+    .option('--layers <list>', 'all, or layer numbers (0 = embeddings), e.g. 0,2,4', 'all')
+    .option('--dtype <dtype>', 'float32 | float16', 'float32')
+    .option('--include-special-tokens', 'add rows for [CLS]/[SEP]-style tokens in place (NeuroX PR #41)')
+    .option('--ffn', 'also extract FFN neurons after the activation function (blocks.{l}.mlp.hook_post)')
+    .option('--taps <names>', 'comma-separated taps or tensor names to read instead (see neuroprobe inspect)')
+    .option('--batch-size <n>', 'sentences per batch', '32')
+    .option('--max-length <n>', 'max pieces per model input incl. special tokens (default: the model maximum); longer sentences are windowed')
+    .option('--stride <n>', 'window stride in pieces for long sentences (default: half a window)')
+    .option('--onnx-file <name>', 'ONNX file in onnx/ (e.g. model_quantized.onnx)', 'model.onnx')
+    .option('--offline', 'never download (also NEUROPROBE_OFFLINE=1)')
+    .option('--threads <n>', 'ORT intra-op threads')
+    .option('--resume', 'continue an interrupted extraction into the same --out')
+    .option('--json', 'print the result as one JSON object on stdout')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      const aggregation = String(o.aggregation) as Aggregation;
+      if (!['first', 'last', 'average'].includes(aggregation)) throw new UsageError(`--aggregation ${aggregation}: expected first, last or average`);
+      const dtype = String(o.dtype);
+      if (dtype !== 'float32' && dtype !== 'float16') throw new UsageError(`--dtype ${dtype}: expected float32 or float16`);
+      const layers = parseLayers(String(o.layers));
+      const batchSize = positiveInt('--batch-size', o.batchSize as string)!;
+      const corpusPath = String(o.corpus);
+      const corpus = readCorpusLite(corpusPath);
+      if (!corpus.length) throw new InputError('corpus has no sentences', { location: { file: corpusPath }, expected: 'at least one sentence' });
+      const ex = await Extractor.create({
+        model: String(o.model),
+        onnxFile: String(o.onnxFile),
+        offline: Boolean(o.offline),
+        layers,
+        ffn: Boolean(o.ffn),
+        taps: typeof o.taps === 'string' ? o.taps.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+        maxLength: positiveInt('--max-length', o.maxLength as string | undefined),
+        stride: positiveInt('--stride', o.stride as string | undefined),
+        threads: positiveInt('--threads', o.threads as string | undefined),
+      });
+      const json = Boolean(o.json);
+      try {
+        const includeSpecialTokens = Boolean(o.includeSpecialTokens);
+        const meta = ex.meta({ aggregation, dtype, corpusChecksum: hashFile(corpusPath), includeSpecialTokens });
+        meta.extra = { ...meta.extra, corpus: corpusPath };
+        const out = String(o.out);
+        const writer = await openActivationWriter(out, meta, { format: o.format as string | undefined, resume: Boolean(o.resume) });
+        const bar = io.progress();
+        let stats;
+        try {
+          stats = await ex.extract(corpus, writer, { aggregation, includeSpecialTokens, batchSize, onProgress: bar.onProgress });
+          writer.close();
+        } catch (err) {
+          writer.abort();
+          throw err;
+        } finally {
+          bar.done();
+        }
+        if (stats.zeroPieceWords) io.err(`warning: ${stats.zeroPieceWords} word(s) had no subword pieces and got zero rows`);
+        if (stats.truncatedWords) io.err(`warning: ${stats.truncatedWords} word(s) were longer than a model window and were cut`);
+        const result = { out, model: ex.model.id, layers: meta.layers, cols: ex.cols, aggregation, dtype, ...stats };
+        io.result(result, json, () =>
+          `wrote ${stats.sentences} sentences, ${stats.words} words × ${ex.cols} neurons (${meta.layers.length} layers) to ${out} in ${stats.seconds.toFixed(1)} s (${Math.round(stats.wordsPerSecond)} words/s)`,
+        );
+      } finally {
+        await ex.dispose();
+      }
+    });
+}

@@ -1,0 +1,21 @@
+/** `neuroprobe report <results.json> [--out dir]`: rebuild the HTML report from a results file. */
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { CliIO } from '../io.js';
+import { readStudy, writeReport } from '../../index.js';
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('report')
+    .description('Rebuild the self-contained HTML report (index.html) from a results.json file.')
+    .argument('<results.json>', 'results file written by `neuroprobe run`')
+    .option('-o, --out <dir>', 'output directory (default: a "report" directory next to the results file)')
+    .option('--json', 'print {path, bytes, analyses} as JSON on stdout')
+    .action((file: string, opts: { out?: string; json?: boolean }) => {
+      const study = readStudy(file);
+      const outDir = resolve(opts.out ?? join(dirname(file), 'report'));
+      const written = writeReport(study, outDir);
+      const summary = { path: written.path, bytes: written.bytes, analyses: study.results.length };
+      io.result(summary, Boolean(opts.json), () => `wrote ${written.path} (${(written.bytes / 1024).toFixed(0)} KiB, ${summary.analyses} analyses)`);
+    });
+}

@@ -1,0 +1,39 @@
+/** `neuroprobe run [config]`: the whole study from a config (or the embedded default), resumable. */
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import type { CliIO } from '../io.js';
+import { defaultConfig, loadConfig } from '../../run/config.js';
+import { runStudy } from '../../run/study.js';
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('run')
+    .description(
+      'Run a whole study: extraction → probes → analysis for every (model, task) pair, then results.json and ' +
+        'report/index.html. Without a config, runs the embedded default study offline. Completed stages are reused.',
+    )
+    .argument('[config]', 'study config (YAML or JSON); omit for the embedded default')
+    .option('--out <dir>', 'output directory (default: the config\'s "out", else ./neuroprobe-out)')
+    .option('--json', 'print a JSON summary on stdout')
+    .action(async (configPath: string | undefined, o: { out?: string; json?: boolean }) => {
+      const cfg = configPath ? loadConfig(configPath) : defaultConfig();
+      const out = resolve(o.out ?? cfg.out ?? 'neuroprobe-out');
+      io.err(`neuroprobe run: ${cfg.name} → ${out}`);
+      const bar = io.progress();
+      try {
+        const summary = await runStudy(cfg, { out, log: (m) => io.err(m), onProgress: bar.onProgress });
+        bar.done();
+        io.result(summary, Boolean(o.json), () => {
+          const lines = [`results: ${summary.results}`, `report:  ${summary.report}`, `time:    ${summary.seconds.toFixed(1)} s`, ''];
+          lines.push('model / task: oracle acc | minimal subset (share) acc | selectivity oracle/minimal');
+          for (const p of summary.pairs) {
+            const sel = p.selectivity ? `${p.selectivity.oracle.toFixed(3)}/${p.selectivity.minimal.toFixed(3)}` : '-';
+            lines.push(`${p.model} / ${p.task}: ${p.oracle.toFixed(3)} | ${p.minimal.count} (${p.minimal.percent.toFixed(1)}%) ${p.minimal.accuracy.toFixed(3)} | ${sel}`);
+          }
+          return lines.join('\n');
+        });
+      } finally {
+        bar.done();
+      }
+    });
+}

@@ -1,0 +1,426 @@
+/**
+ * Activation extraction: run an ONNX language model over a corpus of pre-tokenized sentences and write one row per
+ * word (all chosen layers side by side, layer-major) to an {@link ActivationWriter}.
+ *
+ * Pipeline per chunk of `batchSize × sortWindow` sentences (memory stays bounded by the chunk):
+ * tokenize words (tokenize.ts) → split long sentences into windows (windows.ts) → sort segments by length →
+ * batches padded with attention masks → one `session.run` per batch on the surgered graph (surgery.ts) →
+ * per-word aggregation of the pieces (first / last / average) → sentences written back in corpus order and
+ * checkpointed (so `resume` restarts after the last complete chunk).
+ */
+import { readFileSync } from 'node:fs';
+import type { Sentence } from '../data/types.js';
+import type { ActivationMeta, ActivationWriter, DType, LayerInfo } from '../store/types.js';
+import { InputError } from '../util/errors.js';
+import { emit, type ProgressCallback } from '../util/progress.js';
+import { createModelSession, type FloatOutput, type ModelSession } from '../runtime/ort.js';
+import { resolveModel, type ResolvedModel, type ResolveOptions } from './model.js';
+import { loadWordTokenizer, type WordPieces, type WordTokenizer } from './tokenize.js';
+import { appendOutputs, readGraph, selectTaps, type GraphInfo, type Tap } from './surgery.js';
+import { planWindows } from './windows.js';
+
+/** How the pieces of a word become one row. */
+export type Aggregation = 'first' | 'last' | 'average';
+
+/** Options for opening a model ({@link Extractor.create}). */
+export interface ExtractorOptions {
+  /** A local Hugging Face folder, a hub id, or an already resolved model. */
+  model: string | ResolvedModel;
+  /** ONNX file name in `onnx/` (default model.onnx). */
+  onnxFile?: string;
+  /** No downloads. */
+  offline?: boolean;
+  /** Extra resolve options (cache dirs, fetch). */
+  resolve?: Omit<ResolveOptions, 'onnxFile' | 'offline'>;
+  /** Layers to keep: 'all' (default) or indices of the layer taps (0 = embeddings, l = after block l-1). */
+  layers?: 'all' | number[];
+  /** Also keep FFN activations (after the activation function) of the blocks whose output layer is kept. */
+  ffn?: boolean;
+  /** Explicit taps (tap names or tensor names); overrides layers/ffn. */
+  taps?: string[];
+  /** Maximum pieces per model input including special tokens (default: the model's maximum). */
+  maxLength?: number;
+  /** Window stride in pieces for long sentences (default: half the window). */
+  stride?: number;
+  /** Threads inside ORT operators. */
+  threads?: number;
+}
+
+/** Options for one extraction run ({@link Extractor.extract}). */
+export interface ExtractRunOptions {
+  aggregation?: Aggregation;
+  /** Rows for the special tokens ([CLS], [SEP], ...) in place, as NeuroX's include_special_tokens. */
+  includeSpecialTokens?: boolean;
+  /** Sentences (segments) per batch, default 32. */
+  batchSize?: number;
+  /** Upper bound on batch rows × padded length, default 16384 pieces. */
+  maxBatchTokens?: number;
+  /** Batches per sort-and-reorder window, default 8 (memory ~ batchSize × sortWindow sentences). */
+  sortWindow?: number;
+  onProgress?: ProgressCallback;
+}
+
+/** Counters returned by an extraction. */
+export interface ExtractStats {
+  sentences: number;
+  words: number;
+  pieces: number;
+  /** Words the tokenizer turned into no pieces: they got a zero row. */
+  zeroPieceWords: number;
+  /** Words longer than a whole window: their pieces were cut. */
+  truncatedWords: number;
+  /** Sentences that needed more than one window, and the windows they used. */
+  windowedSentences: number;
+  windows: number;
+  batches: number;
+  /** Sentences skipped because the writer already had them (resume). */
+  resumedFrom: number;
+  seconds: number;
+  wordsPerSecond: number;
+  /** Human-readable warnings (first few zero-piece words, ...). */
+  warnings: string[];
+}
+
+interface Segment {
+  sent: number;
+  win: number;
+  ids: number[];
+  /** For each word of the window: [start, end) positions in ids (end === start for zero pieces). */
+  spans: Array<[number, number]>;
+  startWord: number;
+  /** Words of this window whose row comes from it. */
+  owned: number[];
+  first: boolean;
+  last: boolean;
+}
+
+/** Resolve the effective maximum input length of a model. */
+export function modelMaxLength(model: ResolvedModel): number {
+  const c = model.config;
+  const cands: number[] = [];
+  const mpe = Number(c.max_position_embeddings ?? c.n_positions ?? c.n_ctx ?? NaN);
+  if (Number.isFinite(mpe) && mpe > 0) {
+    const offset = ['roberta', 'xlm-roberta', 'camembert', 'longformer', 'data2vec-text', 'xmod'].includes(String(c.model_type)) ? 2 : 0;
+    cands.push(mpe - offset);
+  }
+  const tml = Number(model.tokenizerConfig.model_max_length ?? NaN);
+  if (Number.isFinite(tml) && tml > 0 && tml < 1e7) cands.push(tml);
+  return cands.length ? Math.min(...cands) : 512;
+}
+
+/** An open model ready to extract: resolved files, tokenizer, surgered session and the chosen taps. */
+export class Extractor {
+  private constructor(
+    readonly model: ResolvedModel,
+    readonly tokenizer: WordTokenizer,
+    readonly graph: GraphInfo,
+    readonly taps: Tap[],
+    readonly widths: number[],
+    private readonly session: ModelSession,
+    readonly maxLength: number,
+    readonly stride: number | undefined,
+  ) {}
+
+  /** Open a model: resolve it, load its tokenizer, map and expose its taps, create the session. */
+  static async create(opts: ExtractorOptions): Promise<Extractor> {
+    const model =
+      typeof opts.model === 'string' ? await resolveModel(opts.model, { ...(opts.resolve ?? {}), onnxFile: opts.onnxFile, offline: opts.offline }) : opts.model;
+    const tokenizer = loadWordTokenizer(model);
+    const bytes = new Uint8Array(readFileSync(model.onnxPath));
+    const graph = readGraph(bytes, model.onnxPath);
+    let taps = selectTaps(graph, { ffn: opts.ffn, taps: opts.taps, file: model.onnxPath });
+    if (!opts.taps?.length && opts.layers && opts.layers !== 'all') {
+      const L = graph.layerTaps.length;
+      for (const l of opts.layers) {
+        if (!Number.isInteger(l) || l < 0 || l >= L) {
+          throw new InputError(`--layers: layer ${l} does not exist`, { expected: `integers in 0..${L - 1} (0 = embeddings, ${L - 1} = last block)` });
+        }
+      }
+      const keep = opts.layers;
+      const layerPart = keep.map((l) => graph.layerTaps[l]);
+      const ffnPart = taps.filter((t) => t.kind === 'mlp_post' && keep.includes(t.layer + 1));
+      taps = [...layerPart, ...ffnPart];
+    }
+    const modelMax = modelMaxLength(model);
+    const maxLength = opts.maxLength !== undefined ? Math.min(opts.maxLength, modelMax) : modelMax;
+    const specials = tokenizer.prefix.ids.length + tokenizer.suffix.ids.length;
+    if (maxLength - specials < 1) throw new InputError(`--max-length ${maxLength} leaves no room for words next to ${specials} special tokens`, { expected: `a value > ${specials}` });
+    const surgered = appendOutputs(bytes, taps.map((t) => t.tensor), graph.outputs);
+    const session = await createModelSession(surgered, { intraOpThreads: opts.threads });
+    for (const name of session.inputNames) {
+      if (!KNOWN_INPUTS.has(name)) {
+        await session.dispose();
+        throw new InputError(`model input ${name} is not supported`, { location: { file: model.onnxPath }, expected: `inputs among ${[...KNOWN_INPUTS].join(', ')} (export without past key values)` });
+      }
+    }
+    // widths from one tiny run
+    const probeIds = [...tokenizer.prefix.ids, ...(tokenizer.sentencePieces(['a'])[0].ids.slice(0, 1)), ...tokenizer.suffix.ids];
+    const x = new Extractor(model, tokenizer, graph, taps, [], session, maxLength, opts.stride);
+    const out = await x.runIds([probeIds]);
+    const widths = taps.map((t) => {
+      const o = out[t.tensor];
+      if (!o || o.dims.length !== 3) {
+        throw new InputError(`tap ${t.name} (${t.tensor}) is not a [batch, sequence, width] float tensor (dims ${o ? o.dims.join('×') : 'none'})`, { location: { file: model.onnxPath }, expected: 'a per-token activation tensor' });
+      }
+      return o.dims[2];
+    });
+    return new Extractor(model, tokenizer, graph, taps, widths, session, maxLength, opts.stride);
+  }
+
+  /** Layout of a row: one LayerInfo per tap, in column order. */
+  layerInfo(): LayerInfo[] {
+    return this.taps.map((t, i) => ({ index: i, name: t.name, width: this.widths[i] }));
+  }
+
+  /** Total columns of a row. */
+  get cols(): number {
+    return this.widths.reduce((a, b) => a + b, 0);
+  }
+
+  /** Metadata for a writer. */
+  meta(opts: { aggregation?: Aggregation; dtype?: DType; corpusChecksum?: string; includeSpecialTokens?: boolean } = {}): ActivationMeta {
+    return {
+      model: this.model.id,
+      layers: this.layerInfo(),
+      aggregation: opts.aggregation ?? 'last',
+      dtype: opts.dtype ?? 'float32',
+      ...(opts.corpusChecksum ? { corpusChecksum: opts.corpusChecksum } : {}),
+      extra: {
+        taps: this.taps.map((t) => ({ name: t.name, tensor: t.tensor, kind: t.kind })),
+        family: this.graph.family,
+        maxLength: this.maxLength,
+        tokenizer: this.tokenizer.modelType,
+        alignment: this.tokenizer.mode,
+        includeSpecialTokens: Boolean(opts.includeSpecialTokens),
+        onnx: this.model.onnxPath,
+      },
+    };
+  }
+
+  /** Run padded id rows; returns the tap outputs by tensor name. */
+  async runIds(rows: number[][]): Promise<Record<string, FloatOutput>> {
+    return this.session.run(this.feedsFor(rows), this.taps.map((t) => t.tensor));
+  }
+
+  /** The model inputs (padded ids, attention mask, zero token types, positions) for id rows. */
+  feedsFor(rows: number[][]): Record<string, { data: number[]; dims: [number, number] }> {
+    const B = rows.length;
+    const T = Math.max(...rows.map((r) => r.length));
+    const ids = new Array<number>(B * T).fill(this.tokenizer.padId);
+    const mask = new Array<number>(B * T).fill(0);
+    rows.forEach((r, b) => {
+      for (let t = 0; t < r.length; t++) {
+        ids[b * T + t] = r[t];
+        mask[b * T + t] = 1;
+      }
+    });
+    const feeds: Record<string, { data: number[]; dims: [number, number] }> = {};
+    for (const name of this.session.inputNames) {
+      if (name === 'input_ids') feeds[name] = { data: ids, dims: [B, T] };
+      else if (name === 'attention_mask') feeds[name] = { data: mask, dims: [B, T] };
+      else if (name === 'token_type_ids') feeds[name] = { data: new Array<number>(B * T).fill(0), dims: [B, T] };
+      else if (name === 'position_ids') {
+        const p = new Array<number>(B * T);
+        for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) p[b * T + t] = t;
+        feeds[name] = { data: p, dims: [B, T] };
+      }
+    }
+    return feeds;
+  }
+
+  /**
+   * The id rows of every batch extract() would run for `corpus`, in run order (for benchmarks comparing against a
+   * bare session.run on the same batches).
+   */
+  planBatches(corpus: Sentence[], opts: ExtractRunOptions = {}): number[][][] {
+    const batchSize = Math.max(1, opts.batchSize ?? 32);
+    const maxBatchTokens = Math.max(this.maxLength, opts.maxBatchTokens ?? 16384);
+    const chunkSize = batchSize * Math.max(1, opts.sortWindow ?? 8);
+    const out: number[][][] = [];
+    for (let c0 = 0; c0 < corpus.length; c0 += chunkSize) {
+      const segs: Segment[] = [];
+      corpus.slice(c0, c0 + chunkSize).forEach((s, j) => segs.push(...this.segment(j, this.tokenizer.sentencePieces(s.words.map((w) => w.form))).segments));
+      for (const b of makeBatches(segs, batchSize, maxBatchTokens)) out.push(b.map((s) => s.ids));
+    }
+    return out;
+  }
+
+  /** Split a sentence into model-input segments (one, or several windows). */
+  segment(sentIndex: number, pieces: WordPieces[]): { segments: Segment[]; truncated: number } {
+    const budget = this.maxLength - this.tokenizer.prefix.ids.length - this.tokenizer.suffix.ids.length;
+    const plan = planWindows(pieces.map((p) => p.ids.length), budget, this.stride);
+    const segments: Segment[] = plan.windows.map((w, k) => {
+      const ids = [...this.tokenizer.prefix.ids];
+      const spans: Array<[number, number]> = [];
+      for (let i = w.startWord; i < w.endWord; i++) {
+        const s = ids.length;
+        const p = pieces[i].ids.length > budget ? pieces[i].ids.slice(0, budget) : pieces[i].ids;
+        for (const id of p) ids.push(id);
+        spans.push([s, ids.length]);
+      }
+      for (const id of this.tokenizer.suffix.ids) ids.push(id);
+      return { sent: sentIndex, win: k, ids, spans, startWord: w.startWord, owned: [], first: k === 0, last: k === plan.windows.length - 1 };
+    });
+    plan.owner.forEach((k, w) => segments[k].owned.push(w));
+    return { segments, truncated: plan.truncatedWords.length };
+  }
+
+  /**
+   * Extract every sentence of `corpus` (from `writer.completedSentences` on) into `writer`. Throws InputError for an
+   * empty sentence before anything is written. The writer is checkpointed after every chunk but not closed.
+   */
+  async extract(corpus: Sentence[], writer: ActivationWriter, opts: ExtractRunOptions = {}): Promise<ExtractStats> {
+    const t0 = performance.now();
+    const aggregation = opts.aggregation ?? 'last';
+    if (!['first', 'last', 'average'].includes(aggregation)) throw new InputError(`unknown aggregation ${aggregation}`, { expected: 'first, last or average' });
+    const batchSize = Math.max(1, opts.batchSize ?? 32);
+    const maxBatchTokens = Math.max(this.maxLength, opts.maxBatchTokens ?? 16384);
+    const chunkSize = batchSize * Math.max(1, opts.sortWindow ?? 8);
+    const special = Boolean(opts.includeSpecialTokens);
+    corpus.forEach((s, i) => {
+      if (!s.words.length) {
+        throw new InputError(`sentence ${s.id ?? i + 1} is empty`, { location: s.file ? { file: s.file, line: s.line } : undefined, expected: 'at least one word per sentence' });
+      }
+    });
+    const start = writer.completedSentences;
+    if (start > corpus.length) throw new InputError(`the output already holds ${start} sentences but the corpus has only ${corpus.length}`, { expected: 'the same corpus as the run being resumed' });
+    const totalWords = corpus.reduce((a, s) => a + s.words.length, 0);
+    let doneWords = corpus.slice(0, start).reduce((a, s) => a + s.words.length, 0);
+    const stats: ExtractStats = {
+      sentences: 0, words: 0, pieces: 0, zeroPieceWords: 0, truncatedWords: 0, windowedSentences: 0, windows: 0, batches: 0,
+      resumedFrom: start, seconds: 0, wordsPerSecond: 0, warnings: [],
+    };
+    const cols = this.cols;
+    const offsets: number[] = [];
+    this.widths.reduce((a, w) => (offsets.push(a), a + w), 0);
+    const nPre = this.tokenizer.prefix.ids.length;
+    const nSuf = this.tokenizer.suffix.ids.length;
+    emit(opts.onProgress, { kind: 'extract', done: doneWords, total: totalWords, unit: 'words' });
+
+    for (let c0 = start; c0 < corpus.length; c0 += chunkSize) {
+      const chunk = corpus.slice(c0, Math.min(corpus.length, c0 + chunkSize));
+      const segs: Segment[] = [];
+      const outRows: Float32Array[] = [];
+      const rowOffset: number[] = [];
+      chunk.forEach((s, j) => {
+        const forms = s.words.map((w) => w.form);
+        const pieces = this.tokenizer.sentencePieces(forms);
+        pieces.forEach((p, w) => {
+          stats.pieces += p.ids.length;
+          if (!p.ids.length) {
+            stats.zeroPieceWords++;
+            if (stats.warnings.length < 20) stats.warnings.push(`word ${w + 1} ${JSON.stringify(forms[w])} of sentence ${s.id} has no pieces: zero row`);
+          }
+        });
+        const { segments, truncated } = this.segment(j, pieces);
+        stats.truncatedWords += truncated;
+        if (segments.length > 1) {
+          stats.windowedSentences++;
+          stats.windows += segments.length;
+        }
+        segs.push(...segments);
+        const extra = special ? nPre + nSuf : 0;
+        outRows.push(new Float32Array((forms.length + extra) * cols));
+        rowOffset.push(special ? nPre : 0);
+      });
+      for (const batch of makeBatches(segs, batchSize, maxBatchTokens)) {
+        const out = await this.runIds(batch.map((s) => s.ids));
+        stats.batches++;
+        batch.forEach((seg, b) => {
+          const rows = outRows[seg.sent];
+          const base = rowOffset[seg.sent];
+          const nWords = chunk[seg.sent].words.length;
+          this.taps.forEach((tap, k) => {
+            const o = out[tap.tensor];
+            const [, T, D] = o.dims;
+            const src = o.data;
+            const bOff = b * T * D;
+            const colOff = offsets[k];
+            for (const w of seg.owned) {
+              const [ps, pe] = seg.spans[w - seg.startWord];
+              if (pe === ps) continue; // zero row
+              const dst = (base + w) * cols + colOff;
+              if (aggregation === 'last') rows.set(src.subarray(bOff + (pe - 1) * D, bOff + pe * D), dst);
+              else if (aggregation === 'first') rows.set(src.subarray(bOff + ps * D, bOff + (ps + 1) * D), dst);
+              else {
+                const n = pe - ps;
+                for (let p = ps; p < pe; p++) {
+                  const so = bOff + p * D;
+                  for (let d = 0; d < D; d++) rows[dst + d] += src[so + d];
+                }
+                for (let d = 0; d < D; d++) rows[dst + d] /= n;
+              }
+            }
+            if (special && seg.first) {
+              for (let p = 0; p < nPre; p++) rows.set(src.subarray(bOff + p * D, bOff + (p + 1) * D), p * cols + colOff);
+            }
+            if (special && seg.last) {
+              const segLen = seg.ids.length;
+              for (let q = 0; q < nSuf; q++) {
+                const p = segLen - nSuf + q;
+                rows.set(src.subarray(bOff + p * D, bOff + (p + 1) * D), (nPre + nWords + q) * cols + colOff);
+              }
+            }
+          });
+        });
+      }
+      chunk.forEach((s, j) => {
+        const forms = s.words.map((w) => w.form);
+        const words = special ? [...this.tokenizer.prefix.tokens, ...forms, ...this.tokenizer.suffix.tokens] : forms;
+        writer.writeSentence(words, outRows[j]);
+        stats.sentences++;
+        stats.words += forms.length;
+        doneWords += forms.length;
+      });
+      writer.checkpoint();
+      emit(opts.onProgress, { kind: 'extract', done: doneWords, total: totalWords, unit: 'words' });
+    }
+    stats.seconds = (performance.now() - t0) / 1000;
+    stats.wordsPerSecond = stats.seconds > 0 ? stats.words / stats.seconds : 0;
+    return stats;
+  }
+
+  /** Release the ORT session. */
+  async dispose(): Promise<void> {
+    await this.session.dispose();
+  }
+}
+
+/** Sort segments by length (stable) and cut them into batches under both limits. */
+function makeBatches(segs: Segment[], batchSize: number, maxBatchTokens: number): Segment[][] {
+  const order = segs.map((_, i) => i).sort((a, b) => segs[a].ids.length - segs[b].ids.length || a - b);
+  const batches: Segment[][] = [];
+  let i = 0;
+  while (i < order.length) {
+    const batch: Segment[] = [];
+    let maxLen = 0;
+    while (i < order.length && batch.length < batchSize) {
+      const s = segs[order[i]];
+      const len = Math.max(maxLen, s.ids.length);
+      if (batch.length && len * (batch.length + 1) > maxBatchTokens) break;
+      batch.push(s);
+      maxLen = len;
+      i++;
+    }
+    batches.push(batch);
+  }
+  return batches;
+}
+
+const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'position_ids']);
+
+/** Everything {@link extractActivations} needs: model options, run options, the corpus and a sink. */
+export interface ExtractActivationsOptions extends ExtractorOptions, ExtractRunOptions {
+  corpus: Sentence[];
+  writer: ActivationWriter;
+}
+
+/** One-shot extraction: open the model, extract the corpus into the writer (not closed), dispose. */
+export async function extractActivations(opts: ExtractActivationsOptions): Promise<ExtractStats> {
+  const x = await Extractor.create(opts);
+  try {
+    return await x.extract(opts.corpus, opts.writer, opts);
+  } finally {
+    await x.dispose();
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Browser test of the generated report: opens it from file:// in headless Chromium (Debian package `chromium`,
+ * driven by playwright-core) and checks that it renders without errors or network requests, that the tables and
+ * every figure are there, and that the neuron explorer follows the selects, the list and clicks in the strip.
+ * Leaves a screenshot in test-artifacts/report.png.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { syntheticStudy } from './fixtures.js';
+import { writeReport } from './write.js';
+
+// The page functions below run in the browser; this module is compiled without the DOM library.
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const window: { scrollTo(x: number, y: number): void };
+declare function getComputedStyle(e: unknown): { backgroundColor: string };
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+const NASTY = '</script><b>x</b><!--';
+const PLOTS = ['plot-curve', 'plot-layers', 'plot-layeracc', 'plot-overlap', 'plot-control', 'plot-ablation', 'ex-strip', 'ex-weights'];
+
+async function text(page: Page, selector: string): Promise<string> {
+  return (await page.locator(selector).textContent()) ?? '';
+}
+
+test('the report renders in headless Chromium and its explorer responds', { timeout: 90_000 }, async () => {
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install the Debian package 'chromium' (apt-get install chromium)`);
+  const dir = mkdtempSync(join(tmpdir(), 'neuroprobe-browser-'));
+  const study = syntheticStudy({ seed: 11 });
+  study.results[0].neuronViews[0].topWords[0].word = NASTY;
+  study.results[0].neuronViews[0].topSentences[0].words[0] = NASTY;
+  const { path } = writeReport(study, dir);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => { if (!/^(file|data|blob):/.test(r.url())) problems.push(`network request: ${r.url()}`); });
+
+    await page.goto(pathToFileURL(path).href);
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 20_000 });
+
+    // Header and tables.
+    assert.equal(await text(page, 'h1'), study.name);
+    assert.equal(await page.locator('#table-main tbody tr').count(), study.results.length);
+    assert.equal(await page.locator('#table-ablation tbody tr').count(), study.results.length * 3);
+    assert.match(await text(page, '#table-main tbody tr:first-child'), /bert-sim\s*upos/);
+
+    // Every figure is drawn (an svg inside each container).
+    for (const id of PLOTS) {
+      assert.equal(await page.getAttribute(`#${id}`, 'data-rendered'), '1', `${id} rendered`);
+      assert.ok((await page.locator(`#${id} svg`).count()) > 0, `${id} has an svg`);
+    }
+    assert.ok((await page.locator('#plot-curve svg g.mark-line path').count()) >= 4, 'one curve per model and task');
+
+    // Explorer: the first neuron of the first pair, with the hostile word shown as text, not markup.
+    assert.equal(await page.locator('#ex-neuron option').count(), 40);
+    assert.equal(await page.locator('#ex-list .neuron-btn').count(), 40);
+    const firstWords = await text(page, '#ex-words');
+    assert.ok(firstWords.includes(NASTY));
+    assert.equal(await page.locator('#ex-words b, #ex-sentences b').count(), 0);
+    const firstSentences = await text(page, '#ex-sentences');
+    assert.ok((await page.locator('#ex-sentences .tok').count()) > 10);
+    const firstColor = await page.locator('#ex-sentences .tok').first().evaluate((e) => getComputedStyle(e).backgroundColor);
+    assert.match(firstColor, /^rgba?\(/);
+
+    // Choosing a neuron in the select updates the explorer.
+    const third = await page.locator('#ex-neuron option').nth(2).getAttribute('value');
+    await page.selectOption('#ex-neuron', third!);
+    await page.waitForFunction((id) => document.getElementById('ex-title').textContent.includes(`id ${id},`), third);
+    assert.notEqual(await text(page, '#ex-words'), firstWords);
+    assert.notEqual(await text(page, '#ex-sentences'), firstSentences);
+    assert.equal(await page.getAttribute(`#ex-list .neuron-btn[data-id="${third}"]`, 'aria-current'), 'true');
+    assert.match(await text(page, '#ex-facts'), /minimal subset/);
+
+    // Clicking a neuron in the list selects it.
+    const btn = page.locator('#ex-list .neuron-btn').nth(6);
+    const listId = await btn.getAttribute('data-id');
+    await btn.click();
+    await page.waitForFunction((id) => document.getElementById('ex-neuron').value === id, listId);
+    assert.match(await text(page, '#ex-title'), new RegExp(`id ${listId},`));
+
+    // Clicking a point in the strip plot selects that neuron.
+    await page.waitForSelector('#ex-strip[data-rendered="1"] svg g.mark-symbol path');
+    const before = await page.inputValue('#ex-neuron');
+    const points = page.locator('#ex-strip svg g.mark-symbol path');
+    const n = await points.count();
+    assert.equal(n, 40);
+    let changed = false;
+    for (let k = n - 1; k >= 0 && !changed; k -= 7) {
+      await points.nth(k).click({ force: true });
+      changed = await page.waitForFunction((b) => document.getElementById('ex-neuron').value !== b, before, { timeout: 2000 }).then(() => true, () => false);
+    }
+    assert.ok(changed, 'a click in the strip changed the selected neuron');
+    const picked = await page.inputValue('#ex-neuron');
+    assert.match(await text(page, '#ex-title'), new RegExp(`id ${picked},`));
+
+    // Hovering a word shows its activation.
+    await page.locator('#ex-sentences .tok').nth(1).hover();
+    assert.equal(await page.locator('#act-tip').isVisible(), true);
+    assert.match(await text(page, '#act-tip'), /: -?\d+\.\d{3}/);
+
+    // Another model and task: a different neuron list.
+    const firstButton = await text(page, '#ex-list .neuron-btn >> nth=0');
+    await page.selectOption('#ex-model', 'xlnet-sim');
+    await page.selectOption('#ex-task', 'chunk');
+    await page.waitForFunction((t) => document.querySelector('#ex-list .neuron-btn').textContent !== t, firstButton);
+    await page.waitForSelector('#ex-weights[data-rendered="1"] svg');
+
+    // The overlap chooser redraws the matrix for the chosen pair.
+    await page.selectOption('#overlap-select', '3');
+    await page.waitForFunction(() => document.querySelector('#plot-overlap[data-rendered="1"] svg')?.textContent?.includes('xlnet-sim · chunk'));
+
+    await page.waitForSelector('body[data-ready="1"]');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('#ex-list .neuron-btn').nth(0).click();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,343 @@
+/**
+ * Vega-Lite specifications of the report's figures, built on the Node side from a {@link StudyResults} and embedded
+ * in the page as JSON. Every builder is a pure function of its input; the data travel inline (`data.values`).
+ * The explorer's per-neuron charts are templates whose `data.values` the page fills in.
+ */
+import type { AnalysisResult } from '../analysis/types.js';
+import { modelOrder, orderedResults, taskOrder } from './order.js';
+import type { StudyResults } from './types.js';
+
+/** A Vega-Lite specification (JSON object). */
+export type VegaLiteSpec = Record<string, unknown>;
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+/** NeuroX's visualisation colours: red for negative, blue for positive. */
+export const NEGATIVE_COLOR = '#d35f5f';
+export const POSITIVE_COLOR = '#00aad4';
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+
+/** Shared look: system fonts, light grid, no chart border. */
+export const CONFIG = {
+  font: FONT,
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6', domainColor: '#888', tickColor: '#888' },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: 600 },
+  title: { fontSize: 13, anchor: 'start' },
+};
+
+function base(extra: VegaLiteSpec): VegaLiteSpec {
+  return { $schema: SCHEMA, config: CONFIG, ...extra };
+}
+
+const pct = (x: number): number => Math.round(x * 10000) / 100;
+
+/**
+ * Accuracy vs number of neurons: the minimal-subset search's dev accuracy for each size (log x), with the oracle's
+ * dev accuracy and the target as horizontal rules and the chosen size as a diamond. One panel per task, one colour
+ * per model.
+ */
+export function curveSpec(study: StudyResults): VegaLiteSpec {
+  const values: Record<string, unknown>[] = [];
+  for (const r of orderedResults(study)) {
+    const oracleDev = r.oracle.dev?.accuracy ?? r.oracle.test.accuracy;
+    for (const c of r.minimal.curve) {
+      if (!(c.n > 0)) continue;
+      values.push({ kind: 'curve', model: r.model, task: r.task, n: c.n, percent: c.percent, accuracy: pct(c.dev), test: c.test === undefined ? null : pct(c.test) });
+    }
+    values.push({ kind: 'rule', line: 'oracle (dev)', model: r.model, task: r.task, accuracy: pct(oracleDev) });
+    values.push({ kind: 'rule', line: `target (−${r.minimal.delta}%)`, model: r.model, task: r.task, accuracy: pct(r.minimal.target) });
+    if (r.minimal.count > 0) {
+      values.push({ kind: 'minimal', model: r.model, task: r.task, n: r.minimal.count, percent: r.minimal.percent, accuracy: pct(r.minimal.dev.accuracy) });
+    }
+  }
+  const color = { field: 'model', type: 'nominal', title: 'Model', scale: { domain: modelOrder(study) } };
+  const y = { field: 'accuracy', type: 'quantitative', title: 'Dev accuracy (%)', scale: { zero: false } };
+  return base({
+    description: 'Accuracy vs number of neurons',
+    data: { values },
+    facet: { column: { field: 'task', type: 'nominal', title: null, sort: taskOrder(study) } },
+    spec: {
+      width: 320,
+      height: 220,
+      layer: [
+        {
+          transform: [{ filter: "datum.kind === 'curve'" }],
+          mark: { type: 'line', point: true, strokeWidth: 2 },
+          encoding: {
+            x: { field: 'n', type: 'quantitative', title: 'Neurons (log scale)', scale: { type: 'log', nice: false } },
+            y,
+            color,
+            tooltip: [
+              { field: 'model' }, { field: 'task' }, { field: 'n', title: 'neurons' },
+              { field: 'percent', title: '% of all', format: '.2f' }, { field: 'accuracy', title: 'dev acc (%)', format: '.2f' },
+              { field: 'test', title: 'test acc (%)', format: '.2f' },
+            ],
+          },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'rule'" }],
+          mark: { type: 'rule', strokeWidth: 1.2, opacity: 0.8 },
+          encoding: {
+            y,
+            color,
+            strokeDash: { field: 'line', type: 'nominal', title: 'Reference', scale: { range: [[1, 0], [5, 3]] } },
+            tooltip: [{ field: 'model' }, { field: 'line' }, { field: 'accuracy', title: 'accuracy (%)', format: '.2f' }],
+          },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'minimal'" }],
+          mark: { type: 'point', shape: 'diamond', filled: true, size: 110, stroke: '#222', strokeWidth: 1 },
+          encoding: {
+            x: { field: 'n', type: 'quantitative' },
+            y,
+            color,
+            tooltip: [
+              { field: 'model' }, { field: 'task' }, { field: 'n', title: 'minimal subset' },
+              { field: 'percent', title: '% of all', format: '.2f' }, { field: 'accuracy', title: 'dev acc (%)', format: '.2f' },
+            ],
+          },
+        },
+      ],
+    },
+    resolve: { scale: { x: 'independent' } },
+  });
+}
+
+/** Selected (minimal-subset) neurons per layer: a heat map of models × layers, one panel per task. */
+export function layerHeatSpec(study: StudyResults): VegaLiteSpec {
+  const values = orderedResults(study).flatMap((r) => {
+    const total = r.minimal.count || 1;
+    return r.layers.map((l) => ({
+      model: r.model, task: r.task, layer: l.index, layerName: l.name, selected: l.selected,
+      share: Math.round((1000 * l.selected) / total) / 10, ofLayer: l.width > 0 ? Math.round((1000 * l.selected) / l.width) / 10 : 0,
+    }));
+  });
+  const x = { field: 'layer', type: 'ordinal', title: 'Layer (0 = embeddings)' };
+  const y = { field: 'model', type: 'nominal', title: null, sort: modelOrder(study) };
+  return base({
+    description: 'Selected neurons per layer',
+    data: { values },
+    facet: { column: { field: 'task', type: 'nominal', title: null, sort: taskOrder(study) } },
+    spec: {
+      width: { step: 44 },
+      height: { step: 34 },
+      layer: [
+        {
+          mark: { type: 'rect', stroke: '#fff', strokeWidth: 1 },
+          encoding: {
+            x, y,
+            color: { field: 'selected', type: 'quantitative', title: 'Selected neurons', scale: { scheme: 'blues' } },
+            tooltip: [
+              { field: 'model' }, { field: 'task' }, { field: 'layerName', title: 'layer' }, { field: 'selected', title: 'selected neurons' },
+              { field: 'share', title: '% of the subset', format: '.1f' }, { field: 'ofLayer', title: '% of the layer', format: '.1f' },
+            ],
+          },
+        },
+        {
+          mark: { type: 'text', fontSize: 11 },
+          encoding: {
+            x, y,
+            text: { field: 'selected', type: 'quantitative' },
+            color: { condition: { test: 'datum.share > 40', value: '#fff' }, value: '#222' },
+          },
+        },
+      ],
+    },
+    resolve: { scale: { color: 'shared' } },
+  });
+}
+
+/** Per-layer probe accuracy: test accuracy of a probe trained on each layer alone; colour = model, dash = task. */
+export function layerAccuracySpec(study: StudyResults): VegaLiteSpec {
+  const values = orderedResults(study).flatMap((r) =>
+    r.layers.map((l) => ({ model: r.model, task: r.task, layer: l.index, layerName: l.name, test: pct(l.test), dev: l.dev === undefined ? null : pct(l.dev) })),
+  );
+  return base({
+    description: 'Per-layer probe accuracy',
+    data: { values },
+    width: 560,
+    height: 260,
+    mark: { type: 'line', point: true, strokeWidth: 2 },
+    encoding: {
+      x: { field: 'layer', type: 'quantitative', title: 'Layer (0 = embeddings)', axis: { tickMinStep: 1, format: 'd' } },
+      y: { field: 'test', type: 'quantitative', title: 'Test accuracy (%)', scale: { zero: false } },
+      color: { field: 'model', type: 'nominal', title: 'Model', scale: { domain: modelOrder(study) } },
+      strokeDash: { field: 'task', type: 'nominal', title: 'Task', sort: taskOrder(study) },
+      detail: [{ field: 'model' }, { field: 'task' }],
+      tooltip: [
+        { field: 'model' }, { field: 'task' }, { field: 'layerName', title: 'layer' },
+        { field: 'test', title: 'test acc (%)', format: '.2f' }, { field: 'dev', title: 'dev acc (%)', format: '.2f' },
+      ],
+    },
+  });
+}
+
+/**
+ * Per-tag overlap of one analysis: the Jaccard index of every pair of tags' top-neuron sets (heat map), next to the
+ * number of neurons each tag needs (bars; smaller = more localised).
+ */
+export function overlapSpec(r: AnalysisResult): VegaLiteSpec {
+  const labels = r.tags.labels;
+  const cells: Record<string, unknown>[] = [];
+  labels.forEach((a, i) => labels.forEach((b, j) => cells.push({ a, b, jaccard: r.tags.jaccard[i]?.[j] ?? 0 })));
+  const needed = labels.map((label) => ({ label, neurons: r.tags.neuronsNeeded[label] ?? r.tags.topNeurons[label]?.length ?? 0 }));
+  const size = Math.max(160, Math.min(460, labels.length * 22));
+  return base({
+    description: `Per-tag overlap: ${r.model} · ${r.task}`,
+    title: `${r.model} · ${r.task} (per-tag top neurons at ${massPercent(r.tags.percentage)} of weight mass)`,
+    hconcat: [
+      {
+        data: { values: cells },
+        width: size,
+        height: size,
+        mark: { type: 'rect', stroke: '#fff', strokeWidth: 0.5 },
+        encoding: {
+          x: { field: 'a', type: 'ordinal', sort: labels, title: null, axis: { labelAngle: -60 } },
+          y: { field: 'b', type: 'ordinal', sort: labels, title: null },
+          color: { field: 'jaccard', type: 'quantitative', title: 'Jaccard', scale: { domain: [0, 1], scheme: 'viridis' } },
+          tooltip: [{ field: 'a', title: 'tag' }, { field: 'b', title: 'tag' }, { field: 'jaccard', format: '.3f' }],
+        },
+      },
+      {
+        data: { values: needed },
+        width: 200,
+        height: size,
+        mark: { type: 'bar', color: '#6b8fb3' },
+        encoding: {
+          y: { field: 'label', type: 'ordinal', sort: labels, title: null },
+          x: { field: 'neurons', type: 'quantitative', title: 'Neurons needed per tag' },
+          tooltip: [{ field: 'label', title: 'tag' }, { field: 'neurons', title: 'neurons needed' }],
+        },
+      },
+    ],
+  });
+}
+
+/** A tag-set mass as a percentage label: fractions (≤ 1, NeuroX's convention) are scaled by 100. */
+export function massPercent(p: number): string {
+  const v = p <= 1 ? p * 100 : p;
+  return `${Math.round(v * 100) / 100}%`;
+}
+
+/**
+ * Control vs task: test accuracy of the task probe and of its control-task probe, for the oracle (all neurons) and
+ * for the minimal subset; the gap is the selectivity. Returns null when no analysis has a control task.
+ */
+export function controlSpec(study: StudyResults): VegaLiteSpec | null {
+  const series = ['task · oracle', 'control · oracle', 'task · minimal', 'control · minimal'];
+  const values = orderedResults(study).flatMap((r) => {
+    if (!r.control) return [];
+    const c = r.control;
+    return [
+      { model: r.model, task: r.task, series: series[0], accuracy: pct(r.oracle.test.accuracy), selectivity: pct(c.selectivity.oracle) },
+      { model: r.model, task: r.task, series: series[1], accuracy: pct(c.oracle.test.accuracy), selectivity: pct(c.selectivity.oracle) },
+      { model: r.model, task: r.task, series: series[2], accuracy: pct(r.minimal.test.accuracy), selectivity: pct(c.selectivity.minimal) },
+      { model: r.model, task: r.task, series: series[3], accuracy: pct(c.minimal.test.accuracy), selectivity: pct(c.selectivity.minimal) },
+    ];
+  });
+  if (values.length === 0) return null;
+  return base({
+    description: 'Control vs task',
+    data: { values },
+    facet: { column: { field: 'task', type: 'nominal', title: null, sort: taskOrder(study) } },
+    spec: {
+      width: { step: 26 },
+      height: 220,
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'model', type: 'nominal', title: null, sort: modelOrder(study), axis: { labelAngle: 0 } },
+        xOffset: { field: 'series', type: 'nominal', sort: series },
+        y: { field: 'accuracy', type: 'quantitative', title: 'Test accuracy (%)', scale: { domain: [0, 100] } },
+        color: { field: 'series', type: 'nominal', title: 'Probe', sort: series, scale: { domain: series, range: ['#1f5f99', '#9ecae1', '#c2571a', '#fdbe85'] } },
+        tooltip: [
+          { field: 'model' }, { field: 'task' }, { field: 'series', title: 'probe' },
+          { field: 'accuracy', title: 'accuracy (%)', format: '.2f' }, { field: 'selectivity', title: 'selectivity (points)', format: '.2f' },
+        ],
+      },
+    },
+  });
+}
+
+/**
+ * Ablation (NeuroX's plot_accuracies): test accuracy with only the top, random or bottom neurons kept, masked in the
+ * oracle probe or retrained, at each percentage. Rows = model · task, columns = masked / retrained.
+ */
+export function ablationSpec(study: StudyResults): VegaLiteSpec | null {
+  const sets = ['top', 'random', 'bottom'] as const;
+  type Trio = { top: number; random: number; bottom: number };
+  const values = orderedResults(study).flatMap((r) =>
+    r.ablation.flatMap((a) => {
+      const modes: [string, Trio | undefined][] = [['masked', a.masked], ['retrained', a.retrained], ['set zeroed', (a as { zeroed?: Trio }).zeroed]];
+      return modes.flatMap(([mode, trio]) =>
+        trio ? sets.map((set) => ({ pair: `${r.model} · ${r.task}`, percent: `${a.percent}%`, p: a.percent, mode, set, accuracy: pct(trio[set]), count: a.count })) : [],
+      );
+    }),
+  );
+  if (values.length === 0) return null;
+  const pairs = orderedResults(study).map((r) => `${r.model} · ${r.task}`);
+  return base({
+    description: 'Ablation: top, random and bottom neurons',
+    data: { values },
+    facet: {
+      row: { field: 'pair', type: 'nominal', title: null, sort: pairs, header: { labelAngle: 0, labelAlign: 'left' } },
+      column: { field: 'mode', type: 'nominal', title: null, sort: ['masked', 'retrained', 'set zeroed'] },
+    },
+    spec: {
+      width: { step: 14 },
+      height: 90,
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'percent', type: 'ordinal', title: 'Neurons kept', sort: { field: 'p' }, axis: { labelAngle: 0 } },
+        xOffset: { field: 'set', type: 'nominal', sort: [...sets] },
+        y: { field: 'accuracy', type: 'quantitative', title: 'Test acc (%)', scale: { domain: [0, 100] } },
+        color: { field: 'set', type: 'nominal', title: 'Neurons', sort: [...sets], scale: { domain: [...sets], range: ['#1f5f99', '#999999', '#c2571a'] } },
+        tooltip: [
+          { field: 'pair', title: 'model · task' }, { field: 'mode' }, { field: 'set' }, { field: 'percent', title: 'kept' },
+          { field: 'count', title: 'neurons' }, { field: 'accuracy', title: 'accuracy (%)', format: '.2f' },
+        ],
+      },
+    },
+  });
+}
+
+/** Template of the explorer's per-tag weight chart; the page sets `data.values` to `{label, weight}` rows. */
+export function weightsTemplate(): VegaLiteSpec {
+  return base({
+    description: 'Probe weight of the neuron for every tag',
+    data: { values: [] },
+    width: 520,
+    height: 170,
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'label', type: 'ordinal', title: null, sort: null, axis: { labelAngle: -50 } },
+      y: { field: 'weight', type: 'quantitative', title: 'Probe weight' },
+      color: { condition: { test: 'datum.weight < 0', value: NEGATIVE_COLOR }, value: POSITIVE_COLOR },
+      tooltip: [{ field: 'label', title: 'tag' }, { field: 'weight', format: '.4f' }],
+    },
+  });
+}
+
+/**
+ * Template of the explorer's neuron strip: every neuron with a view, at (unit, layer), darker = better rank; the
+ * selected one is ringed. The page sets `data.values` to `{id, layer, unit, rank, selected}` rows and selects the
+ * neuron under a click.
+ */
+export function stripTemplate(): VegaLiteSpec {
+  return base({
+    description: 'Neurons with views, by layer and unit (click to select)',
+    data: { values: [] },
+    width: 520,
+    height: { step: 26 },
+    mark: { type: 'point', filled: true, cursor: 'pointer' },
+    encoding: {
+      x: { field: 'unit', type: 'quantitative', title: 'Unit', scale: { nice: false, domainMin: 0 } },
+      y: { field: 'layer', type: 'ordinal', title: 'Layer' },
+      size: { condition: { test: 'datum.selected', value: 260 }, value: 90 },
+      color: { field: 'rank1', type: 'quantitative', title: 'Rank', scale: { scheme: 'blues', reverse: true } },
+      stroke: { condition: { test: 'datum.selected', value: '#d35f5f' }, value: null },
+      strokeWidth: { condition: { test: 'datum.selected', value: 2.5 }, value: 0 },
+      tooltip: [{ field: 'rank1', title: 'rank' }, { field: 'layer' }, { field: 'unit' }, { field: 'id', title: 'neuron id' }],
+    },
+  });
+}

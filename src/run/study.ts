@@ -1,0 +1,330 @@
+/**
+ * `neuroprobe run`: a whole study from one config — extraction → probes → analysis for every (model, task) pair —
+ * writing `results.json` and `report/index.html`. Every stage's output is keyed by a hash of its inputs
+ * (src/run/stages.ts), so a rerun, or a run after Ctrl-C or a crash, redoes only what is missing: extraction resumes
+ * after its last complete batch, each analysis is published atomically.
+ *
+ * results.json holds only what the inputs determine (no wall-clock times), so an interrupted-and-resumed run and an
+ * uninterrupted one with the same seed give identical files; times go to run.json.
+ */
+import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import type { StudyConfig, ModelConfig, SplitConfig } from './config.js';
+import { StageCache } from './stages.js';
+import { readCorpus } from '../data/corpus.js';
+import { sentencesWithinTokens, buildDataset, type Dataset, type DatasetSplit } from '../data/dataset.js';
+import { getTask } from '../data/tasks.js';
+import type { Sentence } from '../data/types.js';
+import { Extractor } from '../extract/extractor.js';
+import { createStoreWriter, openStore, type ActivationStore } from '../store/store.js';
+import { selectRows } from '../store/views.js';
+import { analyze } from '../analysis/analyze.js';
+import type { AnalysisResult } from '../analysis/types.js';
+import { defaultProbeFactory } from '../analysis/probe-factory.js';
+import { saveProbe } from '../analysis/save.js';
+import { writeReport } from '../report/write.js';
+import type { StudyResults } from '../report/types.js';
+import { hashFile, hashValue } from '../util/hash.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { InputError } from '../util/errors.js';
+import type { ProgressCallback } from '../util/progress.js';
+
+/** Bump when a change to the code changes stage outputs, so old caches are not reused. */
+export const PIPELINE_VERSION = 1;
+
+export interface RunStudyOptions {
+  /** Output directory (results.json, report/, cache/). */
+  out: string;
+  /** Human log lines (which stages ran, which were reused). */
+  log?: (msg: string) => void;
+  onProgress?: ProgressCallback;
+}
+
+export interface StageRecord {
+  stage: string;
+  label: string;
+  reused: boolean;
+  seconds: number;
+  key: string;
+}
+
+export interface RunSummary {
+  out: string;
+  results: string;
+  report: string;
+  seconds: number;
+  stages: StageRecord[];
+  pairs: {
+    model: string;
+    task: string;
+    oracle: number;
+    minimal: { count: number; percent: number; accuracy: number };
+    selectivity?: { oracle: number; minimal: number };
+  }[];
+}
+
+type SplitName = 'train' | 'dev' | 'test';
+
+interface LoadedSplit {
+  name: SplitName;
+  config: SplitConfig;
+  sentences: Sentence[];
+  checksum: string;
+}
+
+/** Run a study. Validates everything (tasks, files) before the first expensive stage. */
+export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise<RunSummary> {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  const cache = new StageCache(join(opts.out, 'cache'), log);
+  const stages: StageRecord[] = [];
+  const record = (stage: string, label: string, o: { reused: boolean; seconds: number; key: string }): void => {
+    stages.push({ stage, label, reused: o.reused, seconds: Math.round(o.seconds * 1000) / 1000, key: o.key });
+  };
+
+  // 1. corpora and tasks: all user-input checks happen here, before any model runs
+  const splits = loadSplits(cfg);
+  const { baseTasks, controlFor } = parseTasks(cfg.tasks);
+  const datasets = new Map<string, { ds: Dataset; control?: Dataset }>();
+  for (const task of baseTasks) {
+    const corpora = { train: splits.train.sentences, dev: splits.dev?.sentences, test: splits.test.sentences };
+    const dsOpts = { unknown: cfg.data.unknownLabels, balance: cfg.data.balance ? { seed: cfg.seed } : false, seed: cfg.seed, sample: cfg.control.sample, caseSensitive: cfg.control.caseSensitive };
+    const ds = buildDataset(corpora, { ...dsOpts, task });
+    const control = controlFor.has(task) ? buildDataset(corpora, { ...dsOpts, task: `control:${task}`, unknown: 'error' }) : undefined;
+    datasets.set(task, { ds, control });
+  }
+
+  // 2. extraction, per model and split
+  const storesByModel = new Map<string, Record<SplitName, { dir: string; key: string } | undefined>>();
+  for (const model of cfg.models) {
+    const modelKey = modelIdentity(model);
+    let extractor: Extractor | null = null;
+    const stores: Record<SplitName, { dir: string; key: string } | undefined> = { train: undefined, dev: undefined, test: undefined };
+    try {
+      for (const split of [splits.train, splits.dev, splits.test]) {
+        if (!split) continue;
+        const label = `${model.name} / ${split.name}`;
+        const inputs = { v: PIPELINE_VERSION, model: modelKey, corpus: split.checksum, maxTokens: split.config.maxTokens ?? null, sentences: split.sentences.length };
+        const outcome = await cache.run('extract', label, inputs, async (dir) => {
+          extractor ??= await Extractor.create({ model: model.path, onnxFile: model.onnxFile, layers: model.layers, ffn: model.ffn, maxLength: model.maxLength, offline: true });
+          const meta = extractor.meta({ aggregation: model.aggregation, dtype: model.dtype, corpusChecksum: split.checksum });
+          const writer = createStoreWriter(join(dir, 'activations'), meta, { resume: true });
+          try {
+            const stats = await extractor.extract(split.sentences, writer, { aggregation: model.aggregation, batchSize: model.batchSize, onProgress: opts.onProgress });
+            writer.close();
+            return { words: stats.words, sentences: stats.sentences, zeroPieceWords: stats.zeroPieceWords, windows: stats.windows, resumedFrom: stats.resumedFrom, wordsPerSecond: Math.round(stats.wordsPerSecond) };
+          } catch (err) {
+            writer.abort();
+            throw err;
+          }
+        });
+        record('extract', label, outcome);
+        stores[split.name] = { dir: join(outcome.dir, 'activations'), key: outcome.key };
+      }
+    } finally {
+      if (extractor) await (extractor as Extractor).dispose();
+    }
+    storesByModel.set(model.name!, stores);
+  }
+
+  // 3. analysis, per (model, task)
+  const results: AnalysisResult[] = [];
+  const timings: Record<string, Record<string, number>> = {};
+  for (const model of cfg.models) {
+    const stores = storesByModel.get(model.name!)!;
+    for (const task of baseTasks) {
+      const { ds, control } = datasets.get(task)!;
+      const label = `${model.name} / ${task}`;
+      const inputs = {
+        v: PIPELINE_VERSION,
+        stores: { train: stores.train!.key, dev: stores.dev?.key ?? null, test: stores.test!.key },
+        task,
+        control: control ? cfg.control : null,
+        data: { unknown: cfg.data.unknownLabels, balance: cfg.data.balance, devFraction: cfg.data.devFraction },
+        probe: cfg.probe,
+        ranker: cfg.ranker,
+        delta: cfg.delta,
+        ablation: cfg.ablation,
+        neuronViews: cfg.neuronViews,
+        seed: cfg.seed,
+      };
+      const outcome = await cache.run('analysis', label, inputs, async (dir) => {
+        const opened: ActivationStore[] = [];
+        try {
+          const open = (s: { dir: string } | undefined): ActivationStore | undefined => {
+            if (!s) return undefined;
+            const st = openStore(s.dir);
+            opened.push(st);
+            return st;
+          };
+          const trainStore = open(stores.train)!;
+          const devStore = open(stores.dev);
+          const testStore = open(stores.test)!;
+          const split = (st: ActivationStore, s: DatasetSplit, ctrl?: DatasetSplit) => ({
+            X: selectRows(st, s.rowFlat),
+            y: s.labelIds,
+            words: Array.from(s.rowFlat, (_f, r) => s.sentences[s.rowSentence[r]].words[s.rowWord[r]].form),
+            sentences: sentenceSpans(s),
+            ctrl: ctrl ? controlIds(s, ctrl) : undefined,
+          });
+          const tr = split(trainStore, ds.train, control?.train);
+          const dv = devStore && ds.dev ? split(devStore, ds.dev, control?.dev) : undefined;
+          const te = split(testStore, ds.test!, control?.test);
+          const out = analyze({
+            train: tr,
+            dev: dv,
+            test: te,
+            labels: ds.vocab.labels.slice(),
+            layers: trainStore.meta.layers,
+            control: control ? { train: tr.ctrl!, dev: dv?.ctrl, test: te.ctrl!, numClasses: control.vocab.labels.length, task: `control:${task}` } : undefined,
+            makeProbe: defaultProbeFactory({ ...cfg.probe, seed: cfg.seed }),
+            model: model.name,
+            task,
+            delta: cfg.delta,
+            ranker: cfg.ranker,
+            seed: cfg.seed,
+            devFraction: cfg.data.devFraction,
+            ablationPercents: cfg.ablation,
+            viewTopK: Math.min(cfg.neuronViews, 20),
+            viewCap: cfg.neuronViews,
+            onProgress: opts.onProgress,
+          });
+          const labels = ds.vocab.labels.slice();
+          saveProbe(out.probes.oracle, join(dir, 'probes', 'oracle'), { labels, layers: trainStore.meta.layers });
+          saveProbe(out.probes.minimal, join(dir, 'probes', 'minimal'), { labels, neurons: out.probes.minimalNeurons, layers: trainStore.meta.layers });
+          writeJsonAtomic(join(dir, 'result.json'), out.result);
+          return out.result;
+        } finally {
+          for (const st of opened) st.close();
+        }
+      });
+      record('analysis', label, outcome);
+      const { timings: t, ...rest } = outcome.value;
+      timings[label] = t;
+      results.push({ ...rest, timings: {} } as AnalysisResult);
+    }
+  }
+
+  // 4. results.json (deterministic) + run.json (times, reuse) + the report
+  const study: StudyResults = {
+    name: cfg.name,
+    created: '',
+    settings: settingsOf(cfg),
+    models: cfg.models.map((m) => m.name!),
+    tasks: baseTasks,
+    results,
+  };
+  const resultsPath = join(opts.out, 'results.json');
+  writeJsonAtomic(resultsPath, study);
+  const seconds = (performance.now() - t0) / 1000;
+  writeJsonAtomic(join(opts.out, 'run.json'), { finished: new Date().toISOString(), seconds, stages, timings });
+  const withTimes: StudyResults = { ...study, created: new Date().toISOString(), results: results.map((r) => ({ ...r, timings: timings[`${r.model} / ${r.task}`] ?? {} })) };
+  const report = writeReport(withTimes, join(opts.out, 'report'));
+  return {
+    out: opts.out,
+    results: resultsPath,
+    report: report.path,
+    seconds,
+    stages,
+    pairs: results.map((r) => ({
+      model: r.model,
+      task: r.task,
+      oracle: r.oracle.test.accuracy,
+      minimal: { count: r.minimal.count, percent: r.minimal.percent, accuracy: r.minimal.test.accuracy },
+      selectivity: r.control?.selectivity,
+    })),
+  };
+}
+
+/** Tasks of the config: `control:T` adds T (if absent) and marks T for a control analysis. */
+export function parseTasks(tasks: string[]): { baseTasks: string[]; controlFor: Set<string> } {
+  const baseTasks: string[] = [];
+  const controlFor = new Set<string>();
+  for (const t of tasks) {
+    const base = t.startsWith('control:') ? t.slice('control:'.length) : t;
+    getTask(base); // throws an InputError naming the valid tasks
+    if (t !== base) controlFor.add(base);
+    if (!baseTasks.includes(base)) baseTasks.push(base);
+  }
+  return { baseTasks, controlFor };
+}
+
+function loadSplits(cfg: StudyConfig): { train: LoadedSplit; dev?: LoadedSplit; test: LoadedSplit } {
+  const load = (name: SplitName, c: SplitConfig): LoadedSplit => {
+    let sentences = readCorpus(c.path, { labels: c.labels });
+    if (c.maxTokens !== undefined) sentences = sentences.slice(0, sentencesWithinTokens(sentences, c.maxTokens));
+    if (sentences.length === 0) throw new InputError(`the ${name} corpus has no sentences`, { location: { file: c.path } });
+    const checksum = c.path.startsWith('brown') ? hashValue(c.path) : hashFile(c.path);
+    return { name, config: c, sentences, checksum };
+  };
+  return {
+    train: load('train', cfg.data.train),
+    dev: cfg.data.dev ? load('dev', cfg.data.dev) : undefined,
+    test: load('test', cfg.data.test),
+  };
+}
+
+/** What identifies a model's activations: its files' contents and the extraction settings. */
+function modelIdentity(m: ModelConfig): unknown {
+  const files: Record<string, string> = {};
+  for (const f of ['config.json', 'tokenizer.json', `onnx/${m.onnxFile ?? 'model.onnx'}`]) {
+    const p = join(m.path, f);
+    try {
+      statSync(p);
+      files[f] = hashFile(p);
+    } catch {
+      files[f] = 'missing';
+    }
+  }
+  return { path: m.path, files, aggregation: m.aggregation, layers: m.layers, dtype: m.dtype, ffn: m.ffn, maxLength: m.maxLength ?? null, onnxFile: m.onnxFile ?? null };
+}
+
+/** Sentences of a split as contiguous row ranges with the kept words. */
+function sentenceSpans(s: DatasetSplit): { rows: [number, number]; words: string[] }[] {
+  const spans: { rows: [number, number]; words: string[] }[] = [];
+  let r = 0;
+  while (r < s.rows) {
+    const sent = s.rowSentence[r];
+    const start = r;
+    const words: string[] = [];
+    while (r < s.rows && s.rowSentence[r] === sent) {
+      words.push(s.sentences[sent].words[s.rowWord[r]].form);
+      r++;
+    }
+    spans.push({ rows: [start, r], words });
+  }
+  return spans;
+}
+
+/** Control label ids for the rows of the real task's split (same words; control never drops a word). */
+function controlIds(real: DatasetSplit, ctrl: DatasetSplit): Int32Array {
+  const out = new Int32Array(real.rows);
+  for (let r = 0; r < real.rows; r++) {
+    const cr = ctrl.flatToRow[real.rowFlat[r]];
+    if (cr < 0) throw new Error(`control task dropped word ${real.rowFlat[r]}`);
+    out[r] = ctrl.labelIds[cr];
+  }
+  return out;
+}
+
+function settingsOf(cfg: StudyConfig): Record<string, unknown> {
+  return {
+    seed: cfg.seed,
+    models: cfg.models.map((m) => ({ name: m.name, aggregation: m.aggregation, layers: m.layers, dtype: m.dtype, ffn: m.ffn })),
+    data: {
+      train: { path: shortPath(cfg.data.train.path), maxTokens: cfg.data.train.maxTokens ?? null },
+      dev: cfg.data.dev ? { path: shortPath(cfg.data.dev.path), maxTokens: cfg.data.dev.maxTokens ?? null } : null,
+      test: { path: shortPath(cfg.data.test.path), maxTokens: cfg.data.test.maxTokens ?? null },
+      unknownLabels: cfg.data.unknownLabels,
+    },
+    tasks: cfg.tasks,
+    probe: cfg.probe,
+    ranker: cfg.ranker,
+    delta: cfg.delta,
+    ablation: cfg.ablation,
+  };
+}
+
+function shortPath(p: string): string {
+  return p.split(/[\\/]/).slice(-2).join('/');
+}
