@@ -51,7 +51,7 @@ export function controlLabels(
   return { train, others: others.map((ws) => Int32Array.from(ws, label)), mapping };
 }
 
-export interface ControlOptions {
+export interface ControlAnalysisOptions {
   task: string;
   makeProbe: ProbeFactory;
   /** The control labels: X of each split with the control class ids. */
@@ -65,7 +65,7 @@ export interface ControlOptions {
   taskMinimalTest: number;
 }
 
-export function controlAnalysis(opts: ControlOptions): { result: ControlResult; probes: { oracle: Classifier; minimal: Classifier } } {
+export function controlAnalysis(opts: ControlAnalysisOptions): { result: ControlResult; probes: { oracle: Classifier; minimal: Classifier } } {
   const labels = Array.from({ length: opts.numClasses }, (_, i) => String(i));
   const oracle = opts.makeProbe().fit(opts.train.X, opts.train.y, { numClasses: opts.numClasses });
   const oracleTest: SplitMetrics = metricsFromPredictions(opts.test.y, oracle.predict(opts.test.X), labels);
