@@ -97,8 +97,22 @@ test('bad input exits 2 with a located message, no stack trace', async () => {
   const code = await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--json'], io);
   assert.equal(code, 2);
   const msg = io.stderr.join('\n');
-  assert.match(msg, /test\.label:1: 4 labels for 5 tokens/);
+  assert.match(msg, /test\.label:1: .*5 tokens.* but 4 labels/);
   assert.doesNotMatch(msg, /\n\s+at /);
   const io2 = captureIO();
   assert.equal(await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--ranker', 'nope'], io2), 2);
+});
+
+test('analyze reads the words stored with the activations when no token file is given', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-analyze-notok-'));
+  writeSplit(dir, 'train', 30, 5);
+  writeSplit(dir, 'test', 10, 6);
+  const io = captureIO();
+  const args = ['train', 'test'].flatMap((s) => [`--${s}-activations`, join(dir, `${s}.json`), `--${s}-labels`, join(dir, `${s}.label`)]);
+  const code = await main(['node', 'neuroprobe', 'analyze', ...args, '--no-control', '--no-layer-probes', '--max-epochs', '40', '--json'], io);
+  assert.equal(code, 0, io.stderr.join('\n'));
+  const r = JSON.parse(io.stdout.join(''));
+  assert.equal(r.control, undefined);
+  const words = new Set(r.neuronViews[0].topWords.map((w: { word: string }) => w.word));
+  assert.ok([...words].every((w) => ['cat', 'dog', 'tree', 'car', 'runs', 'eats', 'sees', 'is'].includes(w as string)));
 });

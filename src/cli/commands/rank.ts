@@ -29,7 +29,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--k <n>', 'gaussian: neurons chosen greedily', num('--k'), 50)
     .option('--seed <n>', 'seed', num('--seed'), 0)
     .option('--json', 'print the ranking as one JSON object on stdout')
-    .action((o) => {
+    .action(async (o) => {
       const options = { stride: o.stride, percentage: o.percentage, k: o.k };
       let labels: string[];
       let ranking;
@@ -39,7 +39,7 @@ export function register(program: Command, io: CliIO): void {
         ranking = rankNeurons(o.ranker, { labels, probe: w, seed: o.seed, options });
       } else {
         if (!o.trainActivations) throw new UsageError('give --probe or the --train-activations/--train-tokens/--train-labels data flags');
-        const data = loadData(o as DataFlags);
+        const data = await loadData(o as DataFlags);
         labels = data.labels;
         const prog = io.progress();
         ranking = rankNeurons(o.ranker, {
@@ -52,6 +52,7 @@ export function register(program: Command, io: CliIO): void {
           onProgress: prog.onProgress,
         });
         prog.done();
+        data.close();
       }
       const out = {
         method: ranking.method,
