@@ -7,7 +7,7 @@ import type { ProbeFactory } from '../rank/types.js';
 import { SoftmaxGD } from './testing.js';
 
 /** Name of the engine behind `defaultProbeFactory`. */
-export const DEFAULT_PROBE_ENGINE = 'softmax-gd';
+export const DEFAULT_PROBE_ENGINE: string = 'softmax-gd';
 
 /** A factory of fresh default probes with `base` parameters (overrides win). */
 export function defaultProbeFactory(base: Partial<ProbeParams> = {}): ProbeFactory {
