@@ -26,8 +26,8 @@ interface Args {
   classes: number;
   planted: number;
   seed: number;
-  l1?: number;
-  l2?: number;
+  l1: number;
+  l2: number;
   neuroxBaseline: boolean;
 }
 
@@ -47,8 +47,9 @@ function parse(args: string[]): Args {
     classes: num('classes', 4),
     planted: 20,
     seed: num('seed', 20201116),
-    l1: get('l1') !== undefined ? Number(get('l1')) : undefined,
-    l2: get('l2') !== undefined ? Number(get('l2')) : undefined,
+    // an L1-heavy elastic net: the planted signal is sparse
+    l1: num('l1', 1e-3),
+    l2: num('l2', 0),
     neuroxBaseline: !args.includes('--no-neurox'),
   };
 }
@@ -119,7 +120,7 @@ export async function run(args: string[]): Promise<void> {
   const dev = pick(split.dev);
   const test = { X: selectRows(src, testIds), y: Int32Array.from(testIds, (i) => all.y[i]) };
   const labels = Array.from({ length: a.classes }, (_, c) => `c${c}`);
-  const make = defaultProbeFactory({ ...(a.l1 !== undefined ? { l1: a.l1 } : {}), ...(a.l2 !== undefined ? { l2: a.l2 } : {}) });
+  const make = defaultProbeFactory({ l1: a.l1, l2: a.l2 });
 
   console.log(`planted bench: scale=${a.scale} rows=${a.rows} (+${a.testRows} test) neurons=${a.cols} classes=${a.classes} planted=${a.planted} seed=${a.seed} engine=${DEFAULT_PROBE_ENGINE}`);
   console.log(`  data generation            ${tGen.toFixed(1)} s`);
