@@ -90,7 +90,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
     const corpora = { train: splits.train.sentences, dev: splits.dev?.sentences, test: splits.test.sentences };
     const dsOpts = { unknown: cfg.data.unknownLabels, balance: cfg.data.balance ? { seed: cfg.seed } : false, seed: cfg.seed, sample: cfg.control.sample, caseSensitive: cfg.control.caseSensitive };
     const ds = buildDataset(corpora, { ...dsOpts, task });
-    const control = controlFor.has(task) ? buildDataset(corpora, { ...dsOpts, task: `control:${task}`, unknown: 'error' }) : undefined;
+    const control = controlFor.has(task) ? buildDataset(corpora, { ...dsOpts, task: `control:${task}` }) : undefined;
     datasets.set(task, { ds, control });
   }
 

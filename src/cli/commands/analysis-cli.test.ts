@@ -59,7 +59,7 @@ test('neuroprobe analyze --json prints every acceptance field and --out writes r
   writeSplit(dir, 'test', 20, 2);
   const io = captureIO();
   const out = join(dir, 'out');
-  const code = await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--dev-fraction', '0.2', '--seed', '3', '--max-epochs', '80', '--out', out, '--json'], io);
+  const code = await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--dev-fraction', '0.2', '--seed', '3', '--out', out, '--json'], io);
   assert.equal(code, 0, io.stderr.join('\n'));
   const r = JSON.parse(io.stdout.join(''));
   assert.ok(r.oracle.test.accuracy > 0.9, `oracle ${r.oracle.test.accuracy}`);
@@ -74,6 +74,8 @@ test('neuroprobe analyze --json prints every acceptance field and --out writes r
   assert.ok(existsSync(join(out, 'result.json')));
   assert.ok(existsSync(join(out, 'oracle', 'probe.json')));
   assert.ok(existsSync(join(out, 'minimal', 'probe.json')));
+  assert.ok(existsSync(join(out, 'oracle', 'model.safetensors')));
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'minimal', 'probe.json'), 'utf8')).neurons, r.minimal.neurons);
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).ranking, r.ranking);
 
   // rank from the saved oracle probe agrees with the analysis ordering
@@ -83,7 +85,7 @@ test('neuroprobe analyze --json prints every acceptance field and --out writes r
 
   // select with a data ranker
   const io3 = captureIO();
-  assert.equal(await main(['node', 'neuroprobe', 'select', ...dataArgs(dir, ['train']), '--ranker', 'probeless', '--max-epochs', '60', '--json'], io3), 0, io3.stderr.join('\n'));
+  assert.equal(await main(['node', 'neuroprobe', 'select', ...dataArgs(dir, ['train']), '--ranker', 'probeless', '--json'], io3), 0, io3.stderr.join('\n'));
   const s = JSON.parse(io3.stdout.join(''));
   assert.ok(s.neurons.includes(5) && s.count <= 2, JSON.stringify(s.neurons));
 });
@@ -109,7 +111,7 @@ test('analyze reads the words stored with the activations when no token file is 
   writeSplit(dir, 'test', 10, 6);
   const io = captureIO();
   const args = ['train', 'test'].flatMap((s) => [`--${s}-activations`, join(dir, `${s}.json`), `--${s}-labels`, join(dir, `${s}.label`)]);
-  const code = await main(['node', 'neuroprobe', 'analyze', ...args, '--no-control', '--no-layer-probes', '--max-epochs', '40', '--json'], io);
+  const code = await main(['node', 'neuroprobe', 'analyze', ...args, '--no-control', '--no-layer-probes', '--json'], io);
   assert.equal(code, 0, io.stderr.join('\n'));
   const r = JSON.parse(io.stdout.join(''));
   assert.equal(r.control, undefined);

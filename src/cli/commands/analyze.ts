@@ -91,14 +91,16 @@ export function addProbeFlags(cmd: Command): Command {
   return cmd
     .option('--l1 <x>', 'L1 strength λ1 of every probe', num('--l1'))
     .option('--l2 <x>', 'L2 strength λ2 of every probe', num('--l2'))
-    .option('--max-epochs <n>', 'probe epoch/iteration cap', num('--max-epochs'));
+    .option('--tol <x>', 'probe solver tolerance (relative objective decrease)', num('--tol'))
+    .option('--max-iter <n>', 'probe solver iteration cap', num('--max-iter'));
 }
 
-export function probeOverrides(o: { l1?: number; l2?: number; maxEpochs?: number; seed?: number }): Record<string, number> {
+export function probeOverrides(o: { l1?: number; l2?: number; tol?: number; maxIter?: number; seed?: number }): Record<string, number> {
   const p: Record<string, number> = {};
   if (o.l1 !== undefined) p.l1 = o.l1;
   if (o.l2 !== undefined) p.l2 = o.l2;
-  if (o.maxEpochs !== undefined) p.maxEpochs = o.maxEpochs;
+  if (o.tol !== undefined) p.tol = o.tol;
+  if (o.maxIter !== undefined) p.maxIter = o.maxIter;
   if (o.seed !== undefined) p.seed = o.seed;
   return p;
 }

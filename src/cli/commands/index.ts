@@ -15,5 +15,6 @@ import { register as select } from './select.js';
 
 import { register as registerExtract } from './extract.js';
 import { register as registerInspect } from './inspect.js';
+import { register as registerRun } from './run.js';
 
-export const COMMANDS: RegisterCommand[] = [registerCorpus, registerConvert, report, analyze, rank, select, registerExtract, registerInspect];
+export const COMMANDS: RegisterCommand[] = [registerRun, registerCorpus, registerConvert, report, analyze, rank, select, registerExtract, registerInspect];

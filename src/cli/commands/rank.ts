@@ -1,6 +1,7 @@
 /** `neuroprobe rank`: a neuron ordering from a saved probe's weights, or from activations and labels. */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { LogisticProbe } from '../../probe/linear-probe.js';
 import { Command, Option } from 'commander';
 import type { CliIO } from '../io.js';
 import { RANKER_NAMES, rankNeurons } from '../../rank/registry.js';
@@ -12,7 +13,21 @@ import { addDataFlags, addProbeFlags, loadData, num, probeOverrides, type DataFl
 
 /** Probe weights from a probe directory or JSON file (inline weights). */
 export function loadProbeWeights(path: string): ProbeWeights & { labels?: string[] } {
-  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'probe.json') : path;
+  const isDir = existsSync(path) && statSync(path).isDirectory();
+  const file = isDir ? join(path, 'probe.json') : path;
+  if (existsSync(file)) {
+    let j: Record<string, unknown> = {};
+    try {
+      j = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      /* reported by readInlineProbe below */
+    }
+    if (typeof j.weights === 'string') {
+      // a LogisticProbe directory: probe.json + model.safetensors
+      const p = LogisticProbe.load(dirname(file));
+      return { coef: p.coef, numClasses: p.numClasses, numFeatures: p.numFeatures, labels: p.meta.labels };
+    }
+  }
   return readInlineProbe(file);
 }
 

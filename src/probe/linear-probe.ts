@@ -1,0 +1,408 @@
+/**
+ * Elastic-net linear probes in the scikit-learn mould: `LogisticProbe` (multinomial logistic regression over
+ * neuron activations) and `LinearProbe` (least-squares regression). Hyper-parameters go to the constructor only;
+ * `fit` learns `coef` [classes × features] and `intercept` [classes].
+ *
+ * Objective (reported in `fitInfo.objective`): mean loss + λ1‖W‖₁ + λ2‖W‖₂ (l2Form 'norm', NeuroX) or
+ * + λ2‖W‖₂² (l2Form 'squared'); the bias is not penalised.
+ *
+ * Solvers:
+ * - 'auto' (default): working-set FISTA (see working-set.ts), converging to the optimum; `tol` is the relative
+ *   objective decrease over 5 iterations (1e-4 default converges, 0.01 is loose and fast); `maxIter` caps iterations.
+ * - 'fista': FISTA on all columns (no working set), same stopping rule.
+ * - 'neurox': NeuroX's Adam loop (maxEpochs epochs, default 10; batchSize 32; learningRate 1e-3; unshuffled).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LayerInfo, RowSource } from '../store/types.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { InputError, NotFittedError } from '../util/errors.js';
+import type { Classifier, FitInfo, FitOptions, ProbeParams } from './types.js';
+import { forwardAll, lossAndResidual, penaltyValue, type Penalty, type Task } from './objective.js';
+import { fista, type SmoothProblem } from './fista.js';
+import { solveWorkingSet } from './working-set.js';
+import { solveNeurox } from './neurox-solver.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { accuracy } from './metrics.js';
+
+/** Solver-independent parameters plus the extensions of this engine. */
+export interface ProbeParamsExt extends ProbeParams {
+  /** Cap on FISTA iterations for 'auto'/'fista' (default 5000). */
+  maxIter: number;
+}
+
+export const DEFAULT_PROBE_PARAMS: Readonly<ProbeParamsExt> = Object.freeze({
+  l1: 0,
+  l2: 0,
+  l2Form: 'norm',
+  tol: 1e-4,
+  maxEpochs: 10,
+  seed: 0,
+  solver: 'auto',
+  batchSize: 32,
+  learningRate: 1e-3,
+  blockRows: 2048,
+  maxIter: 5000,
+});
+
+export const SOLVERS = ['auto', 'fista', 'neurox'] as const;
+
+/** What a fit reports, with solver details. */
+export interface ProbeFitInfo extends FitInfo {
+  /** Mean training loss (without penalties). */
+  loss: number;
+  /** Working-set rounds ('auto'). */
+  rounds?: number;
+  /** Columns in the final working set ('auto'). */
+  activeColumns?: number;
+  /** Columns with any non-zero weight. */
+  nonzeroColumns: number;
+  /** Optimiser steps ('neurox'). */
+  steps?: number;
+}
+
+/** Optional descriptive metadata saved with a probe. */
+export interface ProbeMeta {
+  /** Label vocabulary: labels[id]. */
+  labels?: string[];
+  /** Neuron id of each feature column. */
+  neurons?: number[];
+  layers?: LayerInfo[];
+  /** Anything else (metrics, data paths). */
+  extra?: Record<string, unknown>;
+}
+
+function validateParams(p: ProbeParamsExt): void {
+  const bad = (k: string, expected: string): never => {
+    throw new InputError(`invalid probe parameter ${k}=${String((p as unknown as Record<string, unknown>)[k])}`, { expected });
+  };
+  if (!(p.l1 >= 0) || !Number.isFinite(p.l1)) bad('l1', 'a finite number ≥ 0');
+  if (!(p.l2 >= 0) || !Number.isFinite(p.l2)) bad('l2', 'a finite number ≥ 0');
+  if (p.l2Form !== 'norm' && p.l2Form !== 'squared') bad('l2Form', "'norm' or 'squared'");
+  if (!(p.tol > 0)) bad('tol', 'a number > 0');
+  if (!(Number.isInteger(p.maxEpochs) && p.maxEpochs >= 1)) bad('maxEpochs', 'an integer ≥ 1');
+  if (!(Number.isInteger(p.maxIter) && p.maxIter >= 1)) bad('maxIter', 'an integer ≥ 1');
+  if (!(Number.isInteger(p.batchSize) && p.batchSize >= 1)) bad('batchSize', 'an integer ≥ 1');
+  if (!(Number.isInteger(p.blockRows) && p.blockRows >= 1)) bad('blockRows', 'an integer ≥ 1');
+  if (!(p.learningRate > 0)) bad('learningRate', 'a number > 0');
+  if (!(SOLVERS as readonly string[]).includes(p.solver)) bad('solver', SOLVERS.join(' | '));
+}
+
+abstract class LinearModelBase {
+  readonly params: Readonly<ProbeParamsExt>;
+  protected W: Float32Array | null = null;
+  protected b: Float32Array | null = null;
+  protected C = 0;
+  protected D = 0;
+  protected info: ProbeFitInfo | null = null;
+  /** Descriptive metadata saved with the probe (label vocabulary, neuron ids, layers). */
+  meta: ProbeMeta = {};
+  protected abstract readonly task: Task;
+  protected abstract readonly kind: 'logistic' | 'linear';
+
+  constructor(params: Partial<ProbeParamsExt> = {}) {
+    const p = { ...DEFAULT_PROBE_PARAMS, ...params } as ProbeParamsExt;
+    validateParams(p);
+    this.params = Object.freeze(p);
+  }
+
+  get coef(): Float32Array {
+    if (!this.W) throw new NotFittedError(this.constructor.name);
+    return this.W;
+  }
+  get intercept(): Float32Array {
+    if (!this.b) throw new NotFittedError(this.constructor.name);
+    return this.b;
+  }
+  get numClasses(): number {
+    return this.C;
+  }
+  get numFeatures(): number {
+    return this.D;
+  }
+  get fitInfo(): ProbeFitInfo {
+    if (!this.info) throw new NotFittedError(this.constructor.name);
+    return this.info;
+  }
+
+  protected get penalty(): Penalty {
+    return { l1: this.params.l1, l2: this.params.l2, l2Form: this.params.l2Form };
+  }
+
+  /** Raw scores X·Wᵀ + b, row-major [rows × classes]. */
+  decisionFunction(X: RowSource): Float32Array {
+    const W = this.coef;
+    if (X.cols !== this.D) throw new InputError(`activations have ${X.cols} neurons, the probe was trained on ${this.D}`, { expected: `${this.D} columns` });
+    const Z = forwardAll(X, W, this.C, this.params.blockRows);
+    const b = this.intercept;
+    for (let i = 0; i < Z.length; i++) Z[i] += b[i % this.C];
+    return Z;
+  }
+
+  protected fitProblem(X: RowSource, prob: SmoothProblem, b0: ArrayLike<number>, opts: FitOptions | undefined): void {
+    const p = this.params;
+    const t0 = performance.now();
+    const C = prob.C;
+    const D = X.cols;
+    const pen = this.penalty;
+    const onProgress = opts?.onProgress;
+    let W: Float32Array;
+    let b: Float32Array;
+    let info: Omit<ProbeFitInfo, 'trainSeconds' | 'nonzeroColumns'>;
+    if (p.solver === 'neurox') {
+      const r = solveNeurox(prob, {
+        penalty: pen,
+        epochs: p.maxEpochs,
+        batchSize: p.batchSize,
+        learningRate: p.learningRate,
+        seed: p.seed,
+        onEpoch: (ep) => onProgress?.({ kind: 'train', done: ep, total: p.maxEpochs, unit: 'epochs' }),
+      });
+      W = r.W;
+      b = r.b;
+      const Z = forwardAll(X, W, C, p.blockRows);
+      const loss = lossAndResidual(Z, b, C, prob.task, prob.y, prob.t, null);
+      info = { converged: true, iterations: p.maxEpochs, objective: loss + penaltyValue(W, pen), loss, solver: 'neurox', steps: r.steps };
+    } else if (p.solver === 'fista' || pen.l1 === 0) {
+      const r = fista(prob, new Float32Array(C * D), b0, {
+        penalty: pen,
+        tol: p.tol,
+        maxIter: p.maxIter,
+        onIter: (it, F) => onProgress?.({ kind: 'train', done: it, unit: 'iterations', message: `objective ${F.toPrecision(6)}` }),
+      });
+      W = r.W;
+      b = Float32Array.from(r.b);
+      info = { converged: r.converged, iterations: r.iterations, objective: r.objective, loss: r.loss, solver: p.solver };
+    } else {
+      const r = solveWorkingSet(prob, b0, {
+        penalty: pen,
+        tol: p.tol,
+        maxIter: p.maxIter,
+        onIter: (it, F, active) =>
+          onProgress?.({ kind: 'train', done: it, unit: 'iterations', message: `objective ${F.toPrecision(6)}, ${active} active neurons` }),
+      });
+      W = r.W;
+      b = Float32Array.from(r.b);
+      info = { converged: r.converged, iterations: r.iterations, objective: r.objective, loss: r.loss, solver: 'auto', rounds: r.rounds, activeColumns: r.activeColumns };
+    }
+    let nz = 0;
+    for (let j = 0; j < D; j++) {
+      for (let c = 0; c < C; c++) {
+        if (W[c * D + j] !== 0) {
+          nz++;
+          break;
+        }
+      }
+    }
+    this.W = W;
+    this.b = b;
+    this.C = C;
+    this.D = D;
+    this.info = { ...info, nonzeroColumns: nz, trainSeconds: (performance.now() - t0) / 1000 };
+  }
+
+  protected checkRows(X: RowSource, n: number): void {
+    if (X.rows === 0) throw new InputError('the training split is empty', { expected: 'at least one row of activations' });
+    if (X.cols === 0) throw new InputError('the activations have no neurons', { expected: 'at least one column' });
+    if (n !== X.rows)
+      throw new InputError(`${n} labels but ${X.rows} activation rows`, { expected: 'one label per activation row' });
+  }
+
+  /** Save as `<dir>/probe.json` (metadata) + `<dir>/model.safetensors` (`linear.weight` [C×D], `linear.bias` [C]). */
+  save(dir: string, extra?: Record<string, unknown>): string {
+    const W = this.coef;
+    mkdirSync(dir, { recursive: true });
+    writeSafetensors(join(dir, 'model.safetensors'), {
+      'linear.weight': { shape: [this.C, this.D], data: W },
+      'linear.bias': { shape: [this.C], data: this.intercept },
+    });
+    writeJsonAtomic(join(dir, 'probe.json'), {
+      format: 'neuroprobe-probe',
+      version: 1,
+      kind: this.kind,
+      weights: 'model.safetensors',
+      shape: [this.C, this.D],
+      labels: this.meta.labels ?? null,
+      neurons: this.meta.neurons ?? null,
+      layers: this.meta.layers ?? null,
+      params: this.params,
+      fitInfo: this.info,
+      extra: { ...(this.meta.extra ?? {}), ...(extra ?? {}) },
+    });
+    return dir;
+  }
+
+  protected loadFrom(dir: string): void {
+    const jp = join(dir, 'probe.json');
+    if (!existsSync(jp)) throw new InputError(`no probe.json in ${dir}`, { location: { file: jp }, expected: 'a directory written by probe.save()' });
+    let j: Record<string, unknown>;
+    try {
+      j = JSON.parse(readFileSync(jp, 'utf8'));
+    } catch (e) {
+      throw new InputError(`probe metadata is not valid JSON: ${(e as Error).message}`, { location: { file: jp } });
+    }
+    if (j.format !== 'neuroprobe-probe' || j.version !== 1) throw new InputError('not a neuroprobe probe', { location: { file: jp }, expected: 'format "neuroprobe-probe", version 1' });
+    if (j.kind !== this.kind) throw new InputError(`probe kind is ${String(j.kind)}`, { location: { file: jp }, expected: this.kind });
+    const shape = j.shape as number[];
+    if (!Array.isArray(shape) || shape.length !== 2) throw new InputError('bad shape', { location: { file: jp }, expected: '[classes, features]' });
+    const [C, D] = shape;
+    const { tensors } = readSafetensors(join(dir, String(j.weights ?? 'model.safetensors')));
+    const w = tensors['linear.weight'];
+    const bb = tensors['linear.bias'];
+    if (!w || !bb) throw new InputError('missing linear.weight or linear.bias', { location: { file: join(dir, 'model.safetensors') } });
+    if (w.shape[0] !== C || w.shape[1] !== D || bb.shape[0] !== C)
+      throw new InputError(`weights ${w.shape} / bias ${bb.shape} do not match shape [${C}, ${D}]`, { location: { file: jp } });
+    const labels = j.labels as string[] | null;
+    const neurons = j.neurons as number[] | null;
+    if (labels && labels.length !== C) throw new InputError(`${labels.length} labels for ${C} classes`, { location: { file: jp } });
+    if (neurons && neurons.length !== D) throw new InputError(`${neurons.length} neuron ids for ${D} features`, { location: { file: jp } });
+    this.W = w.data;
+    this.b = bb.data;
+    this.C = C;
+    this.D = D;
+    this.info = j.fitInfo as ProbeFitInfo;
+    this.meta = { labels: labels ?? undefined, neurons: neurons ?? undefined, layers: (j.layers as LayerInfo[] | null) ?? undefined, extra: (j.extra as Record<string, unknown>) ?? undefined };
+  }
+}
+
+/** Multinomial logistic-regression probe (softmax cross-entropy + elastic net). */
+export class LogisticProbe extends LinearModelBase implements Classifier {
+  protected readonly task = 'ce' as const;
+  protected readonly kind = 'logistic' as const;
+
+  /** A new unfitted probe with the same parameters. */
+  clone(): LogisticProbe {
+    return new LogisticProbe(this.params);
+  }
+  /** A new unfitted probe with some parameters changed. */
+  withParams(p: Partial<ProbeParamsExt>): LogisticProbe {
+    return new LogisticProbe({ ...this.params, ...p });
+  }
+
+  fit(X: RowSource, y: Int32Array, opts?: FitOptions): this {
+    this.checkRows(X, y.length);
+    let mx = -1;
+    for (let i = 0; i < y.length; i++) {
+      const v = y[i];
+      if (!Number.isInteger(v) || v < 0) throw new InputError(`label id ${v} at row ${i + 1}`, { expected: 'class ids 0..C−1' });
+      if (v > mx) mx = v;
+    }
+    const C = Math.max(opts?.numClasses ?? 0, mx + 1);
+    if (mx >= C) throw new InputError(`label id ${mx} ≥ numClasses ${C}`, { expected: 'class ids 0..C−1' });
+    const counts = new Float64Array(C);
+    for (let i = 0; i < y.length; i++) counts[y[i]]++;
+    let present = 0;
+    for (const c of counts) if (c > 0) present++;
+    if (present < 2) throw new InputError(`the training labels contain a single class (${mx})`, { expected: 'at least two classes' });
+    const b0 = Array.from(counts, (c) => Math.log(Math.max(c, 0.5) / y.length));
+    const mean = b0.reduce((a, v) => a + v, 0) / C;
+    for (let c = 0; c < C; c++) b0[c] -= mean;
+    this.fitProblem(X, { X, C, task: 'ce', y, t: null, blockRows: this.params.blockRows }, b0, opts);
+    return this;
+  }
+
+  /** Row-major [rows × classes] class probabilities. */
+  predictProba(X: RowSource): Float32Array {
+    const Z = this.decisionFunction(X);
+    const C = this.C;
+    for (let i = 0; i < Z.length; i += C) {
+      let mx = -Infinity;
+      for (let c = 0; c < C; c++) mx = Math.max(mx, Z[i + c]);
+      let s = 0;
+      for (let c = 0; c < C; c++) {
+        const e = Math.exp(Z[i + c] - mx);
+        Z[i + c] = e;
+        s += e;
+      }
+      for (let c = 0; c < C; c++) Z[i + c] /= s;
+    }
+    return Z;
+  }
+
+  /** Class id per row (argmax; ties → lowest id). */
+  predict(X: RowSource): Int32Array {
+    const Z = this.decisionFunction(X);
+    const C = this.C;
+    const out = new Int32Array(X.rows);
+    for (let i = 0; i < X.rows; i++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (Z[i * C + c] > Z[i * C + best]) best = c;
+      out[i] = best;
+    }
+    return out;
+  }
+
+  /** Accuracy on (X, y). */
+  score(X: RowSource, y: Int32Array): number {
+    if (y.length !== X.rows) throw new InputError(`${y.length} labels but ${X.rows} activation rows`, { expected: 'one label per activation row' });
+    return accuracy(this.predict(X), y);
+  }
+
+  /** Load a probe written by `save`. */
+  static load(dir: string): LogisticProbe {
+    const j = JSON.parse(readFileSafe(join(dir, 'probe.json')));
+    const p = new LogisticProbe(j.params ?? {});
+    p.loadFrom(dir);
+    return p;
+  }
+}
+
+/** Least-squares regression probe (mean squared error + elastic net), one output. */
+export class LinearProbe extends LinearModelBase {
+  protected readonly task = 'mse' as const;
+  protected readonly kind = 'linear' as const;
+
+  clone(): LinearProbe {
+    return new LinearProbe(this.params);
+  }
+  withParams(p: Partial<ProbeParamsExt>): LinearProbe {
+    return new LinearProbe({ ...this.params, ...p });
+  }
+
+  fit(X: RowSource, y: Float32Array | Float64Array, opts?: FitOptions): this {
+    this.checkRows(X, y.length);
+    let mean = 0;
+    for (let i = 0; i < y.length; i++) {
+      if (!Number.isFinite(y[i])) throw new InputError(`target ${y[i]} at row ${i + 1}`, { expected: 'finite regression targets' });
+      mean += y[i];
+    }
+    mean /= y.length;
+    const t = Float32Array.from(y);
+    this.fitProblem(X, { X, C: 1, task: 'mse', y: null, t, blockRows: this.params.blockRows }, [mean], opts);
+    return this;
+  }
+
+  predict(X: RowSource): Float32Array {
+    return this.decisionFunction(X);
+  }
+
+  /** Coefficient of determination R². */
+  score(X: RowSource, y: ArrayLike<number>): number {
+    const p = this.predict(X);
+    let mean = 0;
+    for (let i = 0; i < y.length; i++) mean += y[i];
+    mean /= y.length;
+    let ssr = 0;
+    let sst = 0;
+    for (let i = 0; i < y.length; i++) {
+      ssr += (y[i] - p[i]) ** 2;
+      sst += (y[i] - mean) ** 2;
+    }
+    return sst > 0 ? 1 - ssr / sst : 0;
+  }
+
+  static load(dir: string): LinearProbe {
+    const j = JSON.parse(readFileSafe(join(dir, 'probe.json')));
+    const p = new LinearProbe(j.params ?? {});
+    p.loadFrom(dir);
+    return p;
+  }
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new InputError(`cannot read ${path}`, { location: { file: path }, expected: 'a probe directory written by save()' });
+  }
+}

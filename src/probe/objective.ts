@@ -1,0 +1,138 @@
+/**
+ * The elastic-net probe objective and its pieces, shared by every solver:
+ *
+ *   F(W, b) = mean loss(X·Wᵀ + b, y) + λ1·‖W‖₁ + λ2·‖W‖₂      (l2Form 'norm', NeuroX: unsquared Frobenius norm)
+ *                                      + λ2·‖W‖₂²               (l2Form 'squared')
+ *
+ * loss = softmax cross-entropy (classification) or squared error (regression, one output). The bias is never
+ * penalised. Row-block passes over a RowSource run on the ORT kernels in gemm.ts.
+ */
+import type { DenseMatrix, RowSource } from '../store/types.js';
+import { ortBackward, ortForward } from './gemm.js';
+
+export type Task = 'ce' | 'mse';
+
+export interface Penalty {
+  l1: number;
+  l2: number;
+  l2Form: 'norm' | 'squared';
+}
+
+/** λ1‖W‖₁ + λ2‖W‖₂ (or λ2‖W‖₂²). */
+export function penaltyValue(W: ArrayLike<number>, p: Penalty): number {
+  let a = 0;
+  let s = 0;
+  for (let i = 0; i < W.length; i++) {
+    const w = W[i];
+    a += Math.abs(w);
+    s += w * w;
+  }
+  return p.l1 * a + p.l2 * (p.l2Form === 'norm' ? Math.sqrt(s) : s);
+}
+
+/**
+ * Exact proximal operator of t·(λ1‖W‖₁ + λ2‖W‖₂) in place: soft-threshold by tλ1, then scale the whole matrix by
+ * max(0, 1 − tλ2/‖soft‖₂); 'squared' form: soft-threshold then divide by (1 + 2tλ2).
+ */
+export function proxInPlace(W: Float32Array | Float64Array, t: number, p: Penalty): void {
+  const th = t * p.l1;
+  let s = 0;
+  for (let i = 0; i < W.length; i++) {
+    const w = W[i];
+    const v = w > th ? w - th : w < -th ? w + th : 0;
+    W[i] = v;
+    s += v * v;
+  }
+  if (p.l2 <= 0) return;
+  let scale: number;
+  if (p.l2Form === 'norm') {
+    const norm = Math.sqrt(s);
+    scale = norm > 0 ? Math.max(0, 1 - (t * p.l2) / norm) : 0;
+  } else scale = 1 / (1 + 2 * t * p.l2);
+  if (scale !== 1) for (let i = 0; i < W.length; i++) W[i] *= scale;
+}
+
+/**
+ * Mean loss of logits Z (+ bias b) against targets, and optionally the residual R = (∂loss/∂Z)/n written into `R`
+ * (so that ∇W = Rᵀ·X and ∇b = column sums of R). For 'ce' `y` holds class ids; for 'mse' `t` holds targets.
+ * Z is [n × C] without the bias.
+ */
+export function lossAndResidual(
+  Z: Float32Array,
+  b: ArrayLike<number>,
+  C: number,
+  task: Task,
+  y: Int32Array | null,
+  t: Float32Array | null,
+  R: Float32Array | null,
+  scale?: number,
+): number {
+  const n = Z.length / C;
+  const inv = scale ?? 1 / n;
+  let total = 0;
+  if (task === 'ce') {
+    const yy = y!;
+    for (let i = 0; i < n; i++) {
+      const o = i * C;
+      let mx = -Infinity;
+      for (let c = 0; c < C; c++) {
+        const z = Z[o + c] + b[c];
+        if (z > mx) mx = z;
+      }
+      let se = 0;
+      for (let c = 0; c < C; c++) se += Math.exp(Z[o + c] + b[c] - mx);
+      const lse = mx + Math.log(se);
+      total += lse - (Z[o + yy[i]] + b[yy[i]]);
+      if (R) {
+        for (let c = 0; c < C; c++) R[o + c] = Math.exp(Z[o + c] + b[c] - lse) * inv;
+        R[o + yy[i]] -= inv;
+      }
+    }
+  } else {
+    const tt = t!;
+    for (let i = 0; i < n * C; i++) {
+      const r = Z[i] + b[i % C] - tt[i];
+      total += r * r;
+      if (R) R[i] = 2 * r * inv;
+    }
+  }
+  return total * inv;
+}
+
+/** Z = X·Wᵀ for all rows (no bias), streamed in row blocks. */
+export function forwardAll(X: RowSource, W: Float32Array, C: number, blockRows: number, out?: Float32Array): Float32Array {
+  const Z = out ?? new Float32Array(X.rows * C);
+  for (let s = 0; s < X.rows; s += blockRows) {
+    const e = Math.min(X.rows, s + blockRows);
+    Z.set(ortForward(X.readRows(s, e), W, C), s * C);
+  }
+  return Z;
+}
+
+/**
+ * G = Rᵀ·X (C × cols), streamed in row blocks. `onBlock` sees each block (used to check inputs while streaming).
+ */
+export function backwardAll(
+  X: RowSource,
+  R: Float32Array,
+  C: number,
+  blockRows: number,
+  onBlock?: (block: DenseMatrix, start: number) => void,
+): Float32Array {
+  const G = new Float32Array(C * X.cols);
+  for (let s = 0; s < X.rows; s += blockRows) {
+    const e = Math.min(X.rows, s + blockRows);
+    const block = X.readRows(s, e);
+    onBlock?.(block, s);
+    const g = ortBackward(block, R.subarray(s * C, e * C), C);
+    for (let i = 0; i < G.length; i++) G[i] += g[i];
+  }
+  return G;
+}
+
+/** Column sums of R [n × C] → [C]. */
+export function colSums(R: Float32Array, C: number): Float64Array {
+  const g = new Float64Array(C);
+  for (let i = 0; i < R.length; i++) g[i % C] += R[i];
+  return g;
+}
