@@ -5,6 +5,7 @@
  */
 import type { LayerInfo, RowSource } from '../store/types.js';
 import { openActivations } from '../store/load.js';
+import { selectRows } from '../store/views.js';
 import { readTokenLabelFiles } from '../data/neurox-text.js';
 import { compareCodePoints } from '../data/vocab.js';
 import type { Sentence } from '../data/types.js';
@@ -25,8 +26,8 @@ export interface TextSplit {
 }
 
 /** Load one split: activations + labels (+ tokens, default: the activation file's words), checked row by row. */
-export async function loadTextSplit(paths: { activations: string; tokens?: string; labels: string }): Promise<TextSplit> {
-  const acts = await openActivations(paths.activations);
+export async function loadTextSplit(paths: { activations: string; tokens?: string; labels: string; numLayers?: number }): Promise<TextSplit> {
+  const acts = await openActivations(paths.activations, { numLayers: paths.numLayers });
   try {
     let corpus: Sentence[];
     if (paths.tokens) corpus = readTokenLabelFiles(paths.tokens, paths.labels);
@@ -79,4 +80,43 @@ export function encodeLabels(labels: string[], vocab: string[], file: string): I
     if (v === undefined) throw new InputError(`label '${l}' does not occur in the training labels`, { location: { file }, expected: `one of ${vocab.slice(0, 20).join(' ')}${vocab.length > 20 ? ' …' : ''}` });
     return v;
   });
+}
+
+/**
+ * Drop the rows of a split whose label is not in `vocab` (the `--unknown-labels drop` policy): rows, words,
+ * sentence spans and the token corpus are filtered together; the activation source becomes a row view.
+ */
+export function dropUnknownLabels(split: TextSplit, vocab: string[]): { split: TextSplit; dropped: number } {
+  const known = new Set(vocab);
+  const keep: number[] = [];
+  const sentences: SentenceSpan[] = [];
+  const corpus: Sentence[] = [];
+  split.sentences.forEach((s, i) => {
+    const start = keep.length;
+    const ws: string[] = [];
+    for (let r = s.rows[0]; r < s.rows[1]; r++) {
+      if (known.has(split.labels[r])) {
+        keep.push(r);
+        ws.push(split.words[r]);
+      }
+    }
+    if (keep.length > start) {
+      sentences.push({ rows: [start, keep.length], words: ws });
+      const src = split.corpus[i];
+      corpus.push({ ...src, words: src.words.filter((w) => known.has(w.cols.label)) });
+    }
+  });
+  const dropped = split.labels.length - keep.length;
+  if (dropped === 0) return { split, dropped };
+  return {
+    split: {
+      ...split,
+      X: selectRows(split.X, keep),
+      words: keep.map((r) => split.words[r]),
+      labels: keep.map((r) => split.labels[r]),
+      sentences,
+      corpus,
+    },
+    dropped,
+  };
 }

@@ -118,3 +118,19 @@ test('analyze reads the words stored with the activations when no token file is 
   const words = new Set(r.neuronViews[0].topWords.map((w: { word: string }) => w.word));
   assert.ok([...words].every((w) => ['cat', 'dog', 'tree', 'car', 'runs', 'eats', 'sees', 'is'].includes(w as string)));
 });
+
+test('--unknown-labels: unseen test labels are an error by default and dropped with drop', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-analyze-unk-'));
+  writeSplit(dir, 'train', 30, 7);
+  writeSplit(dir, 'test', 10, 8);
+  const lines = readFileSync(join(dir, 'test.label'), 'utf8').split('\n');
+  lines[1] = lines[1].replace(/^\S+/, 'X');
+  writeFileSync(join(dir, 'test.label'), lines.join('\n'));
+  const io = captureIO();
+  assert.equal(await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--no-control', '--json'], io), 2);
+  assert.match(io.stderr.join('\n'), /label 'X' does not occur in the training labels/);
+  const io2 = captureIO();
+  const code = await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--unknown-labels', 'drop', '--no-layer-probes', '--json'], io2);
+  assert.equal(code, 0, io2.stderr.join('\n'));
+  assert.equal(JSON.parse(io2.stdout.join('')).rows.test, 49);
+});

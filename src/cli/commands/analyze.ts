@@ -5,7 +5,7 @@ import type { CliIO } from '../io.js';
 import { analyze, type AnalyzeInput } from '../../analysis/analyze.js';
 import { ControlTask } from '../../data/control.js';
 import type { Sentence } from '../../data/types.js';
-import { encodeLabels, labelVocab, loadTextSplit, type TextSplit } from '../../analysis/cli-data.js';
+import { dropUnknownLabels, encodeLabels, labelVocab, loadTextSplit, type TextSplit } from '../../analysis/cli-data.js';
 import { defaultProbeFactory } from '../../analysis/probe-factory.js';
 import { saveProbe } from '../../analysis/save.js';
 import { RANKER_NAMES } from '../../rank/registry.js';
@@ -24,6 +24,8 @@ export interface DataFlags {
   testActivations?: string;
   testTokens?: string;
   testLabels?: string;
+  unknownLabels?: string;
+  numLayers?: number;
 }
 
 /** Add the train/dev/test data flags (NeuroX JSON activations + token + label files). */
@@ -35,6 +37,9 @@ export function addDataFlags(cmd: Command, opts: { test: boolean; trainRequired?
     .option('--dev-activations <path>', 'dev activations (default: a seeded split of train, see --dev-fraction)')
     .option('--dev-labels <file>', 'dev labels')
     .option('--dev-tokens <file>', 'dev tokens');
+  cmd
+    .option('--unknown-labels <policy>', "dev/test labels unseen in training: 'error' (default) or 'drop' the rows", 'error')
+    .option('--num-layers <n>', 'number of layers in NeuroX files (checked against the file)', num('--num-layers'));
   if (opts.test) {
     cmd
       .requiredOption('--test-activations <path>', 'test activations')
@@ -59,14 +64,19 @@ export async function loadData(f: DataFlags): Promise<LoadedData> {
   const opened: TextSplit[] = [];
   const close = () => opened.forEach((s) => s.close());
   try {
+    if (f.unknownLabels !== undefined && f.unknownLabels !== 'error' && f.unknownLabels !== 'drop')
+      throw new UsageError(`--unknown-labels must be 'error' or 'drop', got '${f.unknownLabels}'`);
     const load = async (activations: string, labels: string, tokens?: string) => {
-      const s = await loadTextSplit({ activations, labels, tokens });
+      const s = await loadTextSplit({ activations, labels, tokens, numLayers: f.numLayers });
       opened.push(s);
       return s;
     };
     const train = await load(f.trainActivations, f.trainLabels, f.trainTokens);
     const labels = labelVocab(train.labels);
-    const withY = (s: TextSplit, file: string) => ({ ...s, y: encodeLabels(s.labels, labels, file) });
+    const withY = (s0: TextSplit, file: string) => {
+      const s = f.unknownLabels === 'drop' && s0 !== train ? dropUnknownLabels(s0, labels).split : s0;
+      return { ...s, y: encodeLabels(s.labels, labels, file) };
+    };
     const out: LoadedData = { labels, train: withY(train, f.trainLabels), close };
     if (f.devActivations) out.dev = withY(await load(f.devActivations, f.devLabels!, f.devTokens), f.devLabels!);
     if (f.testActivations) out.test = withY(await load(f.testActivations, f.testLabels!, f.testTokens), f.testLabels!);
