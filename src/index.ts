@@ -22,6 +22,7 @@ export * from './data/tasks.js';
 export * from './data/control.js';
 export * from './data/vocab.js';
 export * from './data/dataset.js';
+export * from './data/stats.js';
 export { checkReadableFile, iterateLines } from './data/lines.js';
 // store: activation files (neuroprobe store, NeuroX hdf5 and json-lines) and the format-dispatching loader
 export { StoreWriter, createStoreWriter, openStore, ActivationStore, isStore, partialPathFor, STORE_FORMAT, STORE_VERSION } from './store/store.js';
@@ -38,9 +39,12 @@ export type { ConvertOptions, ConvertSummary } from './store/convert.js';
 // report: the self-contained HTML report (src/report)
 export type * from './report/types.js';
 export { writeReport, type ReportFile } from './report/write.js';
-export { renderReportHtml, pageData, FIGURES, type PageData } from './report/html.js';
-export { readStudy, validateStudy } from './report/load.js';
-export * from './report/specs.js';
+export { renderReportHtml, reportPageData, REPORT_FIGURES, type PageData, type ReportOptions } from './report/html.js';
+export { readStudyResults, validateStudyResults, withRunInfo } from './report/load.js';
+export {
+  curveSpec, layerHeatSpec, layerAccuracySpec, overlapSpec, controlSpec, ablationSpec, weightsTemplate, stripTemplate, logTicks, massPercent,
+  VEGA_CONFIG, NEGATIVE_COLOR, POSITIVE_COLOR, type VegaLiteSpec,
+} from './report/specs.js';
 export { summaryRows, ablationRows, summaryTableHtml, ablationTableHtml, type SummaryRow, type AblationTableRow } from './report/table.js';
 export { escapeHtml, jsonForScript, inlineScript } from './report/escape.js';
 // rank: neuron rankers (LCA, probeless, IoU/AP, Gaussian, selectivity, random, bottom) and correlation clustering

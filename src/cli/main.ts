@@ -23,6 +23,11 @@ export function buildProgram(io: CliIO): Command {
 
 /** Run the CLI on `argv` (process.argv layout) and return the exit code. */
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  // `neuroprobe ... --json | head`: a closed pipe is the reader's choice, not an error
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv);

@@ -16,7 +16,15 @@ import { iterateLineChunks, splitLines } from './lines.js';
 
 /** The ten CoNLL-U columns, in file order (column N of the spec is index N-1). */
 export const CONLLU_COLUMNS = ['id', 'form', 'lemma', 'upos', 'xpos', 'feats', 'head', 'deprel', 'deps', 'misc'] as const;
+/** A CoNLL-U column name. */
 export type ConlluColumn = (typeof CONLLU_COLUMNS)[number];
+
+const COLUMN_INDEX: ReadonlyMap<string, number> = new Map(CONLLU_COLUMNS.map((c, i) => [c, i]));
+
+/** Value of column `name` of any word: fast path for CoNLL-U words, `word.cols[name]` otherwise. */
+export function wordColumn(word: Word, name: string): string | undefined {
+  return word instanceof ConlluWord ? word.column(name) : word.cols[name];
+}
 
 const EXPECTED_ID = 'an integer word id (1, 2, ...), a multiword range like 1-2 or an empty node like 8.1';
 
@@ -30,6 +38,7 @@ class ConlluParser {
   private count = 0;
   /** Highest word id covered by a multiword range seen in the current sentence. */
   private rangeEnd = 0;
+  private readonly tabs = new Int32Array(10);
 
   constructor(private readonly file: string, private readonly base = basename(file)) {}
 
@@ -48,15 +57,22 @@ class ConlluParser {
       }
       return null;
     }
-    const cols = line.split('\t');
-    if (cols.length !== 10) {
-      throw new InputError(`found ${cols.length} tab-separated column${cols.length === 1 ? '' : 's'}`, {
+    const tabs = this.tabs;
+    let nt = 0;
+    for (let k = line.indexOf('\t'); k >= 0; k = line.indexOf('\t', k + 1)) {
+      if (nt < 10) tabs[nt] = k;
+      nt++;
+    }
+    if (nt !== 9) {
+      const n = nt + 1;
+      throw new InputError(`found ${n} tab-separated column${n === 1 ? '' : 's'}`, {
         location: { file: this.file, line: lineNo },
         expected: '10 tab-separated columns (ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC), a comment or a blank line',
       });
     }
-    const id = cols[0];
-    if (!isDigits(id)) {
+    const idEnd = tabs[0];
+    if (!digitsIn(line, 0, idEnd)) {
+      const id = line.slice(0, idEnd);
       const dash = id.indexOf('-');
       const dot = id.indexOf('.');
       if (dash > 0 && isDigits(id.slice(0, dash)) && isDigits(id.slice(dash + 1))) {
@@ -83,33 +99,16 @@ class ConlluParser {
       }
       throw new InputError(`bad word id '${id}'`, { location: { file: this.file, line: lineNo }, expected: EXPECTED_ID });
     }
-    const n = Number(id);
+    const n = idEnd < 6 ? parseSmallInt(line, idEnd) : Number(line.slice(0, idEnd));
     if (n !== this.words.length + 1) {
-      throw new InputError(`word id ${id} out of order`, {
+      throw new InputError(`word id ${line.slice(0, idEnd)} out of order`, {
         location: { file: this.file, line: lineNo },
         expected: `word id ${this.words.length + 1} (ids must run 1..n in order)`,
       });
     }
-    const feats = cols[5];
-    if (feats !== '_') checkAttributes(feats, 'FEATS', this.file, lineNo);
-    const misc = cols[9];
-    if (misc !== '_') checkAttributes(misc, 'MISC', this.file, lineNo);
-    this.words.push({
-      form: cols[1],
-      cols: {
-        id,
-        form: cols[1],
-        lemma: cols[2],
-        upos: cols[3],
-        xpos: cols[4],
-        feats,
-        head: cols[6],
-        deprel: cols[7],
-        deps: cols[8],
-        misc,
-      },
-      line: lineNo,
-    });
+    if (!(tabs[5] - tabs[4] === 2 && line.charCodeAt(tabs[4] + 1) === 95)) checkAttributes(line, tabs[4] + 1, tabs[5], 'FEATS', this.file, lineNo);
+    if (!(line.length - tabs[8] === 2 && line.charCodeAt(tabs[8] + 1) === 95)) checkAttributes(line, tabs[8] + 1, line.length, 'MISC', this.file, lineNo);
+    this.words.push(new ConlluWord(line.slice(tabs[0] + 1, tabs[1]), line, lineNo));
     return null;
   }
 
@@ -118,8 +117,8 @@ class ConlluParser {
     if (this.startLine === 0) return null;
     const startLine = this.startLine;
     if (this.words.length === 0) {
-      // A block of comments only (e.g. `# newdoc` before the first sentence): keep the comments for the next sentence
-      // would mis-attribute them; CoNLL-U forbids comment-only blocks, so report it.
+      // A block of comments followed by a blank line: CoNLL-U puts comments right before a sentence's word lines, and
+      // attaching them to the next sentence could mis-attribute a sent_id, so report it.
       throw new InputError('comment lines without any word line', {
         location: { file: this.file, line: startLine },
         expected: 'comments to be followed by the word lines of a sentence',
@@ -171,22 +170,90 @@ function isDigits(s: string): boolean {
   return true;
 }
 
-/** Check `Key=Value|Key=Value` syntax (keys non-empty; `_` alone means empty and is handled by the caller). */
-function checkAttributes(value: string, what: 'FEATS' | 'MISC', file: string, line: number): void {
-  let start = 0;
+/** Check `Key=Value|Key=Value` syntax of `line[from, to)` (keys non-empty; FEATS values non-empty). */
+function checkAttributes(line: string, from: number, to: number, what: 'FEATS' | 'MISC', file: string, lineNo: number): void {
+  let start = from;
   for (;;) {
-    const bar = value.indexOf('|', start);
-    const end = bar < 0 ? value.length : bar;
-    const eq = value.indexOf('=', start);
-    if (eq < 0 || eq >= end || eq === start || (what === 'FEATS' && eq === end - 1)) {
-      const item = value.slice(start, end);
+    let bar = line.indexOf('|', start);
+    if (bar < 0 || bar > to) bar = to;
+    let eq = line.indexOf('=', start);
+    if (eq < 0 || eq >= bar || eq === start || (what === 'FEATS' && eq === bar - 1)) {
+      const value = line.slice(from, to);
+      const item = line.slice(start, bar);
       throw new InputError(`bad ${what} item '${item}' in '${value}'`, {
-        location: { file, line },
+        location: { file, line: lineNo },
         expected: what === 'FEATS' ? "'_' or Name=Value pairs separated by '|'" : "'_' or Key=Value items separated by '|'",
       });
     }
-    if (bar < 0) return;
+    if (bar >= to) return;
     start = bar + 1;
+  }
+}
+
+function digitsIn(s: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function parseSmallInt(s: string, to: number): number {
+  let n = 0;
+  for (let i = 0; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
+  return n;
+}
+
+/**
+ * A CoNLL-U word. Only FORM is split out while reading; the ten columns (`cols`) are split from the source line on
+ * first access and cached, which keeps reading fast. `toJSON()` gives a plain `{form, cols, line}` object.
+ */
+export class ConlluWord implements Word {
+  readonly form: string;
+  readonly line: number;
+  private readonly raw: string;
+  private parsed: Readonly<Record<ConlluColumn, string>> | undefined;
+
+  constructor(form: string, raw: string, line: number) {
+    this.form = form;
+    this.raw = raw;
+    this.line = line;
+  }
+
+  get cols(): Readonly<Record<ConlluColumn, string>> {
+    if (this.parsed === undefined) {
+      const c = this.raw.split('\t');
+      this.parsed = {
+        id: c[0],
+        form: c[1],
+        lemma: c[2],
+        upos: c[3],
+        xpos: c[4],
+        feats: c[5],
+        head: c[6],
+        deprel: c[7],
+        deps: c[8],
+        misc: c[9],
+      };
+    }
+    return this.parsed;
+  }
+
+  /** One column by name without splitting the whole line (undefined for a name that is not a CoNLL-U column). */
+  column(name: string): string | undefined {
+    if (this.parsed !== undefined) return (this.parsed as Record<string, string>)[name];
+    const k = COLUMN_INDEX.get(name);
+    if (k === undefined) return undefined;
+    const raw = this.raw;
+    let start = 0;
+    for (let i = 0; i < k; i++) start = raw.indexOf('\t', start) + 1;
+    const end = k === 9 ? raw.length : raw.indexOf('\t', start);
+    return raw.slice(start, end);
+  }
+
+  toJSON(): { form: string; cols: Record<string, string>; line: number } {
+    return { form: this.form, cols: { ...this.cols }, line: this.line };
   }
 }
 

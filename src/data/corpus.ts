@@ -13,6 +13,7 @@ import { checkReadableFile } from './lines.js';
 
 /** The corpus formats. */
 export const CORPUS_FORMATS = ['conllu', 'text', 'brown'] as const;
+/** A corpus format name. */
 export type CorpusFormat = (typeof CORPUS_FORMATS)[number];
 
 /** Options for {@link readCorpus}. */

@@ -10,7 +10,8 @@
  *   that would cross N and everything after it are dropped; the paper used the first 150,000 training tokens).
  * - The label vocabulary holds the training labels sorted by code point; dev/test labels unseen in training follow
  *   `unknown`: `'error'` (InputError naming the file and line), `'drop'` (the word gets no row) or `'unknown'` (an
- *   explicit `<unk>` class appended after the sorted labels).
+ *   explicit `<unk>` class appended after the sorted labels). For `control:*` tasks the vocabulary is the real
+ *   task's training label set (a label the control draws never produced still has its id).
  * - `balance` undersamples the training rows, seeded, to the size of the smallest class (or `perClass`).
  *
  * Rows: every kept word is one row; `rowSentence[r]`/`rowWord[r]` give its sentence and word index, `rowFlat[r]`
@@ -23,6 +24,7 @@ import type { Sentence } from './types.js';
 import { getTask, type Task, type TaskOptions } from './tasks.js';
 import { ControlTask, type ControlTaskJSON } from './control.js';
 import { LabelVocab, type LabelVocabJSON } from './vocab.js';
+import { readCorpus, type CorpusFormat } from './corpus.js';
 
 /** What to do with dev/test labels that training never saw. */
 export type UnknownPolicy = 'error' | 'drop' | 'unknown';
@@ -272,7 +274,8 @@ export function buildDataset(corpora: { train: Sentence[]; dev?: Sentence[]; tes
     if (test) test.l = control.apply(test.s);
   }
 
-  const trainLabels = new Set<string>();
+  // a control task's label set is the real task's training label set, even if some label was never drawn
+  const trainLabels = new Set<string>(control ? control.labels : []);
   for (const row of trainL) for (const l of row) trainLabels.add(l);
   const vocab = LabelVocab.fromLabels(trainLabels, { unknown: policy === 'unknown' });
   const train = makeSplit('train', trainS, trainL, vocab, policy);
@@ -298,4 +301,31 @@ export function datasetSummary(ds: Dataset): DatasetSummaryJSON {
   const out: DatasetSummaryJSON = { task: ds.task, unknown: ds.unknown, vocab: ds.vocab.toJSON(), splits };
   if (ds.control) out.control = ds.control.toJSON();
   return out;
+}
+
+/** Corpus files for {@link readDataset}. */
+export interface DatasetFiles {
+  train: string;
+  dev?: string;
+  test?: string;
+  /** Label files for the text format, per split. */
+  trainLabels?: string;
+  devLabels?: string;
+  testLabels?: string;
+  /** Force a corpus format (default: detected from each path). */
+  format?: CorpusFormat;
+}
+
+/** Read the corpora named in `files` (any format, see readCorpus) and build the dataset. */
+export function readDataset(files: DatasetFiles, opts: DatasetOptions): Dataset {
+  const read = (path: string | undefined, labels: string | undefined): Sentence[] | undefined =>
+    path === undefined ? undefined : readCorpus(path, { format: files.format, labels });
+  return buildDataset(
+    {
+      train: read(files.train, files.trainLabels)!,
+      dev: read(files.dev, files.devLabels),
+      test: read(files.test, files.testLabels),
+    },
+    opts,
+  );
 }

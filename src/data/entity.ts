@@ -17,6 +17,7 @@
  */
 import { InputError } from '../util/errors.js';
 import type { Sentence, Word } from './types.js';
+import { wordColumn } from './conllu.js';
 
 /** Label of words outside every mention. */
 export const ENTITY_OUTSIDE = 'O';
@@ -49,6 +50,7 @@ export function entityLabels(corpus: readonly Sentence[]): string[][] {
   let known = new Map<string, string>();
   let stack: Open[] = [];
   const out: string[][] = [];
+  let sawEntity = false;
   for (const s of corpus) {
     for (const c of s.comments ?? []) {
       if (/^newdoc(\s|$)/.test(c)) {
@@ -70,7 +72,8 @@ export function entityLabels(corpus: readonly Sentence[]): string[][] {
     const labels: string[] = new Array(s.words.length);
     for (let j = 0; j < s.words.length; j++) {
       const w = s.words[j];
-      const value = entityAttribute(w.cols.misc);
+      const value = entityAttribute(wordColumn(w, 'misc'));
+      if (value !== undefined) sawEntity = true;
       if (value === undefined) {
         labels[j] = stack.length > 0 ? stack[stack.length - 1].type : ENTITY_OUTSIDE;
         continue;
@@ -113,6 +116,12 @@ export function entityLabels(corpus: readonly Sentence[]): string[][] {
       }
     }
     out.push(labels);
+  }
+  if (!sawEntity && corpus.length > 0) {
+    throw new InputError('no MISC Entity= annotation in this corpus', {
+      location: { file: corpus[0].file ?? corpus[0].id },
+      expected: 'a CoNLL-U corpus with CorefUD/GUM Entity= brackets in MISC (e.g. GUM) for the entity task',
+    });
   }
   return out;
 }

@@ -20,7 +20,7 @@
  */
 import { InputError } from '../util/errors.js';
 import type { Sentence } from './types.js';
-import { CONLLU_COLUMNS } from './conllu.js';
+import { CONLLU_COLUMNS, ConlluWord, wordColumn } from './conllu.js';
 import { entityLabels } from './entity.js';
 import { ControlTask, type ControlOptions } from './control.js';
 
@@ -96,9 +96,9 @@ function columnTask(name: string, col: string, map?: (v: string) => string, hint
     labelSentences(corpus) {
       return corpus.map((s) =>
         s.words.map((w) => {
-          const v = w.cols[col];
+          const v = wordColumn(w, col);
           if (v === undefined) {
-            const have = Object.keys(w.cols);
+            const have = Object.keys(w instanceof ConlluWord ? w.toJSON().cols : w.cols);
             throw new InputError(`task ${name} needs the column '${col}'${hint ? ` (${hint})` : ''}, but this corpus has ${have.length ? have.join(', ') : 'no annotation columns'}`, {
               location: { file: s.file ?? s.id, line: w.line },
               expected: 'a task that fits the corpus format',
@@ -131,7 +131,7 @@ export function corpusFeatures(corpus: readonly Sentence[]): string[] {
   const names = new Set<string>();
   for (const s of corpus)
     for (const w of s.words) {
-      const f = w.cols.feats;
+      const f = wordColumn(w, 'feats');
       if (!f || f === '_') continue;
       for (const item of f.split('|')) {
         const eq = item.indexOf('=');

@@ -2,13 +2,14 @@
  * The report page's script (plain browser JavaScript, inlined into index.html after the bundled plotting library).
  * It reads the inline JSON data element, renders the figures with vega-embed, wires the overlap chooser and runs the
  * neuron explorer. It only ever writes user data through `textContent` and DOM properties, never `innerHTML`.
- * When every initial figure has settled it sets `document.body.dataset.ready = '1'` (the browser test waits on it).
+ * Figures are drawn one after another in page order, yielding in between; when every initial figure has settled
+ * it sets `document.body.dataset.ready = '1'` (the browser test waits on it).
  */
 export const CLIENT_JS = String.raw`
 (function () {
   'use strict';
   var DATA = JSON.parse(document.getElementById('report-data').textContent);
-  var EMBED = { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false }, tooltip: { theme: 'light' } };
+  var EMBED = { renderer: DATA.renderer || 'svg', actions: { export: true, source: false, compiled: false, editor: false }, tooltip: { theme: 'light' } };
   var NEG = '211,95,95', POS = '0,170,212';
   var views = {};
 
@@ -46,17 +47,30 @@ export const CLIENT_JS = String.raw`
     });
   }
 
+  // Figures are drawn one at a time, yielding to the browser in between, so the tables paint first and the page
+  // stays responsive while a large study renders.
+  var queue = [];
+  function later(fn) { queue.push(fn); }
+  function drain() {
+    if (!queue.length) { document.body.dataset.ready = '1'; return; }
+    var fn = queue.shift();
+    setTimeout(function () { Promise.resolve(fn()).then(drain, drain); }, 0);
+  }
+
   // ---- static figures ----
-  var pending = [];
-  Object.keys(DATA.specs).forEach(function (key) { pending.push(embed('plot-' + key, DATA.specs[key])); });
+  Object.keys(DATA.specs).forEach(function (key) {
+    if (key === 'ablation') return;
+    later(function () { return embed('plot-' + key, DATA.specs[key]); });
+  });
 
   // ---- overlap chooser ----
   var ovSel = document.getElementById('overlap-select');
   if (ovSel) {
     DATA.overlap.forEach(function (o, i) { ovSel.appendChild(new Option(o.model + ' · ' + o.task, String(i))); });
     ovSel.addEventListener('change', function () { embed('plot-overlap', DATA.overlap[Number(ovSel.value)].spec); });
-    pending.push(embed('plot-overlap', DATA.overlap.length ? DATA.overlap[0].spec : null));
+    later(function () { return embed('plot-overlap', DATA.overlap.length ? DATA.overlap[0].spec : null); });
   }
+  if (DATA.specs.ablation !== undefined) later(function () { return embed('plot-ablation', DATA.specs.ablation); });
 
   // ---- neuron explorer ----
   var ex = DATA.explorer;
@@ -206,9 +220,9 @@ export const CLIENT_JS = String.raw`
     sentences.addEventListener('focusin', showTip);
     sentences.addEventListener('mouseout', hideTip);
     sentences.addEventListener('focusout', hideTip);
-    pending.push(setPair());
+    later(setPair);
   }
 
-  Promise.all(pending).then(function () { document.body.dataset.ready = '1'; });
+  drain();
 })();
 `;

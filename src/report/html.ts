@@ -16,6 +16,8 @@ import type { StudyResults } from './types.js';
 
 /** The JSON the page script reads from `<script id="report-data" type="application/json">`. */
 export interface PageData {
+  /** Vega renderer: 'svg' (default; crisp, selectable text) or 'canvas' (faster for very large studies). */
+  renderer?: 'svg' | 'canvas';
   /** Static figures keyed by container suffix (`plot-<key>`); null = nothing to draw. */
   specs: Record<string, VegaLiteSpec | null>;
   /** One overlap figure per analysis, chosen with a select. */
@@ -31,12 +33,19 @@ export interface PageData {
 }
 
 /** Keys of the static figures, in page order (each has a `<div id="plot-<key>">`). */
-export const FIGURES = ['curve', 'layers', 'layeracc', 'control', 'ablation'] as const;
+export const REPORT_FIGURES = ['curve', 'layers', 'layeracc', 'control', 'ablation'] as const;
+
+/** Options of {@link renderReportHtml} and {@link writeReport}. */
+export interface ReportOptions {
+  /** Vega renderer for the figures: 'svg' (default) or 'canvas' (draws large studies faster). */
+  renderer?: 'svg' | 'canvas';
+}
 
 /** Build the page's data: figure specs and explorer views. */
-export function pageData(study: StudyResults): PageData {
+export function reportPageData(study: StudyResults, opts: ReportOptions = {}): PageData {
   const results = orderedResults(study);
   return {
+    renderer: opts.renderer ?? 'svg',
     specs: {
       curve: curveSpec(study),
       layers: layerHeatSpec(study),
@@ -54,6 +63,10 @@ export function pageData(study: StudyResults): PageData {
   };
 }
 
+function round4(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(4)) : x;
+}
+
 function explorerPair(r: AnalysisResult): PageData['explorer']['pairs'][number] {
   const views = r.neuronViews ?? [];
   const ids = new Set(views.map((v) => v.id));
@@ -65,7 +78,9 @@ function explorerPair(r: AnalysisResult): PageData['explorer']['pairs'][number] 
     }
   }
   const minimal = new Set(r.minimal.neurons ?? []);
-  return { model: r.model, task: r.task, labels: r.labels, views, tagsOf, inMinimal: views.filter((v) => minimal.has(v.id)).map((v) => v.id) };
+  // Weights are shown to 4 digits: shorter numbers keep the page small without changing what it shows.
+  const shown = views.map((v) => ({ ...v, weights: Object.fromEntries(Object.entries(v.weights ?? {}).map(([k, w]) => [k, round4(w)])) }));
+  return { model: r.model, task: r.task, labels: r.labels, views: shown, tagsOf, inMinimal: views.filter((v) => minimal.has(v.id)).map((v) => v.id) };
 }
 
 const CSS = `
@@ -88,7 +103,9 @@ th { text-align: left; font-weight: 600; background: var(--soft); }
 th.group { text-align: center; border-left: 1px solid var(--line); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:nth-child(even) { background: #fafbfc; }
-table.kv td:first-child { color: var(--muted); }
+table.kv td:first-child { color: var(--muted); white-space: nowrap; }
+table.kv { max-width: 620px; }
+.head-grid { display: flex; flex-wrap: wrap; gap: 8px 48px; align-items: flex-start; }
 table.kv code { font-size: 12px; white-space: pre-wrap; word-break: break-word; }
 .note { color: var(--muted); font-size: 13px; max-width: 860px; margin: 4px 0 10px; }
 .plot { min-height: 60px; margin: 6px 0; overflow-x: auto; }
@@ -126,10 +143,17 @@ function kvTable(obj: Record<string, unknown>): string {
   if (keys.length === 0) return '<p class="empty">none recorded</p>';
   const rows = keys.map((k) => {
     const v = obj[k];
-    const text = typeof v === 'string' ? v : JSON.stringify(v, null, 1);
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
     return `<tr><td>${escapeHtml(k)}</td><td><code>${escapeHtml(text ?? String(v))}</code></td></tr>`;
   });
   return `<table class="kv"><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function analysisSettings(results: AnalysisResult[]): string {
+  if (results.length === 0) return '<p class="empty">no analyses</p>';
+  return results
+    .map((r) => `<h3>${escapeHtml(r.model)} · ${escapeHtml(r.task)}</h3>${kvTable({ ranking: r.ranking?.method, rows: r.rows, ...(r.settings ?? {}) })}`)
+    .join('');
 }
 
 function timingsTable(results: AnalysisResult[]): string {
@@ -150,9 +174,9 @@ function scriptTag(s: BundledScript): string {
 }
 
 /** Render the whole page. `scripts` defaults to the bundled vega, vega-lite and vega-embed builds. */
-export function renderReportHtml(study: StudyResults, scripts: BundledScript[] = bundledScripts()): string {
+export function renderReportHtml(study: StudyResults, opts: ReportOptions = {}, scripts: BundledScript[] = bundledScripts()): string {
   const results = orderedResults(study);
-  const data = pageData(study);
+  const data = reportPageData(study, opts);
   const models = modelOrder(study);
   const tasks = taskOrder(study);
   const versions = scripts.map((s) => `${s.name} ${s.version}`).join(', ');
@@ -170,9 +194,12 @@ export function renderReportHtml(study: StudyResults, scripts: BundledScript[] =
 <main>
 <header>
 <h1>${escapeHtml(study.name)}</h1>
-<p class="meta">Created <b>${escapeHtml(study.created)}</b> · models <b>${escapeHtml(models.join(', '))}</b> · tasks <b>${escapeHtml(tasks.join(', '))}</b> · ${results.length} analyses</p>
-<details><summary>Settings</summary>${kvTable(study.settings ?? {})}</details>
-<details><summary>Timings (seconds)</summary>${timingsTable(results)}</details>
+<p class="meta">${study.created ? `Created <b>${escapeHtml(study.created)}</b> · ` : ''}models <b>${escapeHtml(models.join(', '))}</b> · tasks <b>${escapeHtml(tasks.join(', '))}</b> · ${results.length} analyses</p>
+<div class="head-grid">
+<details open><summary>Settings</summary>${kvTable(study.settings ?? {})}</details>
+<details open><summary>Timings (seconds)</summary>${timingsTable(results)}</details>
+</div>
+<details><summary>Settings of each analysis</summary>${analysisSettings(results)}</details>
 <nav><a href="#results">Results</a><a href="#curve">Accuracy vs neurons</a><a href="#layers">Layers</a><a href="#overlap">Tag overlap</a><a href="#control">Control</a><a href="#ablation">Ablation</a><a href="#explorer">Neuron explorer</a></nav>
 </header>
 
@@ -188,16 +215,16 @@ ${ablationTableHtml(study)}
 <section id="curve">
 <h2>Accuracy vs number of neurons</h2>
 <p class="note">Dev accuracy of a probe retrained on the top-<i>n</i> ranked neurons (log scale). The solid rule is the oracle's dev accuracy, the dashed one the target (oracle × (1 − δ)); the diamond marks the minimal subset, the first size that reaches the target. A curve that rises early means the task is carried by few neurons.</p>
-<div class="plot" id="plot-curve"></div>
+<div class="plot" id="plot-curve" data-empty="No accuracy curves in this study."></div>
 </section>
 
 <section id="layers">
 <h2>Where the selected neurons sit</h2>
 <p class="note">Number of minimal-subset neurons in each layer (layer 0 is the embedding layer), per model and task. Lexical tasks tend to pick lower layers, syntactic ones middle and upper layers. Hover a cell for its share of the subset and of the layer.</p>
-<div class="plot" id="plot-layers"></div>
+<div class="plot" id="plot-layers" data-empty="No per-layer results in this study."></div>
 <h3>Per-layer probe accuracy</h3>
 <p class="note">Test accuracy of a probe trained on one layer alone. Colour = model, dash = task. It shows which layers hold the most information about each task.</p>
-<div class="plot" id="plot-layeracc"></div>
+<div class="plot" id="plot-layeracc" data-empty="No per-layer results in this study."></div>
 </section>
 
 <section id="overlap">

@@ -2,7 +2,7 @@
  * Reading a results.json file back: JSON syntax errors and shape errors become `InputError`s naming the file, the
  * 1-based line and what was expected.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { lineAt, lineOfPath } from './jsonpos.js';
@@ -80,7 +80,7 @@ function pathString(path: readonly PropertyKey[]): string {
  * Check that `value` (parsed from `file`'s `text`) is a study, and return it typed. Throws an InputError naming the
  * file, the line of the offending value and the field path.
  */
-export function validateStudy(value: unknown, file: string, text?: string): StudyResults {
+export function validateStudyResults(value: unknown, file: string, text?: string): StudyResults {
   const r = studySchema.safeParse(value);
   if (r.success) return value as StudyResults;
   const issue = r.error.issues[0];
@@ -89,7 +89,7 @@ export function validateStudy(value: unknown, file: string, text?: string): Stud
 }
 
 /** Read and check a results.json file. */
-export function readStudy(file: string): StudyResults {
+export function readStudyResults(file: string): StudyResults {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -106,5 +106,33 @@ export function readStudy(file: string): StudyResults {
     const line = m ? lineAt(text, Number(m[1])) : text.trim() === '' ? 1 : lineAt(text, text.length);
     throw new InputError(`invalid JSON: ${(err as Error).message}`, { location: { file, line }, expected: EXPECTED, cause: err });
   }
-  return validateStudy(value, file, text);
+  return validateStudyResults(value, file, text);
+}
+
+/**
+ * Fill in what `neuroprobe run` keeps out of results.json to keep it deterministic: the finish time and the
+ * per-analysis timings, from the `run.json` written next to it (`{finished, timings: {"<model> / <task>": {...}}}`).
+ * Returns the study unchanged when the file is absent or not in that shape; never throws for it.
+ */
+export function withRunInfo(study: StudyResults, runJsonPath: string): StudyResults {
+  if (!existsSync(runJsonPath)) return study;
+  let run: unknown;
+  try {
+    run = JSON.parse(readFileSync(runJsonPath, 'utf8'));
+  } catch {
+    return study;
+  }
+  if (typeof run !== 'object' || run === null) return study;
+  const { finished, timings } = run as { finished?: unknown; timings?: unknown };
+  const times = typeof timings === 'object' && timings !== null ? (timings as Record<string, unknown>) : {};
+  const numeric = (t: unknown): Record<string, number> | null =>
+    typeof t === 'object' && t !== null && Object.values(t).every((v) => typeof v === 'number') ? (t as Record<string, number>) : null;
+  return {
+    ...study,
+    created: study.created || (typeof finished === 'string' ? finished : ''),
+    results: study.results.map((r) => {
+      const t = numeric(times[`${r.model} / ${r.task}`]);
+      return t && Object.keys(r.timings ?? {}).length === 0 ? { ...r, timings: t } : r;
+    }),
+  };
 }

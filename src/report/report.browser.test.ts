@@ -4,13 +4,13 @@
  * every figure are there, and that the neuron explorer follows the selects, the list and clicks in the strip.
  * Leaves a screenshot in test-artifacts/report.png.
  */
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { syntheticStudy } from './fixtures.js';
 import { writeReport } from './write.js';
 
@@ -28,25 +28,40 @@ async function text(page: Page, selector: string): Promise<string> {
   return (await page.locator(selector).textContent()) ?? '';
 }
 
-test('the report renders in headless Chromium and its explorer responds', { timeout: 90_000 }, async () => {
+let browser: Browser;
+const dir = mkdtempSync(join(tmpdir(), 'neuroprobe-browser-'));
+
+before(async () => {
   assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install the Debian package 'chromium' (apt-get install chromium)`);
-  const dir = mkdtempSync(join(tmpdir(), 'neuroprobe-browser-'));
-  const study = syntheticStudy({ seed: 11 });
-  study.results[0].neuronViews[0].topWords[0].word = NASTY;
-  study.results[0].neuronViews[0].topSentences[0].words[0] = NASTY;
-  const { path } = writeReport(study, dir);
-  const browser = await chromium.launch({
+  browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => { if (!/^(file|data|blob):/.test(r.url())) problems.push(`network request: ${r.url()}`); });
+});
 
-    await page.goto(pathToFileURL(path).href);
+after(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh page that records console errors and warnings, page errors and any non-file request into `problems`. */
+async function openPage(path: string, problems: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => { if (!/^(file|data|blob):/.test(r.url())) problems.push(`network request: ${r.url()}`); });
+  await page.goto(pathToFileURL(path).href);
+  return page;
+}
+
+test('the report renders in headless Chromium and its explorer responds', { timeout: 90_000 }, async () => {
+  const study = syntheticStudy({ seed: 11 });
+  study.results[0].neuronViews[0].topWords[0].word = NASTY;
+  study.results[0].neuronViews[0].topSentences[0].words[0] = NASTY;
+  const { path } = writeReport(study, join(dir, 'svg'));
+  const problems: string[] = [];
+  const page = await openPage(path, problems);
+  try {
     await page.waitForSelector('body[data-ready="1"]', { timeout: 20_000 });
 
     // Header and tables.
@@ -127,7 +142,41 @@ test('the report renders in headless Chromium and its explorer responds', { time
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
     assert.deepEqual(problems, []);
   } finally {
-    await browser.close();
-    rmSync(dir, { recursive: true, force: true });
+    await page.close();
+  }
+});
+
+test('an empty study renders without errors and says there is nothing to show', { timeout: 60_000 }, async () => {
+  const { path } = writeReport({ name: 'Empty', created: '', settings: {}, models: [], tasks: [], results: [] }, join(dir, 'empty'));
+  const problems: string[] = [];
+  const page = await openPage(path, problems);
+  try {
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 20_000 });
+    assert.equal(await page.locator('#table-main tbody tr').count(), 0);
+    for (const id of ['plot-curve', 'plot-layers', 'plot-layeracc', 'plot-overlap', 'plot-control', 'plot-ablation']) {
+      assert.equal(await page.getAttribute(`#${id}`, 'data-rendered'), 'empty', id);
+    }
+    assert.equal(await page.locator('#ex-empty').isVisible(), true);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('with the canvas renderer every figure is drawn on a canvas', { timeout: 60_000 }, async () => {
+  const study = syntheticStudy({ seed: 2, models: ['m1'], tasks: ['upos', 'chunk', 'ner'] });
+  delete study.results[2].control;
+  const { path } = writeReport(study, join(dir, 'canvas'), { renderer: 'canvas' });
+  const problems: string[] = [];
+  const page = await openPage(path, problems);
+  try {
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 20_000 });
+    assert.equal(await page.locator('#table-main tbody tr').count(), 3);
+    for (const id of PLOTS) assert.ok((await page.locator(`#${id} canvas`).count()) > 0, `${id} has a canvas`);
+    assert.equal(await page.locator('#ex-model option').count(), 1);
+    assert.equal(await page.locator('#ex-task option').count(), 3);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
   }
 });

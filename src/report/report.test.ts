@@ -8,10 +8,10 @@ import * as vega from 'vega';
 import { escapeHtml, inlineScript, jsonForScript } from './escape.js';
 import { syntheticStudy } from './fixtures.js';
 import { lineAt, lineOfPath } from './jsonpos.js';
-import { readStudy, validateStudy } from './load.js';
-import { renderReportHtml, pageData, FIGURES } from './html.js';
+import { readStudyResults, validateStudyResults, withRunInfo } from './load.js';
+import { renderReportHtml, reportPageData, REPORT_FIGURES } from './html.js';
 import {
-  ablationSpec, controlSpec, curveSpec, layerAccuracySpec, layerHeatSpec, massPercent, overlapSpec, stripTemplate, weightsTemplate,
+  ablationSpec, controlSpec, curveSpec, layerAccuracySpec, layerHeatSpec, logTicks, massPercent, overlapSpec, stripTemplate, weightsTemplate,
   type VegaLiteSpec,
 } from './specs.js';
 import { ablationRows, ablationTableHtml, fmtAcc, summaryRows, summaryTableHtml } from './table.js';
@@ -116,22 +116,22 @@ test('summary and ablation rows follow the study order and carry the right numbe
 
 test('figure specs carry the data and compile and render with Vega-Lite', async () => {
   const study = syntheticStudy();
-  const curve = curveSpec(study);
+  const curve = curveSpec(study)!;
   const curvePoints = study.results.reduce((s, r) => s + r.minimal.curve.length, 0);
   assert.equal(values(curve).filter((v) => v.kind === 'curve').length, curvePoints);
   const oracleRules = values(curve).filter((v) => v.kind === 'rule' && v.line === 'oracle (dev)');
   assert.equal(oracleRules.length, 4);
   assert.equal(oracleRules[0].accuracy, Math.round(study.results[0].oracle.dev!.accuracy * 10000) / 100);
-  const heat = layerHeatSpec(study);
+  const heat = layerHeatSpec(study)!;
   assert.equal(values(heat).length, 4 * 5);
   assert.equal(values(heat).reduce((s, v) => s + (v.selected as number), 0), study.results.reduce((s, r) => s + r.minimal.count, 0));
-  assert.equal(values(layerAccuracySpec(study)).length, 4 * 5);
+  assert.equal(values(layerAccuracySpec(study)!).length, 4 * 5);
   const ov = overlapSpec(study.results[0]);
   const cells = values((ov.hconcat as VegaLiteSpec[])[0]);
   assert.equal(cells.length, 17 * 17);
   assert.equal(values(controlSpec(study)!).length, 4 * 4);
   assert.equal(values(ablationSpec(study)!).length, 4 * 3 * 2 * 3);
-  for (const spec of [curve, heat, layerAccuracySpec(study), ov, controlSpec(study)!, ablationSpec(study)!]) {
+  for (const spec of [curve, heat, layerAccuracySpec(study)!, ov, controlSpec(study)!, ablationSpec(study)!]) {
     const svg = await renderSvg(spec);
     assert.match(svg, /^<svg/);
     assert.ok(svg.length > 2000, 'the figure has content');
@@ -162,7 +162,23 @@ test('optional zeroed ablation and redundancy show up in the tables and the abla
   assert.equal(values(spec).filter((v) => v.mode === 'set zeroed').length, 4 * 3 * 3);
   assert.match(await renderSvg(spec), /set zeroed/);
   assert.equal(massPercent(0.5), '50%');
+  assert.deepEqual(logTicks(1, 1280), [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+  assert.deepEqual(logTicks(3, 40), [5, 10, 20]);
+  assert.deepEqual(logTicks(3, 4), [3]);
   assert.equal(massPercent(5), '5%');
+});
+
+test('an empty study gives no figures and a page without table rows', () => {
+  const study: StudyResults = { name: 'empty', created: '', settings: {}, models: [], tasks: [], results: [] };
+  const data = reportPageData(study);
+  for (const key of REPORT_FIGURES) assert.equal(data.specs[key], null, key);
+  assert.equal(data.overlap.length, 0);
+  const html = renderReportHtml(study);
+  for (const id of ['table-main', 'table-ablation']) {
+    const table = new RegExp(`<table id="${id}"[\\s\\S]*?</table>`).exec(html);
+    assert.ok(table, id);
+    assert.match(table[0], /<tbody>\s*<\/tbody>/, `${id} has no rows`);
+  }
 });
 
 test('control and ablation figures are null when the study has none', () => {
@@ -173,7 +189,7 @@ test('control and ablation figures are null when the study has none', () => {
   }
   assert.equal(controlSpec(study), null);
   assert.equal(ablationSpec(study), null);
-  assert.equal(pageData(study).specs.control, null);
+  assert.equal(reportPageData(study).specs.control, null);
 });
 
 function nastyStudy(): StudyResults {
@@ -188,7 +204,7 @@ function nastyStudy(): StudyResults {
 
 test('explorer data lists, per viewed neuron, its tags and minimal-subset membership', () => {
   const study = syntheticStudy();
-  const data = pageData(study);
+  const data = reportPageData(study);
   const r = study.results[0];
   const pair = data.explorer.pairs[0];
   assert.equal(pair.views.length, 40);
@@ -216,7 +232,7 @@ test('the page is self-contained and user strings cannot break out of the data e
   assert.ok(m);
   const data = JSON.parse(m[1]);
   assert.equal(data.explorer.pairs[0].views[0].topWords[0].word, NASTY);
-  for (const key of FIGURES) assert.ok(html.includes(`id="plot-${key}"`), key);
+  for (const key of REPORT_FIGURES) assert.ok(html.includes(`id="plot-${key}"`), key);
   assert.ok(html.includes('data-bundled="vega-lite@'));
 });
 
@@ -233,13 +249,13 @@ test('writeReport writes index.html atomically', () => {
   }
 });
 
-test('readStudy rejects missing, malformed and ill-shaped files with the file and line', () => {
+test('readStudyResults rejects missing, malformed and ill-shaped files with the file and line', () => {
   const dir = tempDir();
   try {
-    assert.throws(() => readStudy(join(dir, 'none.json')), (e: unknown) => e instanceof InputError && /none\.json: no such file/.test(e.message));
+    assert.throws(() => readStudyResults(join(dir, 'none.json')), (e: unknown) => e instanceof InputError && /none\.json: no such file/.test(e.message));
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{\n  "name": "x",\n}\n');
-    assert.throws(() => readStudy(bad), (e: unknown) => e instanceof InputError && e.location?.line === 3 && /invalid JSON/.test(e.message));
+    assert.throws(() => readStudyResults(bad), (e: unknown) => e instanceof InputError && e.location?.line === 3 && /invalid JSON/.test(e.message));
     const study = syntheticStudy();
     (study.results[1].minimal as unknown as Record<string, unknown>).count = 'many';
     const text = JSON.stringify(study, null, 2);
@@ -247,13 +263,13 @@ test('readStudy rejects missing, malformed and ill-shaped files with the file an
     writeFileSync(shaped, text);
     const line = text.split('\n').findIndex((l) => l.includes('"count": "many"')) + 1;
     assert.throws(
-      () => readStudy(shaped),
+      () => readStudyResults(shaped),
       (e: unknown) => e instanceof InputError && e.location?.line === line && /results\[1\]\.minimal\.count/.test(e.message) && /expected number/.test(e.message),
     );
-    assert.throws(() => validateStudy([], 'x.json'), InputError);
+    assert.throws(() => validateStudyResults([], 'x.json'), InputError);
     const good = join(dir, 'good.json');
     writeFileSync(good, JSON.stringify(syntheticStudy()));
-    assert.equal(readStudy(good).results.length, 4);
+    assert.equal(readStudyResults(good).results.length, 4);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -283,10 +299,27 @@ test('neuroprobe report rebuilds the page; bad files exit 2 with a located messa
     assert.equal(out.path, join(dir, 'report', 'index.html'));
     assert.equal(out.analyses, 4);
     assert.ok(existsSync(out.path));
+    assert.equal(await main(['node', 'neuroprobe', 'report', file, '--renderer', 'png'], captureIO()), 2, 'bad --renderer is a usage error');
+    assert.equal(await main(['node', 'neuroprobe', 'report', file, '--renderer', 'canvas', '--out', join(dir, 'c')], captureIO()), 0);
+    assert.ok(readFileSync(join(dir, 'c', 'index.html'), 'utf8').includes('"renderer":"canvas"'));
     const io2 = captureIO();
     writeFileSync(file, '{"name": 3}');
     assert.equal(await main(['node', 'neuroprobe', 'report', file, '--out', join(dir, 'o')], io2), 2);
     assert.match(io2.stderr.join('\n'), /results\.json:1: not a neuroprobe results file: name: .*expected string/);
+    // run.json next to results.json supplies the finish time and the timings results.json leaves out
+    const study = syntheticStudy();
+    study.created = '';
+    for (const r of study.results) r.timings = {};
+    writeFileSync(file, JSON.stringify(study));
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ finished: '2026-11-27T10:00:00.000Z', timings: { 'bert-sim / upos': { oracle: 12.5, views: 0.25 } } }));
+    const io3 = captureIO();
+    assert.equal(await main(['node', 'neuroprobe', 'report', file, '--out', join(dir, 'r3')], io3), 0);
+    const html = readFileSync(join(dir, 'r3', 'index.html'), 'utf8');
+    assert.ok(html.includes('Created <b>2026-11-27T10:00:00.000Z</b>'));
+    assert.match(html, /<td>bert-sim<\/td><td>upos<\/td><td class="num">12\.5<\/td>/);
+    writeFileSync(join(dir, 'run.json'), '{not json');
+    assert.equal(withRunInfo(study, join(dir, 'run.json')), study, 'a broken run.json is ignored');
+    assert.equal(withRunInfo(study, join(dir, 'none.json')), study);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

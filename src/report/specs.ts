@@ -17,7 +17,7 @@ export const POSITIVE_COLOR = '#00aad4';
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
 /** Shared look: system fonts, light grid, no chart border. */
-export const CONFIG = {
+export const VEGA_CONFIG = {
   font: FONT,
   view: { stroke: null },
   axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6', domainColor: '#888', tickColor: '#888' },
@@ -27,7 +27,7 @@ export const CONFIG = {
 };
 
 function base(extra: VegaLiteSpec): VegaLiteSpec {
-  return { $schema: SCHEMA, config: CONFIG, ...extra };
+  return { $schema: SCHEMA, config: VEGA_CONFIG, ...extra };
 }
 
 const pct = (x: number): number => Math.round(x * 10000) / 100;
@@ -35,9 +35,9 @@ const pct = (x: number): number => Math.round(x * 10000) / 100;
 /**
  * Accuracy vs number of neurons: the minimal-subset search's dev accuracy for each size (log x), with the oracle's
  * dev accuracy and the target as horizontal rules and the chosen size as a diamond. One panel per task, one colour
- * per model.
+ * per model. Null when no analysis has a curve.
  */
-export function curveSpec(study: StudyResults): VegaLiteSpec {
+export function curveSpec(study: StudyResults): VegaLiteSpec | null {
   const values: Record<string, unknown>[] = [];
   for (const r of orderedResults(study)) {
     const oracleDev = r.oracle.dev?.accuracy ?? r.oracle.test.accuracy;
@@ -53,6 +53,9 @@ export function curveSpec(study: StudyResults): VegaLiteSpec {
   }
   const color = { field: 'model', type: 'nominal', title: 'Model', scale: { domain: modelOrder(study) } };
   const y = { field: 'accuracy', type: 'quantitative', title: 'Dev accuracy (%)', scale: { zero: false } };
+  const ns = values.filter((v) => typeof v.n === 'number').map((v) => v.n as number);
+  if (ns.length === 0) return null;
+  const ticks = logTicks(Math.min(...ns), Math.max(...ns));
   return base({
     description: 'Accuracy vs number of neurons',
     data: { values },
@@ -65,7 +68,7 @@ export function curveSpec(study: StudyResults): VegaLiteSpec {
           transform: [{ filter: "datum.kind === 'curve'" }],
           mark: { type: 'line', point: true, strokeWidth: 2 },
           encoding: {
-            x: { field: 'n', type: 'quantitative', title: 'Neurons (log scale)', scale: { type: 'log', nice: false } },
+            x: { field: 'n', type: 'quantitative', title: 'Neurons (log scale)', scale: { type: 'log', nice: false }, axis: { values: ticks, format: ',d' } },
             y,
             color,
             tooltip: [
@@ -104,8 +107,21 @@ export function curveSpec(study: StudyResults): VegaLiteSpec {
   });
 }
 
-/** Selected (minimal-subset) neurons per layer: a heat map of models × layers, one panel per task. */
-export function layerHeatSpec(study: StudyResults): VegaLiteSpec {
+/** Tick values 1, 2, 5, 10, 20, 50, … covering [lo, hi] (log-axis ticks that stay readable at any range). */
+export function logTicks(lo: number, hi: number): number[] {
+  if (!(lo > 0) || !(hi >= lo) || !Number.isFinite(hi)) return [1];
+  const out: number[] = [];
+  for (let p = 10 ** Math.floor(Math.log10(lo)); p <= hi; p *= 10) {
+    for (const m of [1, 2, 5]) {
+      const t = m * p;
+      if (t >= lo && t <= hi) out.push(t);
+    }
+  }
+  return out.length ? out : [lo];
+}
+
+/** Selected (minimal-subset) neurons per layer: a heat map of models × layers, one panel per task (null if no layers). */
+export function layerHeatSpec(study: StudyResults): VegaLiteSpec | null {
   const values = orderedResults(study).flatMap((r) => {
     const total = r.minimal.count || 1;
     return r.layers.map((l) => ({
@@ -113,6 +129,7 @@ export function layerHeatSpec(study: StudyResults): VegaLiteSpec {
       share: Math.round((1000 * l.selected) / total) / 10, ofLayer: l.width > 0 ? Math.round((1000 * l.selected) / l.width) / 10 : 0,
     }));
   });
+  if (values.length === 0) return null;
   const x = { field: 'layer', type: 'ordinal', title: 'Layer (0 = embeddings)' };
   const y = { field: 'model', type: 'nominal', title: null, sort: modelOrder(study) };
   return base({
@@ -148,11 +165,13 @@ export function layerHeatSpec(study: StudyResults): VegaLiteSpec {
   });
 }
 
-/** Per-layer probe accuracy: test accuracy of a probe trained on each layer alone; colour = model, dash = task. */
-export function layerAccuracySpec(study: StudyResults): VegaLiteSpec {
+/** Per-layer probe accuracy: test accuracy of a probe trained on each layer alone; colour = model, dash = task
+ * (null if no layers). */
+export function layerAccuracySpec(study: StudyResults): VegaLiteSpec | null {
   const values = orderedResults(study).flatMap((r) =>
     r.layers.map((l) => ({ model: r.model, task: r.task, layer: l.index, layerName: l.name, test: pct(l.test), dev: l.dev === undefined ? null : pct(l.dev) })),
   );
+  if (values.length === 0) return null;
   return base({
     description: 'Per-layer probe accuracy',
     data: { values },
@@ -331,7 +350,7 @@ export function stripTemplate(): VegaLiteSpec {
     height: { step: 26 },
     mark: { type: 'point', filled: true, cursor: 'pointer' },
     encoding: {
-      x: { field: 'unit', type: 'quantitative', title: 'Unit', scale: { nice: false, domainMin: 0 } },
+      x: { field: 'unit', type: 'quantitative', title: 'Unit', scale: { nice: false, domainMin: 0 }, axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'layer', type: 'ordinal', title: 'Layer' },
       size: { condition: { test: 'datum.selected', value: 260 }, value: 90 },
       color: { field: 'rank1', type: 'quantitative', title: 'Rank', scale: { scheme: 'blues', reverse: true } },

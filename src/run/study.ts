@@ -17,10 +17,11 @@ import { getTask } from '../data/tasks.js';
 import type { Sentence } from '../data/types.js';
 import { Extractor } from '../extract/extractor.js';
 import { createStoreWriter, openStore, type ActivationStore } from '../store/store.js';
-import { selectRows } from '../store/views.js';
+import { selectRows, materialize, denseSource } from '../store/views.js';
+import type { RowSource } from '../store/types.js';
 import { analyze } from '../analysis/analyze.js';
 import type { AnalysisResult } from '../analysis/types.js';
-import { defaultProbeFactory } from '../analysis/probe-factory.js';
+import { LogisticProbe } from '../probe/linear-probe.js';
 import { saveProbe } from '../analysis/save.js';
 import { writeReport } from '../report/write.js';
 import type { StudyResults } from '../report/types.js';
@@ -161,7 +162,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
           const devStore = open(stores.dev);
           const testStore = open(stores.test)!;
           const split = (st: ActivationStore, s: DatasetSplit, ctrl?: DatasetSplit) => ({
-            X: selectRows(st, s.rowFlat),
+            X: inMemoryIfSmall(selectRows(st, s.rowFlat)),
             y: s.labelIds,
             words: Array.from(s.rowFlat, (_f, r) => s.sentences[s.rowSentence[r]].words[s.rowWord[r]].form),
             sentences: sentenceSpans(s),
@@ -177,7 +178,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
             labels: ds.vocab.labels.slice(),
             layers: trainStore.meta.layers,
             control: control ? { train: tr.ctrl!, dev: dv?.ctrl, test: te.ctrl!, numClasses: control.vocab.labels.length, task: `control:${task}` } : undefined,
-            makeProbe: defaultProbeFactory({ ...cfg.probe, seed: cfg.seed }),
+            makeProbe: (o = {}) => new LogisticProbe({ ...cfg.probe, seed: cfg.seed, ...o }),
             model: model.name,
             task,
             delta: cfg.delta,
@@ -199,9 +200,8 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
         }
       });
       record('analysis', label, outcome);
-      const { timings: t, ...rest } = outcome.value;
-      timings[label] = t;
-      results.push({ ...rest, timings: {} } as AnalysisResult);
+      timings[label] = outcome.value.timings;
+      results.push(outcome.value);
     }
   }
 
@@ -215,11 +215,10 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
     results,
   };
   const resultsPath = join(opts.out, 'results.json');
-  writeJsonAtomic(resultsPath, study);
+  writeJsonAtomic(resultsPath, withoutTimes(study));
   const seconds = (performance.now() - t0) / 1000;
   writeJsonAtomic(join(opts.out, 'run.json'), { finished: new Date().toISOString(), seconds, stages, timings });
-  const withTimes: StudyResults = { ...study, created: new Date().toISOString(), results: results.map((r) => ({ ...r, timings: timings[`${r.model} / ${r.task}`] ?? {} })) };
-  const report = writeReport(withTimes, join(opts.out, 'report'));
+  const report = writeReport({ ...study, created: new Date().toISOString() }, join(opts.out, 'report'));
   return {
     out: opts.out,
     results: resultsPath,
@@ -234,6 +233,22 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
       selectivity: r.control?.selectivity,
     })),
   };
+}
+
+/** Wall-clock fields: kept in run.json and the report, left out of results.json so it depends only on the inputs. */
+const TIME_KEYS = new Set(['timings', 'trainSeconds', 'seconds']);
+
+/** A deep copy of `value` without wall-clock fields. */
+export function withoutTimes<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (k, v) => (TIME_KEYS.has(k) ? undefined : v))) as T;
+}
+
+/** Activations up to this many bytes per split are read into memory once; larger ones stream from disk. */
+export const IN_MEMORY_BYTES = 2 ** 31;
+
+function inMemoryIfSmall(src: RowSource): RowSource {
+  const bytes = src.rows * src.cols * (src.dtype === 'float16' ? 2 : 4);
+  return bytes <= IN_MEMORY_BYTES ? denseSource(materialize(src)) : src;
 }
 
 /** Tasks of the config: `control:T` adds T (if absent) and marks T for a control analysis. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { convertActivations, parseLayerList } from './convert.js';
 import { createStoreWriter, openStore } from './store.js';
 import { openActivations } from './load.js';
@@ -75,4 +76,22 @@ test('parseLayerList and the CLI: --json summary on stdout, exit 2 on bad flags 
   assert.match(err.join('\n'), /layer 7 does not exist/);
   assert.equal(await main(['node', 'neuroprobe', 'convert', join(dir, 'missing'), join(dir, 'o3.json')], io), 2);
   assert.equal(await main(['node', 'neuroprobe', 'convert', src, join(dir, 'o4'), '--dtype', 'half'], io), 2);
+});
+
+test('convert --resume continues a partial output after its last checkpoint', async () => {
+  const dir = tempDir();
+  const src = join(dir, 'src.npstore');
+  const sents = writeStore(src, 7, 43);
+  const out = join(dir, 'out.json');
+  const w = (await import('./neurox-json.js')).createJsonWriter(out, makeMeta(L, W));
+  for (let i = 0; i < 3; i++) w.writeSentence(sents[i].words, sents[i].rows);
+  w.checkpoint();
+  w.writeSentence(sents[3].words, new Float32Array(sents[3].rows.length).fill(99)); // after the checkpoint: dropped
+  w.abort();
+  const s = await convertActivations(src, out, { resume: true });
+  assert.equal(s.resumedFrom, 3);
+  assert.equal(s.sentences, 7);
+  const ref = join(dir, 'ref.json');
+  await convertActivations(src, ref);
+  assert.deepEqual(readFileSync(out, 'utf8'), readFileSync(ref, 'utf8'));
 });

@@ -71,6 +71,12 @@ export function allocValues(dtype: DType, n: number): Float32Array | Uint16Array
   return dtype === 'float16' ? new Uint16Array(n) : new Float32Array(n);
 }
 
+/** An array for `n` values of `dtype` whose contents are about to be overwritten (not zero-filled: faster reads). */
+export function allocUninit(dtype: DType, n: number): Float32Array | Uint16Array {
+  const bytes = Buffer.allocUnsafeSlow(n * bytesPerValue(dtype)); // own ArrayBuffer, byteOffset 0: aligned
+  return dtype === 'float16' ? new Uint16Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.buffer, bytes.byteOffset, n);
+}
+
 /** Throws when the platform is big-endian: every format here is little-endian and read without swapping. */
 export function assertLittleEndian(): void {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('neuroprobe activation files need a little-endian platform');

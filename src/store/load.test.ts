@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createActivationWriter, detectFormat, formatFromPath, openActivations } from './load.js';
 import { makeMeta, makeSentences, tempDir } from './testkit.js';
 import { InputError } from '../util/errors.js';
-import { round8 } from './neurox-json.js';
+import { round8 } from './pyjson.js';
 
 const L = 2, W = 3, C = L * W;
 

@@ -1,14 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import type { Dataset } from 'h5wasm/node';
-import { createHdf5Writer, h5ready, parseOrderedStringMap, pyJsonString, readNeuroxHdf5, SentenceKeys } from './neurox-hdf5.js';
+import { createHdf5Writer, h5ready, readNeuroxHdf5, SentenceKeys } from './neurox-hdf5.js';
+import { parseOrderedStringMap, pyJsonString } from './pyjson.js';
 import { makeMeta, makeSentences, tempDir, type TestSentence } from './testkit.js';
 import { InputError } from '../util/errors.js';
-import { floatToHalfArray } from '../util/float16.js';
+import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { uniformLayers } from './layout.js';
+import { createStoreWriter } from './store.js';
+import { openActivations } from './load.js';
 
 const L = 3, W = 4, C = L * W;
 const REF = '/work/shared/models/bert-mini-en/reference/reference_last.hdf5';
@@ -179,4 +184,63 @@ test('NeuroX reference file (bert-mini-en, last): 20 sentences of [5, words, 256
     assert.equal(all.data[t * 1280 + l * 256 + u], s0.data[(l * T + t) * 256 + u]);
   }
   h.close();
+});
+
+test('resume after the writing process dies without abort() (hdf5 and store, float16)', async () => {
+  const dir = tempDir();
+  const sents = makeSentences(10, C, 15);
+  const mod = (f: string): string => new URL(`./${f}`, import.meta.url).href;
+  for (const kind of ['hdf5', 'store'] as const) {
+    const path = join(dir, kind === 'hdf5' ? 'k.hdf5' : 'k.npstore');
+    const script = `
+      import { createHdf5Writer } from ${JSON.stringify(mod('neurox-hdf5.js'))};
+      import { createStoreWriter } from ${JSON.stringify(mod('store.js'))};
+      import { makeMeta, makeSentences } from ${JSON.stringify(mod('testkit.js'))};
+      const sents = makeSentences(10, ${C}, 15);
+      const meta = makeMeta(${L}, ${W}, 'float16');
+      const w = ${kind === 'hdf5' ? 'await createHdf5Writer' : 'createStoreWriter'}(${JSON.stringify(path)}, meta);
+      for (let i = 0; i < 4; i++) w.writeSentence(sents[i].words, sents[i].rows);
+      w.checkpoint();
+      for (let i = 4; i < 7; i++) w.writeSentence(sents[i].words, sents[i].rows);
+      process.exit(3);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 3, r.stderr);
+    assert.equal(existsSync(path), false);
+    const w = kind === 'hdf5'
+      ? await createHdf5Writer(path, makeMeta(L, W, 'float16'), { resume: true })
+      : createStoreWriter(path, makeMeta(L, W, 'float16'), { resume: true });
+    assert.equal(w.completedSentences, 4);
+    for (let i = 4; i < sents.length; i++) w.writeSentence(sents[i].words, sents[i].rows);
+    w.close();
+    const a = await openActivations(path);
+    assert.deepEqual(a.sentences.map((s) => s.words), sents.map((s) => s.words));
+    assert.deepEqual(a.source.readRows(0, a.source.rows).data, floatToHalfArray(concat(sents)));
+    a.close();
+  }
+});
+
+test('reads NeuroX files written by h5py (float32 and float16, duplicate and integer-like keys)', async () => {
+  const fx = (f: string): string => fileURLToPath(new URL(`../../../src/store/fixtures/${f}`, import.meta.url));
+  const exp = JSON.parse(readFileSync(fx('neurox_expected.json'), 'utf8')) as { words: string[][]; rows: number[][]; rows_f16: number[][] };
+  for (const [file, dtype, rows] of [['neurox_f32.hdf5', 'float32', exp.rows], ['neurox_f16.hdf5', 'float16', exp.rows_f16]] as const) {
+    const h = await readNeuroxHdf5(fx(file));
+    assert.equal(h.dtype, dtype);
+    assert.equal(h.numLayers, 2);
+    assert.equal(h.width, 3);
+    assert.deepEqual(h.sentences.map((s) => s.key), ['The cat sat', '1', 'The cat sat (Occurrence 2)', 'café ok']);
+    assert.deepEqual(h.sentences.map((s) => s.words), exp.words);
+    const m = h.readRows(0, h.rows);
+    const got = dtype === 'float16' ? Array.from(halfToFloatArray(m.data as Uint16Array)) : Array.from(m.data);
+    assert.deepEqual(got, rows.flat());
+    assert.equal(h.meta.model, 'unknown');
+    h.close();
+  }
+  // our sentence_to_index text is byte-identical to NeuroX's json.dumps
+  await h5ready();
+  const f = new h5wasm.File(fx('neurox_f32.hdf5'), 'r');
+  const pyJson = ((f.get('sentence_to_index') as Dataset).value as string[])[0];
+  f.close();
+  const keys = new SentenceKeys();
+  for (const w of exp.words) keys.add(w);
+  assert.equal(keys.toJSON(), pyJson);
 });

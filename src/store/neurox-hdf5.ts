@@ -20,12 +20,14 @@
  * patched datasets is checked before the file is published.
  */
 import type { Dataset, File as H5File } from 'h5wasm/node';
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ActivationMeta, ActivationWriter, DType, DenseMatrix, RowSource } from './types.js';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { floatToHalfArray } from '../util/float16.js';
+import { createFloatDataset, patchFloat16Datatypes } from './hdf5-float16.js';
+import { parseOrderedStringMap, pyJsonString } from './pyjson.js';
 import { allocValues, assertLittleEndian, checkMeta, checkSentence, uniformLayers, uniformWidth } from './layout.js';
 
 type H5Lib = (typeof import('h5wasm/node'))['default'];
@@ -55,7 +57,6 @@ function h5(): H5Lib {
 export const SENTENCE_TO_INDEX = 'sentence_to_index';
 /** Root attribute where neuroprobe keeps its ActivationMeta (NeuroX and h5py ignore it). */
 export const META_ATTRIBUTE = 'neuroprobe_meta';
-const F16_MARKER = '__neuroprobe_f16__';
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -90,72 +91,19 @@ export class SentenceKeys {
   }
 }
 
-/** JSON string literal as Python's json.dumps(ensure_ascii=True) writes it. */
-export function pyJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
-}
-
-/**
- * Parse a flat JSON object of strings keeping the key order (JSON.parse would move integer-like keys first).
- * Duplicate keys keep their first position and last value, as Python's dict does.
- */
-export function parseOrderedStringMap(text: string): [string, string][] {
-  let i = 0;
-  const ws = (): void => {
-    while (i < text.length && ' \t\r\n'.includes(text[i])) i++;
-  };
-  const fail = (what: string): never => {
-    throw new SyntaxError(`${what} at offset ${i}`);
-  };
-  const str = (): string => {
-    ws();
-    if (text[i] !== '"') fail('expected a string');
-    const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(text.slice(i));
-    if (!m) fail('bad string');
-    i += m![0].length;
-    return JSON.parse(m![0]) as string;
-  };
-  const out: [string, string][] = [];
-  const pos = new Map<string, number>();
-  ws();
-  if (text[i++] !== '{') fail('expected {');
-  ws();
-  if (text[i] === '}') i++;
-  else {
-    for (;;) {
-      const k = str();
-      ws();
-      if (text[i++] !== ':') fail('expected :');
-      const v = str();
-      const p = pos.get(k);
-      if (p === undefined) {
-        pos.set(k, out.length);
-        out.push([k, v]);
-      } else out[p][1] = v;
-      ws();
-      const c = text[i++];
-      if (c === '}') break;
-      if (c !== ',') fail('expected , or }');
-    }
-  }
-  ws();
-  if (i !== text.length) fail('trailing characters');
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // raw dataset I/O (bypasses h5wasm's typed-array conversion, which has no float16)
 
-function readRaw(M: H5Module, ds: Dataset, offset?: number[], count?: number[]): Uint8Array {
-  const meta = ds.metadata;
-  const n = count ? count.reduce((a, b) => a * b, 1) : meta.total_size;
-  const nbytes = n * meta.size;
+/** Raw bytes of a dataset (or of the hyperslab `offset`/`count`), `elemSize` bytes per element, `total` elements. */
+function readRaw(M: H5Module, fileId: bigint, path: string, elemSize: number, total: number, offset?: number[], count?: number[]): Uint8Array {
+  const n = count ? count.reduce((a, b) => a * b, 1) : total;
+  const nbytes = n * elemSize;
   const ptr = M._malloc(Math.max(1, nbytes));
   if (!ptr) throw new Error(`h5wasm: cannot allocate ${nbytes} bytes`);
   try {
     M.get_dataset_data(
-      ds.file_id,
-      ds.path,
+      fileId,
+      path,
       count ? count.map(BigInt) : null,
       offset ? offset.map(BigInt) : null,
       count ? count.map(() => 1n) : null,
@@ -167,73 +115,8 @@ function readRaw(M: H5Module, ds: Dataset, offset?: number[], count?: number[]):
   }
 }
 
-function createFloatDataset(file: H5File, name: string, shape: number[], data: Float32Array | Uint16Array): void {
-  if (data instanceof Float32Array) file.create_dataset({ name, data, shape, dtype: '<f' });
-  else file.create_dataset({ name, data: new Map([[F16_MARKER, data]]), shape, dtype: [[F16_MARKER, '<H']] });
-}
-
-/**
- * Rewrite the compound-of-uint16 datatype messages left by `createFloatDataset` into IEEE half-float messages.
- * Returns the number of datasets patched.
- */
-export function patchFloat16Datatypes(path: string): number {
-  const marker = Buffer.from(F16_MARKER);
-  const fd = openSync(path, 'r+');
-  let patched = 0;
-  try {
-    const size = statSync(path).size;
-    const chunk = Buffer.allocUnsafe(16 << 20);
-    const overlap = 64;
-    let base = 0;
-    while (base < size) {
-      const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - base), base);
-      if (n <= 0) break;
-      const view = chunk.subarray(0, n);
-      let at = view.indexOf(marker);
-      while (at >= 0) {
-        const abs = base + at;
-        if (at >= 16 && patchAt(fd, view, at, abs)) patched++;
-        at = view.indexOf(marker, at + 1);
-      }
-      if (base + n >= size) break;
-      base += n - overlap;
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return patched;
-}
-
-/** `at`: marker position in `view` (= member name of a v1 compound datatype message); `abs`: file offset. */
-function patchAt(fd: number, view: Buffer, at: number, abs: number): boolean {
-  const h = at - 16; // v1 object header message: type u16, size u16, flags u8, reserved[3]; then the datatype
-  const type = view.readUInt16LE(h);
-  const msgSize = view.readUInt16LE(h + 2);
-  const flags = view[h + 4];
-  const classVersion = view[h + 8];
-  const members = view.readUInt16LE(h + 9);
-  const elemSize = view.readUInt32LE(h + 12);
-  if (type !== 0x0003 || classVersion !== 0x16 || members !== 1 || elemSize !== 2 || msgSize < 24 || msgSize % 8 !== 0) return false;
-  // Same message size (the header's message count and layout stay valid); the half-float datatype takes the first
-  // 20 bytes and the rest is zero padding, which HDF5 ignores when decoding a datatype message.
-  const out = Buffer.alloc(8 + msgSize);
-  out.writeUInt16LE(0x0003, 0);
-  out.writeUInt16LE(msgSize, 2);
-  out[4] = flags;
-  // datatype: version 1, class 1 (floating point); bit field: little-endian, mantissa normalisation 2 (implied
-  // leading 1), sign at bit 15; size 2; bit offset 0, precision 16, exponent at 10 (5 bits), mantissa at 0 (10
-  // bits), exponent bias 15.
-  out.set([0x11, 0x20, 0x0f, 0x00], 8);
-  out.writeUInt32LE(2, 12);
-  out.writeUInt16LE(0, 16);
-  out.writeUInt16LE(16, 18);
-  out.set([10, 5, 0, 10], 20);
-  out.writeUInt32LE(15, 24);
-  let off = 0;
-  const pos = abs - 16;
-  while (off < out.length) off += writeSync(fd, out, off, out.length - off, pos + off);
-  return true;
+function datasetPath(name: string): string {
+  return name.startsWith('/') ? name : `/${name}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -287,6 +170,7 @@ export class Hdf5Writer implements ActivationWriter {
     this.meta = structuredClone(meta);
     this.numLayers = meta.layers.length;
     this.width = width;
+    mkdirSync(dirname(target), { recursive: true });
     const stem = join(dirname(target), `.${basename(target)}.partial`);
     this.tempPath = `${stem}.hdf5`;
     this.wordsPath = `${stem}.words.jsonl`;
@@ -410,10 +294,11 @@ export class Hdf5Writer implements ActivationWriter {
     try {
       for (let i = 0; i < j.sentences; i++) {
         const ds = src.get(String(i)) as Dataset | null;
-        if (!ds || !ds.shape) throw new InputError(`cannot resume: dataset ${i} is missing from the partial hdf5`, { location: { file: this.tempPath } });
-        const raw = readRaw(M, ds);
+        const m = ds?.metadata;
+        if (!ds || !m || !m.shape) throw new InputError(`cannot resume: dataset ${i} is missing from the partial hdf5`, { location: { file: this.tempPath } });
+        const raw = readRaw(M, src.file_id, ds.path, m.size, m.total_size);
         const data = this.meta.dtype === 'float16' ? new Uint16Array(raw.buffer, 0, raw.length / 2) : new Float32Array(raw.buffer, 0, raw.length / 4);
-        createFloatDataset(dst, String(i), ds.shape, data);
+        createFloatDataset(dst, String(i), m.shape, data);
       }
     } finally {
       src.close();
@@ -518,6 +403,10 @@ export class NeuroxHdf5 implements RowSource {
       const t0 = r - s.rows[0];
       const t1 = Math.min(end, s.rows[1]) - s.rows[0];
       const T = t1 - t0;
+      if (T <= 0) {
+        si++; // an empty sentence
+        continue;
+      }
       const slab = this.readSlice(s.dataset, t0, t1); // [L, T, W]
       for (let l = 0; l < L; l++) {
         for (let t = 0; t < T; t++) {
@@ -548,8 +437,8 @@ export class NeuroxHdf5 implements RowSource {
 
   private readSlice(name: string, t0: number, t1: number): Float32Array | Uint16Array {
     if (!this.file) throw new Error(`${this.path} is closed`);
-    const ds = this.file.get(name) as Dataset;
-    const raw = readRaw(this.M, ds, [0, t0, 0], [this.numLayers, t1 - t0, this.width]);
+    const bpv = this.dtype === 'float16' ? 2 : 4;
+    const raw = readRaw(this.M, this.file.file_id, datasetPath(name), bpv, 0, [0, t0, 0], [this.numLayers, t1 - t0, this.width]);
     return this.dtype === 'float16' ? new Uint16Array(raw.buffer, 0, raw.length / 2) : new Float32Array(raw.buffer, 0, raw.length / 4);
   }
 }
@@ -612,15 +501,23 @@ export async function readNeuroxHdf5(path: string, opts: NeuroxReadOptions = {})
     const sentences: NeuroxSentence[] = [];
     const baseSeen = new Set<string>();
     let row = 0;
+    const topKeys = new Set(file.keys());
     for (const [key, dataset] of entries) {
-      const ds = file.get(dataset) as Dataset | null;
-      if (!(ds instanceof h5().Dataset)) bad(`sentence_to_index points to a missing dataset "${dataset}" (key ${JSON.stringify(key)})`);
-      const shape = ds!.shape;
-      const m = ds!.metadata;
+      // one metadata call per sentence (Dataset objects would ask libhdf5 several times)
+      let m: ReturnType<H5Module['get_dataset_metadata']> | null = null;
+      if (dataset.includes('/') || topKeys.has(dataset)) {
+        try {
+          m = M.get_dataset_metadata(file.file_id, datasetPath(dataset));
+        } catch {
+          m = null;
+        }
+      }
+      if (!m) bad(`sentence_to_index points to a missing dataset "${dataset}" (key ${JSON.stringify(key)})`);
+      const shape = m!.shape;
       if (!shape || shape.length !== 3) bad(`dataset "${dataset}" has shape ${JSON.stringify(shape)}`, '[layers, words, width]');
-      if (m.type !== 1 || (m.size !== 4 && m.size !== 2) || !m.littleEndian) bad(`dataset "${dataset}" has type ${String(ds!.dtype)}`, "'<f' (float32) or '<e' (float16)");
+      if (m!.type !== 1 || (m!.size !== 4 && m!.size !== 2) || !m!.littleEndian) bad(`dataset "${dataset}" has type class ${m!.type}, size ${m!.size}`, "'<f' (float32) or '<e' (float16)");
       const [L, T, W] = shape!;
-      const dt: DType = m.size === 2 ? 'float16' : 'float32';
+      const dt: DType = m!.size === 2 ? 'float16' : 'float32';
       if (numLayers < 0) {
         numLayers = L;
         width = W;

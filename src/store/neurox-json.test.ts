@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createJsonWriter, formatJsonLine, iterateNeuroxJson, loadNeuroxJson, pyFloat, round8 } from './neurox-json.js';
+import { createJsonWriter, formatJsonLine, iterateNeuroxJson, loadNeuroxJson } from './neurox-json.js';
+import { pyFloat, round8 } from './pyjson.js';
 import { readLines } from './lines.js';
 import { makeMeta, makeSentences, tempDir } from './testkit.js';
 import { InputError } from '../util/errors.js';
-import { floatToHalfArray } from '../util/float16.js';
+import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 
 const L = 3, W = 4, C = L * W;
 
@@ -20,6 +21,11 @@ test('pyFloat prints numbers like Python repr; round8 rounds to 8 decimals', () 
   assert.equal(pyFloat(1e16), '1e+16');
   assert.equal(round8(0.123456789), 0.12345679);
   assert.equal(round8(Math.fround(0.1)), 0.1);
+  // ties to even like Python: round(0.001953125, 8) == 0.00195312, round(0.005859375, 8) == 0.00585938
+  assert.equal(round8(0.001953125), 0.00195312);
+  assert.equal(round8(-0.001953125), -0.00195312);
+  assert.equal(round8(0.005859375), 0.00585938);
+  assert.equal(round8(1.001953125), 1.00195312);
 });
 
 test('json line layout matches NeuroX JSONActivationsWriter', () => {
@@ -99,4 +105,15 @@ test('readLines handles CRLF, a missing final newline and multi-byte characters 
   const p = join(tempDir(), 'l.txt');
   writeFileSync(p, 'héllo\r\nwörld\nlast');
   assert.deepEqual([...readLines(p, 3)].map((l) => [l.text, l.line]), [['héllo', 1], ['wörld', 2], ['last', 3]]);
+});
+
+test('json float16 output prints the half values; writers create missing parent directories', () => {
+  const path = join(tempDir(), 'nested', 'dir', 'h.json');
+  const sents = makeSentences(3, C, 23);
+  const w = createJsonWriter(path, makeMeta(L, W, 'float16'));
+  for (const s of sents) w.writeSentence(s.words, s.rows);
+  w.close();
+  const got = loadNeuroxJson(path).matrix.data as Float32Array;
+  const half = halfToFloatArray(floatToHalfArray(Float32Array.from(sents.flatMap((s) => Array.from(s.rows)))));
+  assert.deepEqual(got, Float32Array.from(half, round8));
 });

@@ -9,32 +9,15 @@
  * reader streams line by line (`iterateNeuroxJson`); `loadNeuroxJson` collects everything in memory, since text
  * cannot be read by row block (convert big files to a store first).
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ActivationMeta, ActivationWriter, DType, DenseMatrix, LayerInfo } from './types.js';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { floatToHalfArray } from '../util/float16.js';
+import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { checkMeta, checkSentence, totalColumns, uniformLayers } from './layout.js';
 import { readLines } from './lines.js';
-
-/** A number as Python's repr prints it (json.dumps uses repr for floats): `1.0`, `1e-05`, `0.12345679`. */
-export function pyFloat(v: number): string {
-  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
-  const [mant, expStr] = v.toExponential().split('e');
-  const exp = Number(expStr);
-  if (exp < -4 || exp >= 16) {
-    return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  const s = String(v);
-  return s.includes('.') || s.includes('e') ? s : `${s}.0`;
-}
-
-/** Round to 8 decimals as NeuroX's writer does (`round(x, 8)`). */
-export function round8(v: number): number {
-  return Number(v.toFixed(8));
-}
+import { pyFloat, pyJsonString, round8 } from './pyjson.js';
 
 /** One line of a NeuroX JSON file, given words and their rows ([words × cols], layer-major). */
 export function formatJsonLine(index: number, words: readonly string[], rows: Float32Array, widths: readonly number[]): string {
@@ -49,13 +32,9 @@ export function formatJsonLine(index: number, words: readonly string[], rows: Fl
       c += widths[l];
       layers.push(`{"index": ${l}, "values": [${vals.join(', ')}]}`);
     }
-    feats.push(`{"token": ${jsonStringAscii(words[t])}, "layers": [${layers.join(', ')}]}`);
+    feats.push(`{"token": ${pyJsonString(words[t])}, "layers": [${layers.join(', ')}]}`);
   }
   return `{"linex_index": ${index}, "features": [${feats.join(', ')}]}`;
-}
-
-function jsonStringAscii(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -92,6 +71,7 @@ export class JsonWriter implements ActivationWriter {
     this.meta = structuredClone(meta);
     this.widths = meta.layers.map((l) => l.width);
     this.cols = totalColumns(meta.layers);
+    mkdirSync(dirname(target), { recursive: true });
     const stem = join(dirname(target), `.${basename(target)}.partial`);
     this.tempPath = `${stem}.jsonl`;
     this.journalPath = `${stem}.journal.json`;
@@ -114,7 +94,9 @@ export class JsonWriter implements ActivationWriter {
   writeSentence(words: string[], rows: Float32Array): void {
     if (this.done || this.fd === null) throw new Error(`json writer for ${this.target} is already closed`);
     checkSentence(words, rows, this.cols, this.sentences);
-    const buf = Buffer.from(formatJsonLine(this.sentences, words, rows, this.widths) + '\n');
+    // float16 output: print the half values, as NeuroX does for float16 activations
+    const vals = this.meta.dtype === 'float16' ? halfToFloatArray(floatToHalfArray(rows)) : rows;
+    const buf = Buffer.from(formatJsonLine(this.sentences, words, vals, this.widths) + '\n');
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off, this.bytes + off);
     this.bytes += buf.length;

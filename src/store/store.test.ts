@@ -170,3 +170,35 @@ test('bad stores: truncated data, wrong magic, bad version, malformed words line
   assert.throws(() => openStore(join(dir, 'missing')), InputError);
   assert.throws(() => openStore(dir), /not a neuroprobe activation store/);
 });
+
+test('store column reads: wide rows read one layer row by row, equal to slicing the full rows', () => {
+  const path = join(tempDir(), 'wide.npstore');
+  const Wd = 2048, Cw = 3 * Wd; // skipping 2 layers per row = 16 KiB → the row-by-row path
+  const sents = makeSentences(4, Cw, 10, 5);
+  const w = createStoreWriter(path, makeMeta(3, Wd));
+  for (const s of sents) w.writeSentence(s.words, s.rows);
+  w.close();
+  const st = openStore(path);
+  const all = st.readAll().data;
+  const [a, b] = st.layerRange(2);
+  const cols = Array.from({ length: b - a }, (_, i) => a + i);
+  const part = st.readRows(1, st.rows, cols);
+  assert.equal(part.cols, Wd);
+  for (let r = 1; r < st.rows; r++) assert.deepEqual(part.data.subarray((r - 1) * Wd, r * Wd), all.subarray(r * Cw + a, r * Cw + b));
+  const mid = st.readRows(0, 2, cols.slice(5, 9)); // a few columns inside a layer
+  assert.deepEqual(Array.from(mid.data), [...all.subarray(a + 5, a + 9), ...all.subarray(Cw + a + 5, Cw + a + 9)]);
+  st.close();
+});
+
+test('readRowsInto fills a reused buffer and checks its type and size', () => {
+  const path = join(tempDir(), 'into.npstore');
+  writeSmall(path);
+  const st = openStore(path);
+  const buf = new Float32Array(3 * C + 5);
+  const m = st.readRowsInto(1, 4, buf);
+  assert.equal(m.data.buffer, buf.buffer);
+  assert.deepEqual(m.data, st.readRows(1, 4).data);
+  assert.throws(() => st.readRowsInto(0, 4, buf), RangeError);
+  assert.throws(() => st.readRowsInto(0, 1, new Uint16Array(C)), RangeError);
+  st.close();
+});

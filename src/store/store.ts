@@ -45,7 +45,7 @@ import type { ActivationMeta, ActivationWriter, DType, DenseMatrix, RowSource } 
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import {
-  allocValues,
+  allocUninit,
   assertLittleEndian,
   bytesPerValue,
   checkMeta,
@@ -343,6 +343,7 @@ export class ActivationStore implements RowSource {
   readonly sentenceOffsets: readonly number[];
   private fd: number | null;
   private readonly bpv: number;
+  private scratch: Float32Array | Uint16Array | null = null;
 
   /** @internal use `openStore`. */
   constructor(path: string, header: StoreHeader, words: string[][], fd: number) {
@@ -375,7 +376,8 @@ export class ActivationStore implements RowSource {
 
   /**
    * Rows [start, end) as a dense matrix in the stored dtype; with `columns`, only those columns (in that order).
-   * A narrow contiguous column range (e.g. one layer) is read row by row without touching the other columns.
+   * A contiguous column range (e.g. one layer) of wide rows, where at least 16 KiB per row can be skipped, is read
+   * row by row without touching the other columns' pages; otherwise row blocks are read and the columns copied.
    */
   readRows(start: number, end: number, columns?: ArrayLike<number>): DenseMatrix {
     if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= start && end <= this.rows)) {
@@ -383,16 +385,16 @@ export class ActivationStore implements RowSource {
     }
     const n = end - start;
     if (!columns) {
-      const out = allocValues(this.dtype, n * this.cols);
+      const out = allocUninit(this.dtype, n * this.cols);
       this.readBytes(new Uint8Array(out.buffer), start * this.cols * this.bpv);
       return { rows: n, cols: this.cols, dtype: this.dtype, data: out };
     }
     const cols = Int32Array.from(columns as ArrayLike<number>);
     for (const c of cols) if (!(c >= 0 && c < this.cols)) throw new RangeError(`column ${c} out of range [0, ${this.cols})`);
     const k = cols.length;
-    const out = allocValues(this.dtype, n * k);
+    const out = allocUninit(this.dtype, n * k);
     const contiguous = k > 0 && cols[k - 1] - cols[0] === k - 1 && cols.every((c, i) => i === 0 || c === cols[i - 1] + 1);
-    if (contiguous && k * 4 <= this.cols) {
+    if (contiguous && (this.cols - k) * this.bpv >= 16384) {
       const bytes = new Uint8Array(out.buffer);
       const rowBytes = k * this.bpv;
       for (let r = 0; r < n; r++) {
@@ -401,16 +403,35 @@ export class ActivationStore implements RowSource {
       return { rows: n, cols: k, dtype: this.dtype, data: out };
     }
     const blockRows = Math.max(1, Math.floor((8 << 20) / (this.cols * this.bpv)));
+    const scratch = this.scratchFor(Math.min(n, blockRows) * this.cols);
     for (let r0 = 0; r0 < n; r0 += blockRows) {
       const r1 = Math.min(n, r0 + blockRows);
-      const block = this.readRows(start + r0, start + r1).data;
+      const block = this.readRowsInto(start + r0, start + r1, scratch).data;
       for (let r = r0; r < r1; r++) {
         const ib = (r - r0) * this.cols;
         const ob = r * k;
-        for (let j = 0; j < k; j++) out[ob + j] = block[ib + cols[j]];
+        if (contiguous) out.set(block.subarray(ib + cols[0], ib + cols[0] + k) as never, ob);
+        else for (let j = 0; j < k; j++) out[ob + j] = block[ib + cols[j]];
       }
     }
     return { rows: n, cols: k, dtype: this.dtype, data: out };
+  }
+
+  /**
+   * Rows [start, end) read into `out` (the stored dtype, at least (end − start) × cols values), without allocating:
+   * for streaming loops that reuse one buffer (fresh multi-MB arrays cost page faults). Returns a view of `out`.
+   */
+  readRowsInto(start: number, end: number, out: Float32Array | Uint16Array): DenseMatrix {
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= start && end <= this.rows)) {
+      throw new RangeError(`rows [${start}, ${end}) out of range [0, ${this.rows})`);
+    }
+    const n = (end - start) * this.cols;
+    if ((this.dtype === 'float16') !== (out instanceof Uint16Array) || out.length < n) {
+      throw new RangeError(`readRowsInto: need a ${this.dtype === 'float16' ? 'Uint16Array' : 'Float32Array'} of at least ${n} values`);
+    }
+    const data = out.subarray(0, n);
+    this.readBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), start * this.cols * this.bpv);
+    return { rows: end - start, cols: this.cols, dtype: this.dtype, data };
   }
 
   /** A RowSource over a subset of columns (e.g. `layerRange(2)` expanded), reading only what it needs. */
@@ -428,6 +449,12 @@ export class ActivationStore implements RowSource {
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+  }
+
+  /** Internal block buffer for column gathers (never returned to callers). */
+  private scratchFor(n: number): Float32Array | Uint16Array {
+    if (!this.scratch || this.scratch.length < n) this.scratch = allocUninit(this.dtype, n);
+    return this.scratch;
   }
 
   private readBytes(into: Uint8Array, position: number): void {

@@ -2,16 +2,23 @@
  * `neuroprobe corpus ...`: look at corpora and tasks.
  *   corpus stats <file>    sentences, tokens, word types and label counts for a task
  *   corpus convert <file>  write NeuroX token/label files (<prefix>.word, <prefix>.label)
+ *   corpus dataset <train> build a probing dataset (splits, max tokens, balancing, unknown-label policy) and print
+ *                          its summary; optionally write each split as NeuroX files
  *   corpus tasks           list the tasks
+ *
+ * `addDatasetOptions` / `datasetOptionsFrom` are exported so other commands that build datasets share the flags.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { CliIO } from '../io.js';
 import { UsageError } from '../../util/errors.js';
+import { writeJsonAtomic } from '../../util/atomic.js';
 import { readCorpus, detectFormat, countTokens, CORPUS_FORMATS, type CorpusFormat } from '../../data/corpus.js';
-import { getTask, labelSentences, TASKS, type TaskOptions } from '../../data/tasks.js';
+import { labelSentences, TASKS, type TaskOptions } from '../../data/tasks.js';
+import { corpusStats, type CorpusStats } from '../../data/stats.js';
 import { compareCodePoints } from '../../data/vocab.js';
 import { writeTokenLabelFiles } from '../../data/neurox-text.js';
+import { readDataset, datasetSummary, type DatasetOptions, type DatasetFiles, type UnknownPolicy } from '../../data/dataset.js';
 import type { Sentence } from '../../data/types.js';
 
 interface CorpusOpts {
@@ -23,21 +30,6 @@ interface CorpusOpts {
   controlSample?: 'same' | 'uniform';
   caseInsensitive?: boolean;
   json?: boolean;
-}
-
-/** Statistics printed by `corpus stats`. */
-export interface CorpusStats {
-  file: string;
-  format: CorpusFormat;
-  sentences: number;
-  tokens: number;
-  types: number;
-  maxSentenceLength: number;
-  meanSentenceLength: number;
-  task?: string;
-  numLabels?: number;
-  /** Label → count, keys in code-point order. */
-  labels?: Record<string, number>;
 }
 
 function intOption(v: string | undefined, name: string): number | undefined {
@@ -60,37 +52,6 @@ function load(file: string, o: CorpusOpts): { corpus: Sentence[]; format: Corpus
   const format = o.format ?? detectFormat(file);
   const corpus = readCorpus(file, { format, labels: o.labels, limit: intOption(o.limit, 'limit') });
   return { corpus, format, task: o.task ?? defaultTask(format, o.labels) };
-}
-
-/** Compute corpus statistics (and label counts when a task is given). */
-export function corpusStats(file: string, corpus: readonly Sentence[], format: CorpusFormat, task?: string, opts: TaskOptions = {}): CorpusStats {
-  const types = new Set<string>();
-  let maxLen = 0;
-  for (const s of corpus) {
-    maxLen = Math.max(maxLen, s.words.length);
-    for (const w of s.words) types.add(w.form);
-  }
-  const tokens = countTokens(corpus);
-  const stats: CorpusStats = {
-    file,
-    format,
-    sentences: corpus.length,
-    tokens,
-    types: types.size,
-    maxSentenceLength: maxLen,
-    meanSentenceLength: corpus.length ? Math.round((tokens / corpus.length) * 100) / 100 : 0,
-  };
-  if (task !== undefined) {
-    const t = getTask(task, opts);
-    const counts = new Map<string, number>();
-    for (const row of labelSentences(corpus, t)) for (const l of row) counts.set(l, (counts.get(l) ?? 0) + 1);
-    const labels: Record<string, number> = {};
-    for (const k of [...counts.keys()].sort(compareCodePoints)) labels[k] = counts.get(k)!;
-    stats.task = t.name;
-    stats.numLabels = counts.size;
-    stats.labels = labels;
-  }
-  return stats;
 }
 
 /** Human rendering of {@link CorpusStats}: a summary and a label table sorted by count. */
@@ -126,6 +87,72 @@ function commonOptions(cmd: Command): Command {
     .option('--case-insensitive', 'control tasks: lowercase word types');
 }
 
+/** Flags of a dataset-building command (as parsed by commander). */
+export interface DatasetFlags {
+  task?: string;
+  format?: CorpusFormat;
+  labels?: string;
+  dev?: string;
+  devLabels?: string;
+  test?: string;
+  testLabels?: string;
+  splitDev?: string;
+  splitTest?: string;
+  seed?: string;
+  maxTokens?: string;
+  balance?: boolean;
+  unknown?: UnknownPolicy;
+  controlSample?: 'same' | 'uniform';
+  caseInsensitive?: boolean;
+}
+
+function fraction(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!(x >= 0 && x < 1)) throw new UsageError(`--${name} expects a fraction in [0, 1), got '${v}'`);
+  return x;
+}
+
+/** Add the dataset flags (train corpus is the command's argument) to a command. */
+export function addDatasetOptions(cmd: Command): Command {
+  return cmd
+    .option('--task <name>', 'task (see `neuroprobe corpus tasks`)', 'upos')
+    .addOption(new Option('--format <format>', 'corpus format (default: from each path)').choices([...CORPUS_FORMATS]))
+    .option('--labels <file>', 'label file of the training token file (text format)')
+    .option('--dev <file>', 'dev corpus')
+    .option('--dev-labels <file>', 'label file of the dev token file')
+    .option('--test <file>', 'test corpus')
+    .option('--test-labels <file>', 'label file of the test token file')
+    .option('--split-dev <fraction>', 'without --dev: seeded share of training sentences for dev')
+    .option('--split-test <fraction>', 'without --test: seeded share of training sentences for test')
+    .option('--seed <n>', 'seed for the split, balancing and control tasks', '0')
+    .option('--max-tokens <n>', 'keep the first training sentences totalling at most n words (the paper: 150000)')
+    .option('--balance', 'undersample training rows to balanced classes (seeded)')
+    .addOption(new Option('--unknown <policy>', 'dev/test labels unseen in training').choices(['error', 'drop', 'unknown']).default('error'))
+    .addOption(new Option('--control-sample <how>', 'control tasks: training label distribution or uniform').choices(['same', 'uniform']).default('same'))
+    .option('--case-insensitive', 'control tasks: lowercase word types');
+}
+
+/** Turn parsed dataset flags into readDataset arguments. */
+export function datasetOptionsFrom(train: string, f: DatasetFlags): { files: DatasetFiles; options: DatasetOptions } {
+  const seed = intOption(f.seed, 'seed') ?? 0;
+  const files: DatasetFiles = { train, dev: f.dev, test: f.test, trainLabels: f.labels, devLabels: f.devLabels, testLabels: f.testLabels, format: f.format };
+  const options: DatasetOptions = {
+    task: f.task ?? 'upos',
+    seed,
+    sample: f.controlSample ?? 'same',
+    caseSensitive: !f.caseInsensitive,
+    unknown: f.unknown ?? 'error',
+    maxTokens: intOption(f.maxTokens, 'max-tokens'),
+    balance: f.balance ? { seed } : false,
+  };
+  const dev = fraction(f.splitDev, 'split-dev');
+  const test = fraction(f.splitTest, 'split-test');
+  if (dev !== undefined || test !== undefined) options.split = { dev, test, seed };
+  return { files, options };
+}
+
+/** Register `neuroprobe corpus` (stats, convert, dataset, tasks) on the program. */
 export function register(program: Command, io: CliIO): void {
   const corpus = program
     .command('corpus')
@@ -161,6 +188,34 @@ export function register(program: Command, io: CliIO): void {
     writeTokenLabelFiles(wordPath, labelPath, c, labels);
     const res = { file, task: task ?? null, sentences: c.length, tokens: countTokens(c), word: wordPath, label: labelPath ?? null };
     io.result(res, Boolean(o.json), () => `wrote ${c.length} sentences (${res.tokens} tokens) to ${wordPath}${labelPath ? ` and ${labelPath}` : ''}`);
+  });
+
+  addDatasetOptions(
+    corpus
+      .command('dataset')
+      .description('build a probing dataset and print its summary (label vocabulary, split sizes)')
+      .argument('<train>', 'training corpus: .conllu, token text file, or brown[:...]')
+      .option('--out <prefix>', 'also write each split as NeuroX files <prefix>.<split>.word/.label and the summary as <prefix>.json')
+      .option('--json', 'print one JSON object on stdout'),
+  ).action((train: string, o: DatasetFlags & { out?: string; json?: boolean }) => {
+    const { files, options } = datasetOptionsFrom(train, o);
+    const ds = readDataset(files, options);
+    const summary = datasetSummary(ds);
+    if (o.out) {
+      for (const split of [ds.train, ds.dev, ds.test]) {
+        if (!split) continue;
+        writeTokenLabelFiles(`${o.out}.${split.name}.word`, `${o.out}.${split.name}.label`, split.sentences, split.labels);
+      }
+      writeJsonAtomic(`${o.out}.json`, summary);
+    }
+    io.result(summary, Boolean(o.json), () =>
+      [
+        `task ${summary.task}: ${summary.vocab.labels.length} labels (${summary.vocab.labels.join(' ')})`,
+        ...Object.entries(summary.splits).map(
+          ([k, v]) => `${k.padEnd(5)} ${v.sentences} sentences, ${v.tokens} tokens, ${v.rows} rows${v.dropped ? `, ${v.dropped} dropped` : ''}${v.balancedRows !== undefined ? `, ${v.balancedRows} balanced rows` : ''}`,
+        ),
+      ].join('\n'),
+    );
   });
 
   corpus

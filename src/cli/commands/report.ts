@@ -1,8 +1,11 @@
-/** `neuroprobe report <results.json> [--out dir]`: rebuild the HTML report from a results file. */
+/**
+ * `neuroprobe report <results.json> [--out dir]`: rebuild the HTML report from a results file (plus the run time
+ * and timings from a run.json next to it, when `neuroprobe run` left one).
+ */
 import { dirname, join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { CliIO } from '../io.js';
-import { readStudy, writeReport } from '../../index.js';
+import { readStudyResults, withRunInfo, writeReport } from '../../index.js';
 
 export function register(program: Command, io: CliIO): void {
   program
@@ -10,11 +13,12 @@ export function register(program: Command, io: CliIO): void {
     .description('Rebuild the self-contained HTML report (index.html) from a results.json file.')
     .argument('<results.json>', 'results file written by `neuroprobe run`')
     .option('-o, --out <dir>', 'output directory (default: a "report" directory next to the results file)')
+    .addOption(new Option('--renderer <kind>', 'figure renderer: svg (crisp) or canvas (faster for large studies)').choices(['svg', 'canvas']).default('svg'))
     .option('--json', 'print {path, bytes, analyses} as JSON on stdout')
-    .action((file: string, opts: { out?: string; json?: boolean }) => {
-      const study = readStudy(file);
+    .action((file: string, opts: { out?: string; json?: boolean; renderer: 'svg' | 'canvas' }) => {
+      const study = withRunInfo(readStudyResults(file), join(dirname(file), 'run.json'));
       const outDir = resolve(opts.out ?? join(dirname(file), 'report'));
-      const written = writeReport(study, outDir);
+      const written = writeReport(study, outDir, { renderer: opts.renderer });
       const summary = { path: written.path, bytes: written.bytes, analyses: study.results.length };
       io.result(summary, Boolean(opts.json), () => `wrote ${written.path} (${(written.bytes / 1024).toFixed(0)} KiB, ${summary.analyses} analyses)`);
     });
