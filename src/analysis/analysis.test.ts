@@ -243,4 +243,7 @@ test('cached subsets equal the lazy views', async () => {
   assert.deepEqual(cachedColumns(src, [6, 0, 3], 10).readRows(3, 9).data, selectColumns(src, [6, 0, 3]).readRows(3, 9).data);
   assert.deepEqual(cachedRows(src, [4, 2, 9]).readRows(0, 3).data, selectRows(src, [4, 2, 9]).readRows(0, 3).data);
   assert.throws(() => cachedColumns(src, [7]), RangeError);
+  const { isInMemory } = await import('../select/cache.js');
+  assert.equal(isInMemory(src), true);
+  assert.equal(isInMemory(selectRows(src, [0, 1, 2])), false);
 });

@@ -17,7 +17,7 @@ import { tagAnalysis } from './tags.js';
 import { neuronViews, type SentenceSpan } from './neurons.js';
 import { metricsFromPredictions } from './metrics.js';
 import { selectColumns, selectRows } from '../store/views.js';
-import { cachedColumns, cachedRows, DEFAULT_CACHE_BYTES } from '../select/cache.js';
+import { cachedColumns, cachedRows, DEFAULT_CACHE_BYTES, isInMemory } from '../select/cache.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { emit, type ProgressCallback } from '../util/progress.js';
@@ -115,7 +115,7 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
 
   // splits (materialised once when they fit the cache budget: solvers read them many times)
   const budget = input.cacheBytes ?? DEFAULT_CACHE_BYTES;
-  const whole = (X: RowSource): RowSource => (budget > 0 ? cachedRows(X, Int32Array.from({ length: X.rows }, (_, i) => i), budget) : X);
+  const whole = (X: RowSource): RowSource => (budget > 0 && !isInMemory(X) ? cachedRows(X, Int32Array.from({ length: X.rows }, (_, i) => i), budget) : X);
   let train: { X: RowSource; y: Int32Array };
   let dev: { X: RowSource; y: Int32Array };
   let ctrlTrain = input.control?.train;

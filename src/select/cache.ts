@@ -34,3 +34,12 @@ export function cachedRows(X: RowSource, ids: ArrayLike<number>, budgetBytes = D
   const m = view.readRows(0, view.rows);
   return denseSource({ rows: m.rows, cols: m.cols, dtype: m.dtype, data: m.dtype === 'float16' ? (m.data as Uint16Array).slice() : (m.data as Float32Array).slice() });
 }
+
+/**
+ * Whether a source already serves rows from one in-memory buffer (a `denseSource`): two reads share their
+ * ArrayBuffer. Such sources are not copied again.
+ */
+export function isInMemory(X: RowSource): boolean {
+  if (X.rows < 2) return true;
+  return X.readRows(0, 1).data.buffer === X.readRows(1, 2).data.buffer;
+}
