@@ -62,12 +62,13 @@ export * from './select/minimal.js';
 export * from './select/ablation.js';
 export type * from './select/types.js';
 export * from './analysis/metrics.js';
-export { controlLabels, controlAnalysis, type ControlLabelOptions, type ControlOptions as ControlAnalysisOptions } from './analysis/control.js';
+export { controlLabels, controlAnalysis, type ControlLabelOptions, type ControlAnalysisOptions } from './analysis/control.js';
 export * from './analysis/layers.js';
 export * from './analysis/tags.js';
 export * from './analysis/neurons.js';
 export * from './analysis/analyze.js';
 export { SoftmaxGD, softmaxGDFactory, SOFTMAX_GD_DEFAULTS } from './analysis/testing.js';
+export * from './select/cache.js';
 // probe engine (src/probe): elastic-net probes on ONNX Runtime GEMMs, metrics, save/load
 export type * from './probe/types.js';
 export * from './probe/linear-probe.js';

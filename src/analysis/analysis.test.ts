@@ -231,3 +231,19 @@ test('analyze() end to end on a small synthetic problem fills every schema field
   // deterministic for a seed
   assert.ok(new SoftmaxGD() instanceof SoftmaxGD);
 });
+
+test('cached subsets equal the lazy views', async () => {
+  const { cachedColumns, cachedRows } = await import('../select/cache.js');
+  const { selectColumns } = await import('../store/views.js');
+  const { X } = plantedToy({ seed: 1, rows: 50, cols: 7, informative: [1] });
+  const src = denseSource(X);
+  const a = cachedColumns(src, [6, 0, 3]).readRows(0, 50).data;
+  const b = selectColumns(src, [6, 0, 3]).readRows(0, 50).data;
+  assert.deepEqual(a, b);
+  assert.deepEqual(cachedColumns(src, [6, 0, 3], 10).readRows(3, 9).data, selectColumns(src, [6, 0, 3]).readRows(3, 9).data);
+  assert.deepEqual(cachedRows(src, [4, 2, 9]).readRows(0, 3).data, selectRows(src, [4, 2, 9]).readRows(0, 3).data);
+  assert.throws(() => cachedColumns(src, [7]), RangeError);
+  const { isInMemory } = await import('../select/cache.js');
+  assert.equal(isInMemory(src), true);
+  assert.equal(isInMemory(selectRows(src, [0, 1, 2])), false);
+});

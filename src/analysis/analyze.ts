@@ -17,6 +17,7 @@ import { tagAnalysis } from './tags.js';
 import { neuronViews, type SentenceSpan } from './neurons.js';
 import { metricsFromPredictions } from './metrics.js';
 import { selectColumns, selectRows } from '../store/views.js';
+import { cachedColumns, cachedRows, DEFAULT_CACHE_BYTES, isInMemory } from '../select/cache.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { emit, type ProgressCallback } from '../util/progress.js';
@@ -65,6 +66,8 @@ export interface AnalyzeInput {
   layerProbes?: boolean;
   /** Correlation-cluster the minimal subset (default false). */
   redundancy?: boolean;
+  /** Each split is copied into memory once when it fits in this many bytes (default 2 GiB; 0 keeps the views). */
+  cacheBytes?: number;
   onProgress?: ProgressCallback;
 }
 
@@ -110,22 +113,27 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
   const widths = input.layers.reduce((s, l) => s + l.width, 0);
   if (widths !== D) throw new InputError(`the layer layout covers ${widths} neurons but the activations have ${D}`);
 
-  // splits
-  let train = { X: input.train.X, y: input.train.y };
+  // splits (materialised once when they fit the cache budget: solvers read them many times)
+  const budget = input.cacheBytes ?? DEFAULT_CACHE_BYTES;
+  const whole = (X: RowSource): RowSource => (budget > 0 && !isInMemory(X) ? cachedRows(X, Int32Array.from({ length: X.rows }, (_, i) => i), budget) : X);
+  let train: { X: RowSource; y: Int32Array };
   let dev: { X: RowSource; y: Int32Array };
   let ctrlTrain = input.control?.train;
   const devFraction = input.devFraction ?? 0.1;
-  if (input.dev) dev = { X: input.dev.X, y: input.dev.y };
-  else {
+  if (input.dev) {
+    train = { X: whole(input.train.X), y: input.train.y };
+    dev = { X: whole(input.dev.X), y: input.dev.y };
+  } else {
     const s = splitRows(input.train.X.rows, devFraction, seed);
-    dev = { X: selectRows(input.train.X, s.dev), y: Int32Array.from(s.dev, (i) => input.train.y[i]) };
-    train = { X: selectRows(input.train.X, s.train), y: Int32Array.from(s.train, (i) => input.train.y[i]) };
+    const rows = (ids: Int32Array): RowSource => (budget > 0 ? cachedRows(input.train.X, ids, budget) : selectRows(input.train.X, ids));
+    dev = { X: rows(s.dev), y: Int32Array.from(s.dev, (i) => input.train.y[i]) };
+    train = { X: rows(s.train), y: Int32Array.from(s.train, (i) => input.train.y[i]) };
     if (ctrlTrain) {
       const ct = ctrlTrain;
       ctrlTrain = Int32Array.from(s.train, (i) => ct[i]);
     }
   }
-  const test = { X: input.test.X, y: input.test.y };
+  const test = { X: whole(input.test.X), y: input.test.y };
   lap('split');
 
   // oracle
@@ -263,7 +271,7 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
   if (input.redundancy) {
     const cl = correlationClusters(train.X, { neurons: minimal.result.neurons, seed });
     const reps = Array.from(cl.representatives);
-    const p = input.makeProbe().fit(selectColumns(train.X, reps), train.y, { numClasses: C });
+    const p = input.makeProbe().fit(cachedColumns(train.X, reps), train.y, { numClasses: C });
     redundancy = { threshold: 0.5, clusters: cl.count, representatives: reps, test: p.score(selectColumns(test.X, reps), test.y) };
     lap('redundancy');
   }

@@ -1,12 +1,14 @@
 /**
- * Minimal data loading for the analysis commands: NeuroX JSON-lines activations (`extract_features.py` layout,
- * one sentence per line) with NeuroX token and label files (one sentence per line, whitespace-separated).
- * Used until the shared CLI data options (src/cli/data-options.ts) take over.
+ * Data loading for the analysis commands: activations in any format the store reads (neuroprobe store, NeuroX
+ * hdf5 or JSON-lines) plus NeuroX token and label files (one sentence per line, whitespace-separated), checked
+ * sentence by sentence against the activation rows.
  */
-import { readFileSync } from 'node:fs';
-import type { LayerInfo } from '../store/types.js';
-import type { RowSource } from '../store/types.js';
-import { denseSource } from '../store/views.js';
+import type { LayerInfo, RowSource } from '../store/types.js';
+import { openActivations } from '../store/load.js';
+import { selectRows } from '../store/views.js';
+import { readTokenLabelFiles } from '../data/neurox-text.js';
+import { compareCodePoints } from '../data/vocab.js';
+import type { Sentence } from '../data/types.js';
 import { InputError } from '../util/errors.js';
 import type { SentenceSpan } from './neurons.js';
 
@@ -16,93 +18,58 @@ export interface TextSplit {
   /** One label string per row. */
   labels: string[];
   sentences: SentenceSpan[];
+  /** The token-file sentences (with the labels in `cols.label`). */
+  corpus: Sentence[];
   layers: LayerInfo[];
+  model: string;
+  close(): void;
 }
 
-function readLines(file: string): string[] {
-  let text: string;
+/** Load one split: activations + labels (+ tokens, default: the activation file's words), checked row by row. */
+export async function loadTextSplit(paths: { activations: string; tokens?: string; labels: string; numLayers?: number }): Promise<TextSplit> {
+  const acts = await openActivations(paths.activations, { numLayers: paths.numLayers });
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read file`, { location: { file }, expected: 'a readable file', cause: err });
-  }
-  const lines = text.split(/\r?\n/);
-  if (lines.length && lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
-
-/** Read a NeuroX JSON-lines activation file: per sentence a [words × (layers·width)] block, and the layer layout. */
-export function readNeuroxJson(file: string): { sentences: Float32Array[]; layers: LayerInfo[]; cols: number } {
-  const lines = readLines(file);
-  const sentences: Float32Array[] = [];
-  let layers: LayerInfo[] | null = null;
-  let cols = 0;
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    let obj: { features?: { layers?: { index?: number; values?: number[] }[] }[] };
-    try {
-      obj = JSON.parse(line);
-    } catch {
-      throw new InputError('not a JSON object', { location: { file, line: i + 1 }, expected: 'one NeuroX JSON activation object per line' });
-    }
-    if (!obj || !Array.isArray(obj.features)) throw new InputError('missing "features"', { location: { file, line: i + 1 }, expected: '{"features": [{"token", "layers": [{"index", "values"}]}]}' });
-    const feats = obj.features;
-    if (!layers && feats.length) {
-      layers = (feats[0].layers ?? []).map((l, j) => ({ index: j, name: `layer${l.index ?? j}`, width: (l.values ?? []).length }));
-      cols = layers.reduce((s, l) => s + l.width, 0);
-    }
-    const block = new Float32Array(feats.length * cols);
-    feats.forEach((f, w) => {
-      let o = w * cols;
-      const ls = f.layers ?? [];
-      if (!layers || ls.length !== layers.length) throw new InputError(`word ${w + 1} has ${ls.length} layers`, { location: { file, line: i + 1 }, expected: `${layers?.length ?? '?'} layers` });
-      ls.forEach((l, j) => {
-        const v = l.values ?? [];
-        if (v.length !== layers![j].width) throw new InputError(`word ${w + 1}, layer ${j} has ${v.length} values`, { location: { file, line: i + 1 }, expected: `${layers![j].width}` });
-        for (let k = 0; k < v.length; k++) block[o++] = v[k];
+    let corpus: Sentence[];
+    if (paths.tokens) corpus = readTokenLabelFiles(paths.tokens, paths.labels);
+    else {
+      const labelsOnly = readTokenLabelFiles(paths.labels);
+      corpus = labelsOnly.map((s, i) => {
+        const words = acts.sentences[i]?.words ?? [];
+        if (words.length !== s.words.length)
+          throw new InputError(`${s.words.length} labels but ${words.length} words in activation sentence ${i + 1}`, { location: { file: paths.labels, line: i + 1 }, expected: `${words.length} labels` });
+        return { ...s, words: s.words.map((w, j) => ({ form: words[j], cols: { label: w.form }, line: w.line })) };
       });
+    }
+    const tokFile = paths.tokens ?? paths.labels;
+    if (corpus.length !== acts.sentences.length)
+      throw new InputError(`${corpus.length} sentences but the activations have ${acts.sentences.length}`, { location: { file: tokFile }, expected: `${acts.sentences.length} lines` });
+    const words: string[] = [];
+    const labels: string[] = [];
+    const sentences: SentenceSpan[] = [];
+    corpus.forEach((s, i) => {
+      const [a, b] = acts.sentences[i].rows;
+      if (b - a !== s.words.length)
+        throw new InputError(`${s.words.length} tokens but ${b - a} activation rows`, { location: { file: tokFile, line: s.line ?? i + 1 }, expected: `${b - a} tokens` });
+      if (a !== words.length) throw new InputError(`activation rows of sentence ${i + 1} are not contiguous`, { location: { file: paths.activations } });
+      const ws = s.words.map((w) => w.form);
+      sentences.push({ rows: [a, b], words: ws });
+      for (const w of s.words) {
+        words.push(w.form);
+        labels.push(w.cols.label);
+      }
     });
-    sentences.push(block);
-  });
-  if (!layers) throw new InputError('no activations found', { location: { file }, expected: 'NeuroX JSON-lines activations' });
-  return { sentences, layers, cols };
-}
-
-/** Load one split: activations + tokens + labels, checked sentence by sentence. */
-export function loadTextSplit(paths: { activations: string; tokens: string; labels: string }): TextSplit {
-  const acts = readNeuroxJson(paths.activations);
-  const tok = readLines(paths.tokens);
-  const lab = readLines(paths.labels);
-  if (tok.length !== acts.sentences.length)
-    throw new InputError(`${tok.length} sentences of tokens but ${acts.sentences.length} of activations`, { location: { file: paths.tokens }, expected: `${acts.sentences.length} lines` });
-  if (lab.length !== tok.length) throw new InputError(`${lab.length} label lines for ${tok.length} token lines`, { location: { file: paths.labels }, expected: `${tok.length} lines` });
-  const words: string[] = [];
-  const labels: string[] = [];
-  const sentences: SentenceSpan[] = [];
-  let rows = 0;
-  tok.forEach((line, i) => {
-    const ws = line.trim().split(/\s+/).filter(Boolean);
-    const ls = lab[i].trim().split(/\s+/).filter(Boolean);
-    const n = acts.sentences[i].length / acts.cols;
-    if (ls.length !== ws.length) throw new InputError(`${ls.length} labels for ${ws.length} tokens`, { location: { file: paths.labels, line: i + 1 }, expected: `${ws.length} labels` });
-    if (n !== ws.length) throw new InputError(`${ws.length} tokens but ${n} activation rows`, { location: { file: paths.tokens, line: i + 1 }, expected: `${n} tokens` });
-    sentences.push({ rows: [rows, rows + n], words: ws });
-    words.push(...ws);
-    labels.push(...ls);
-    rows += n;
-  });
-  const data = new Float32Array(rows * acts.cols);
-  let o = 0;
-  for (const s of acts.sentences) {
-    data.set(s, o);
-    o += s.length;
+    if (words.length !== acts.source.rows)
+      throw new InputError(`${words.length} tokens but ${acts.source.rows} activation rows`, { location: { file: paths.activations } });
+    return { X: acts.source, words, labels, sentences, corpus, layers: acts.meta.layers, model: acts.meta.model, close: acts.close };
+  } catch (err) {
+    acts.close();
+    throw err;
   }
-  return { X: denseSource({ rows, cols: acts.cols, dtype: 'float32', data }), words, labels, sentences, layers: acts.layers };
 }
 
-/** Sorted label vocabulary of the training labels. */
+/** Sorted (by code point) label vocabulary of the training labels. */
 export function labelVocab(trainLabels: string[]): string[] {
-  return [...new Set(trainLabels)].sort();
+  return [...new Set(trainLabels)].sort(compareCodePoints);
 }
 
 /** Class ids of `labels` in `vocab`; an unknown label is an input error naming its file. */
@@ -113,4 +80,43 @@ export function encodeLabels(labels: string[], vocab: string[], file: string): I
     if (v === undefined) throw new InputError(`label '${l}' does not occur in the training labels`, { location: { file }, expected: `one of ${vocab.slice(0, 20).join(' ')}${vocab.length > 20 ? ' …' : ''}` });
     return v;
   });
+}
+
+/**
+ * Drop the rows of a split whose label is not in `vocab` (the `--unknown-labels drop` policy): rows, words,
+ * sentence spans and the token corpus are filtered together; the activation source becomes a row view.
+ */
+export function dropUnknownLabels(split: TextSplit, vocab: string[]): { split: TextSplit; dropped: number } {
+  const known = new Set(vocab);
+  const keep: number[] = [];
+  const sentences: SentenceSpan[] = [];
+  const corpus: Sentence[] = [];
+  split.sentences.forEach((s, i) => {
+    const start = keep.length;
+    const ws: string[] = [];
+    for (let r = s.rows[0]; r < s.rows[1]; r++) {
+      if (known.has(split.labels[r])) {
+        keep.push(r);
+        ws.push(split.words[r]);
+      }
+    }
+    if (keep.length > start) {
+      sentences.push({ rows: [start, keep.length], words: ws });
+      const src = split.corpus[i];
+      corpus.push({ ...src, words: src.words.filter((w) => known.has(w.cols.label)) });
+    }
+  });
+  const dropped = split.labels.length - keep.length;
+  if (dropped === 0) return { split, dropped };
+  return {
+    split: {
+      ...split,
+      X: selectRows(split.X, keep),
+      words: keep.map((r) => split.words[r]),
+      labels: keep.map((r) => split.labels[r]),
+      sentences,
+      corpus,
+    },
+    dropped,
+  };
 }

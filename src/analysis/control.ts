@@ -8,6 +8,7 @@ import type { ControlResult, SplitMetrics } from './types.js';
 import type { ProbeFactory } from '../rank/types.js';
 import type { Classifier } from '../probe/types.js';
 import { selectColumns } from '../store/views.js';
+import { cachedColumns } from '../select/cache.js';
 import { Rng } from '../util/rng.js';
 import { metricsFromPredictions } from './metrics.js';
 import type { LabeledSplit } from '../select/types.js';
@@ -50,7 +51,7 @@ export function controlLabels(
   return { train, others: others.map((ws) => Int32Array.from(ws, label)), mapping };
 }
 
-export interface ControlOptions {
+export interface ControlAnalysisOptions {
   task: string;
   makeProbe: ProbeFactory;
   /** The control labels: X of each split with the control class ids. */
@@ -64,11 +65,11 @@ export interface ControlOptions {
   taskMinimalTest: number;
 }
 
-export function controlAnalysis(opts: ControlOptions): { result: ControlResult; probes: { oracle: Classifier; minimal: Classifier } } {
+export function controlAnalysis(opts: ControlAnalysisOptions): { result: ControlResult; probes: { oracle: Classifier; minimal: Classifier } } {
   const labels = Array.from({ length: opts.numClasses }, (_, i) => String(i));
   const oracle = opts.makeProbe().fit(opts.train.X, opts.train.y, { numClasses: opts.numClasses });
   const oracleTest: SplitMetrics = metricsFromPredictions(opts.test.y, oracle.predict(opts.test.X), labels);
-  const minimal = opts.makeProbe().fit(selectColumns(opts.train.X, opts.neurons), opts.train.y, { numClasses: opts.numClasses });
+  const minimal = opts.makeProbe().fit(cachedColumns(opts.train.X, opts.neurons), opts.train.y, { numClasses: opts.numClasses });
   const minimalTest = metricsFromPredictions(opts.test.y, minimal.predict(selectColumns(opts.test.X, opts.neurons)), labels);
   delete oracleTest.perClass;
   delete minimalTest.perClass;

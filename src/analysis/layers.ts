@@ -4,6 +4,7 @@ import type { LayerResult } from './types.js';
 import type { ProbeFactory } from '../rank/types.js';
 import type { LabeledSplit } from '../select/types.js';
 import { selectColumns } from '../store/views.js';
+import { cachedColumns } from '../select/cache.js';
 import { emit, type ProgressCallback } from '../util/progress.js';
 
 /** Column offset of each layer (neuron id = offset + unit). */
@@ -57,7 +58,7 @@ export function layerAnalysis(opts: LayerOptions): LayerResult[] {
     const r: LayerResult = { index: l.index, name: l.name, width: l.width, test: NaN, selected: counts[i] };
     if (opts.probes !== false) {
       const cols = Int32Array.from({ length: l.width }, (_, u) => offsets[i] + u);
-      const p = opts.makeProbe().fit(selectColumns(opts.train.X, cols), opts.train.y, { numClasses: opts.numClasses });
+      const p = opts.makeProbe().fit(cachedColumns(opts.train.X, cols), opts.train.y, { numClasses: opts.numClasses });
       if (opts.dev) r.dev = p.score(selectColumns(opts.dev.X, cols), opts.dev.y);
       r.test = p.score(selectColumns(opts.test.X, cols), opts.test.y);
     }

@@ -10,6 +10,7 @@ import { maskColumns, selectColumns } from '../store/views.js';
 import { Rng } from '../util/rng.js';
 import { emit, type ProgressCallback } from '../util/progress.js';
 import { countFor } from './minimal.js';
+import { cachedColumns } from './cache.js';
 import type { LabeledSplit } from './types.js';
 
 export interface AblationOptions {
@@ -62,7 +63,7 @@ export function ablation(opts: AblationOptions): AblationResultRow[] {
       for (const d of set) inSet[d] = 1;
       zeroed[k] = opts.oracle.score(maskColumns(opts.test.X, all.filter((d) => !inSet[d])), opts.test.y);
       if (opts.retrain !== false) {
-        const p = opts.makeProbe().fit(selectColumns(opts.train.X, set), opts.train.y, { numClasses: opts.numClasses });
+        const p = opts.makeProbe().fit(cachedColumns(opts.train.X, set), opts.train.y, { numClasses: opts.numClasses });
         retrained[k] = p.score(selectColumns(opts.test.X, set), opts.test.y);
       }
     }

@@ -10,6 +10,7 @@ import { selectColumns } from '../store/views.js';
 import { emit, type ProgressCallback } from '../util/progress.js';
 import { metricsFromPredictions } from '../analysis/metrics.js';
 import type { LabeledSplit } from './types.js';
+import { cachedColumns } from './cache.js';
 
 /** The sizes (percent of all neurons) NeuroX's redundancy pipeline tried. */
 export const NEUROX_SIZES: readonly number[] = Object.freeze([
@@ -64,7 +65,7 @@ export function minimalSubset(opts: MinimalOptions): MinimalSearch {
     const hit = fits.get(n);
     if (hit) return hit;
     const cols = opts.ordering.subarray(0, n);
-    const probe = opts.makeProbe().fit(selectColumns(opts.train.X, cols), opts.train.y, { numClasses: opts.labels.length });
+    const probe = opts.makeProbe().fit(cachedColumns(opts.train.X, cols), opts.train.y, { numClasses: opts.labels.length });
     const dev = probe.score(selectColumns(opts.dev.X, cols), opts.dev.y);
     const point: CurvePoint = { n, percent: (100 * n) / D, dev };
     if (opts.test) point.test = probe.score(selectColumns(opts.test.X, cols), opts.test.y);

@@ -59,7 +59,7 @@ test('neuroprobe analyze --json prints every acceptance field and --out writes r
   writeSplit(dir, 'test', 20, 2);
   const io = captureIO();
   const out = join(dir, 'out');
-  const code = await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--dev-fraction', '0.2', '--seed', '3', '--max-epochs', '80', '--out', out, '--json'], io);
+  const code = await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--dev-fraction', '0.2', '--seed', '3', '--out', out, '--json'], io);
   assert.equal(code, 0, io.stderr.join('\n'));
   const r = JSON.parse(io.stdout.join(''));
   assert.ok(r.oracle.test.accuracy > 0.9, `oracle ${r.oracle.test.accuracy}`);
@@ -74,6 +74,8 @@ test('neuroprobe analyze --json prints every acceptance field and --out writes r
   assert.ok(existsSync(join(out, 'result.json')));
   assert.ok(existsSync(join(out, 'oracle', 'probe.json')));
   assert.ok(existsSync(join(out, 'minimal', 'probe.json')));
+  assert.ok(existsSync(join(out, 'oracle', 'model.safetensors')));
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'minimal', 'probe.json'), 'utf8')).neurons, r.minimal.neurons);
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).ranking, r.ranking);
 
   // rank from the saved oracle probe agrees with the analysis ordering
@@ -83,7 +85,7 @@ test('neuroprobe analyze --json prints every acceptance field and --out writes r
 
   // select with a data ranker
   const io3 = captureIO();
-  assert.equal(await main(['node', 'neuroprobe', 'select', ...dataArgs(dir, ['train']), '--ranker', 'probeless', '--max-epochs', '60', '--json'], io3), 0, io3.stderr.join('\n'));
+  assert.equal(await main(['node', 'neuroprobe', 'select', ...dataArgs(dir, ['train']), '--ranker', 'probeless', '--json'], io3), 0, io3.stderr.join('\n'));
   const s = JSON.parse(io3.stdout.join(''));
   assert.ok(s.neurons.includes(5) && s.count <= 2, JSON.stringify(s.neurons));
 });
@@ -97,8 +99,38 @@ test('bad input exits 2 with a located message, no stack trace', async () => {
   const code = await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--json'], io);
   assert.equal(code, 2);
   const msg = io.stderr.join('\n');
-  assert.match(msg, /test\.label:1: 4 labels for 5 tokens/);
+  assert.match(msg, /test\.label:1: .*5 tokens.* but 4 labels/);
   assert.doesNotMatch(msg, /\n\s+at /);
   const io2 = captureIO();
   assert.equal(await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--ranker', 'nope'], io2), 2);
+});
+
+test('analyze reads the words stored with the activations when no token file is given', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-analyze-notok-'));
+  writeSplit(dir, 'train', 30, 5);
+  writeSplit(dir, 'test', 10, 6);
+  const io = captureIO();
+  const args = ['train', 'test'].flatMap((s) => [`--${s}-activations`, join(dir, `${s}.json`), `--${s}-labels`, join(dir, `${s}.label`)]);
+  const code = await main(['node', 'neuroprobe', 'analyze', ...args, '--no-control', '--no-layer-probes', '--json'], io);
+  assert.equal(code, 0, io.stderr.join('\n'));
+  const r = JSON.parse(io.stdout.join(''));
+  assert.equal(r.control, undefined);
+  const words = new Set(r.neuronViews[0].topWords.map((w: { word: string }) => w.word));
+  assert.ok([...words].every((w) => ['cat', 'dog', 'tree', 'car', 'runs', 'eats', 'sees', 'is'].includes(w as string)));
+});
+
+test('--unknown-labels: unseen test labels are an error by default and dropped with drop', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-analyze-unk-'));
+  writeSplit(dir, 'train', 30, 7);
+  writeSplit(dir, 'test', 10, 8);
+  const lines = readFileSync(join(dir, 'test.label'), 'utf8').split('\n');
+  lines[1] = lines[1].replace(/^\S+/, 'X');
+  writeFileSync(join(dir, 'test.label'), lines.join('\n'));
+  const io = captureIO();
+  assert.equal(await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--no-control', '--json'], io), 2);
+  assert.match(io.stderr.join('\n'), /label 'X' does not occur in the training labels/);
+  const io2 = captureIO();
+  const code = await main(['node', 'neuroprobe', 'analyze', ...dataArgs(dir), '--unknown-labels', 'drop', '--no-layer-probes', '--json'], io2);
+  assert.equal(code, 0, io2.stderr.join('\n'));
+  assert.equal(JSON.parse(io2.stdout.join('')).rows.test, 49);
 });

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { CliIO } from '../io.js';
 import { analyze, type AnalyzeInput } from '../../analysis/analyze.js';
-import { controlLabels } from '../../analysis/control.js';
-import { encodeLabels, labelVocab, loadTextSplit, type TextSplit } from '../../analysis/cli-data.js';
+import { ControlTask } from '../../data/control.js';
+import type { Sentence } from '../../data/types.js';
+import { dropUnknownLabels, encodeLabels, labelVocab, loadTextSplit, type TextSplit } from '../../analysis/cli-data.js';
 import { defaultProbeFactory } from '../../analysis/probe-factory.js';
 import { saveProbe } from '../../analysis/save.js';
 import { RANKER_NAMES } from '../../rank/registry.js';
@@ -15,7 +16,7 @@ import type { AnalysisResult } from '../../analysis/types.js';
 /** Parsed data flags shared by analyze, select and rank. */
 export interface DataFlags {
   trainActivations: string;
-  trainTokens: string;
+  trainTokens?: string;
   trainLabels: string;
   devActivations?: string;
   devTokens?: string;
@@ -23,22 +24,27 @@ export interface DataFlags {
   testActivations?: string;
   testTokens?: string;
   testLabels?: string;
+  unknownLabels?: string;
+  numLayers?: number;
 }
 
 /** Add the train/dev/test data flags (NeuroX JSON activations + token + label files). */
 export function addDataFlags(cmd: Command, opts: { test: boolean; trainRequired?: boolean }): Command {
   const req = opts.trainRequired === false ? 'option' : 'requiredOption';
-  cmd[req]('--train-activations <file>', 'training activations (NeuroX JSON-lines, one sentence per line)')
-    [req]('--train-tokens <file>', 'training tokens (one sentence per line, space-separated)')
-    [req]('--train-labels <file>', 'training labels (parallel to the tokens)')
-    .option('--dev-activations <file>', 'dev activations (default: a seeded split of train, see --dev-fraction)')
-    .option('--dev-tokens <file>', 'dev tokens')
-    .option('--dev-labels <file>', 'dev labels');
+  cmd[req]('--train-activations <path>', 'training activations: a neuroprobe store, a NeuroX .hdf5 or a NeuroX .json')
+    [req]('--train-labels <file>', 'training labels, one sentence per line (parallel to the activation sentences)')
+    .option('--train-tokens <file>', 'training tokens, one sentence per line (default: the words stored with the activations)')
+    .option('--dev-activations <path>', 'dev activations (default: a seeded split of train, see --dev-fraction)')
+    .option('--dev-labels <file>', 'dev labels')
+    .option('--dev-tokens <file>', 'dev tokens');
+  cmd
+    .option('--unknown-labels <policy>', "dev/test labels unseen in training: 'error' (default) or 'drop' the rows", 'error')
+    .option('--num-layers <n>', 'number of layers in NeuroX files (checked against the file)', num('--num-layers'));
   if (opts.test) {
     cmd
-      .requiredOption('--test-activations <file>', 'test activations')
-      .requiredOption('--test-tokens <file>', 'test tokens')
-      .requiredOption('--test-labels <file>', 'test labels');
+      .requiredOption('--test-activations <path>', 'test activations')
+      .requiredOption('--test-labels <file>', 'test labels')
+      .option('--test-tokens <file>', 'test tokens');
   }
   return cmd;
 }
@@ -48,23 +54,40 @@ export interface LoadedData {
   train: TextSplit & { y: Int32Array };
   dev?: TextSplit & { y: Int32Array };
   test?: TextSplit & { y: Int32Array };
+  close(): void;
 }
 
 /** Load the splits named by the data flags and encode labels with the sorted training vocabulary. */
-export function loadData(f: DataFlags): LoadedData {
-  const train = loadTextSplit({ activations: f.trainActivations, tokens: f.trainTokens, labels: f.trainLabels });
-  const labels = labelVocab(train.labels);
-  const withY = (s: TextSplit, file: string) => ({ ...s, y: encodeLabels(s.labels, labels, file) });
-  const devGiven = [f.devActivations, f.devTokens, f.devLabels].filter(Boolean).length;
-  if (devGiven !== 0 && devGiven !== 3) throw new UsageError('--dev-activations, --dev-tokens and --dev-labels go together');
-  const out: LoadedData = { labels, train: withY(train, f.trainLabels) };
-  if (devGiven === 3) out.dev = withY(loadTextSplit({ activations: f.devActivations!, tokens: f.devTokens!, labels: f.devLabels! }), f.devLabels!);
-  if (f.testActivations && f.testTokens && f.testLabels)
-    out.test = withY(loadTextSplit({ activations: f.testActivations, tokens: f.testTokens, labels: f.testLabels }), f.testLabels);
-  for (const s of [out.dev, out.test]) {
-    if (s && s.X.cols !== out.train.X.cols) throw new UsageError(`the splits have different neuron counts (${out.train.X.cols} vs ${s.X.cols})`);
+export async function loadData(f: DataFlags): Promise<LoadedData> {
+  if (Boolean(f.devActivations) !== Boolean(f.devLabels)) throw new UsageError('--dev-activations and --dev-labels go together');
+  if (Boolean(f.testActivations) !== Boolean(f.testLabels)) throw new UsageError('--test-activations and --test-labels go together');
+  const opened: TextSplit[] = [];
+  const close = () => opened.forEach((s) => s.close());
+  try {
+    if (f.unknownLabels !== undefined && f.unknownLabels !== 'error' && f.unknownLabels !== 'drop')
+      throw new UsageError(`--unknown-labels must be 'error' or 'drop', got '${f.unknownLabels}'`);
+    const load = async (activations: string, labels: string, tokens?: string) => {
+      const s = await loadTextSplit({ activations, labels, tokens, numLayers: f.numLayers });
+      opened.push(s);
+      return s;
+    };
+    const train = await load(f.trainActivations, f.trainLabels, f.trainTokens);
+    const labels = labelVocab(train.labels);
+    const withY = (s0: TextSplit, file: string) => {
+      const s = f.unknownLabels === 'drop' && s0 !== train ? dropUnknownLabels(s0, labels).split : s0;
+      return { ...s, y: encodeLabels(s.labels, labels, file) };
+    };
+    const out: LoadedData = { labels, train: withY(train, f.trainLabels), close };
+    if (f.devActivations) out.dev = withY(await load(f.devActivations, f.devLabels!, f.devTokens), f.devLabels!);
+    if (f.testActivations) out.test = withY(await load(f.testActivations, f.testLabels!, f.testTokens), f.testLabels!);
+    for (const s of [out.dev, out.test]) {
+      if (s && s.X.cols !== out.train.X.cols) throw new UsageError(`the splits have different neuron counts (${out.train.X.cols} vs ${s.X.cols})`);
+    }
+    return out;
+  } catch (err) {
+    close();
+    throw err;
   }
-  return out;
 }
 
 export const num = (name: string) => (v: string): number => {
@@ -78,14 +101,16 @@ export function addProbeFlags(cmd: Command): Command {
   return cmd
     .option('--l1 <x>', 'L1 strength λ1 of every probe', num('--l1'))
     .option('--l2 <x>', 'L2 strength λ2 of every probe', num('--l2'))
-    .option('--max-epochs <n>', 'probe epoch/iteration cap', num('--max-epochs'));
+    .option('--tol <x>', 'probe solver tolerance (relative objective decrease)', num('--tol'))
+    .option('--max-iter <n>', 'probe solver iteration cap', num('--max-iter'));
 }
 
-export function probeOverrides(o: { l1?: number; l2?: number; maxEpochs?: number; seed?: number }): Record<string, number> {
+export function probeOverrides(o: { l1?: number; l2?: number; tol?: number; maxIter?: number; seed?: number }): Record<string, number> {
   const p: Record<string, number> = {};
   if (o.l1 !== undefined) p.l1 = o.l1;
   if (o.l2 !== undefined) p.l2 = o.l2;
-  if (o.maxEpochs !== undefined) p.maxEpochs = o.maxEpochs;
+  if (o.tol !== undefined) p.tol = o.tol;
+  if (o.maxIter !== undefined) p.maxIter = o.maxIter;
   if (o.seed !== undefined) p.seed = o.seed;
   return p;
 }
@@ -118,20 +143,22 @@ export function register(program: Command, io: CliIO): void {
     .option('--full-curve', 'evaluate every minimal-subset size instead of stopping at the first that reaches the target')
     .option('--no-layer-probes', 'skip the per-layer probes')
     .option('--redundancy', 'correlation-cluster the minimal subset')
-    .option('--model <name>', 'model name for the result', 'unknown')
+    .option('--model <name>', 'model name for the result (default: from the activation metadata)')
     .option('--task <name>', 'task name for the result', 'task')
     .option('--out <dir>', 'write result.json and the probes (oracle/, minimal/) atomically into this directory')
     .option('--json', 'print the result as one JSON object on stdout')
-    .action((o) => {
+    .action(async (o) => {
       if (!(o.devFraction > 0 && o.devFraction < 1)) throw new UsageError('--dev-fraction must be in (0, 1)');
       if (!(o.delta >= 0 && o.delta < 100)) throw new UsageError('--delta must be in [0, 100)');
-      const data = loadData(o as DataFlags);
+      const data = await loadData(o as DataFlags);
       const prog = io.progress();
       const makeProbe = defaultProbeFactory(probeOverrides(o));
       let control: AnalyzeInput['control'];
       if (o.control) {
-        const c = controlLabels(data.train.words, data.train.y, [data.test!.words, ...(data.dev ? [data.dev.words] : [])], { numClasses: data.labels.length, seed: o.seed });
-        control = { train: c.train, test: c.others[0], dev: c.others[1], task: `control:${o.task}` };
+        // the corpus layer's control task: one seeded label per word type, drawn from the training distribution
+        const ct = ControlTask.fit(data.train.corpus, data.train.corpus.map((s) => s.words.map((w) => w.cols.label)), { seed: o.seed });
+        const ids = (corpus: Sentence[]) => encodeLabels(ct.apply(corpus).flat(), data.labels, 'control task');
+        control = { train: ids(data.train.corpus), dev: data.dev ? ids(data.dev.corpus) : undefined, test: ids(data.test!.corpus), numClasses: data.labels.length, task: `control:${o.task}` };
       }
       try {
         const out = analyze({
@@ -142,7 +169,7 @@ export function register(program: Command, io: CliIO): void {
           layers: data.train.layers,
           control,
           makeProbe,
-          model: o.model,
+          model: o.model ?? data.train.model,
           task: o.task,
           delta: o.delta,
           ranker: o.ranker,
@@ -164,6 +191,7 @@ export function register(program: Command, io: CliIO): void {
         io.result(out.result, Boolean(o.json), () => human(out.result));
       } finally {
         prog.done();
+        data.close();
       }
     });
 }

@@ -1,6 +1,7 @@
 /** `neuroprobe rank`: a neuron ordering from a saved probe's weights, or from activations and labels. */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { LogisticProbe } from '../../probe/linear-probe.js';
 import { Command, Option } from 'commander';
 import type { CliIO } from '../io.js';
 import { RANKER_NAMES, rankNeurons } from '../../rank/registry.js';
@@ -12,7 +13,21 @@ import { addDataFlags, addProbeFlags, loadData, num, probeOverrides, type DataFl
 
 /** Probe weights from a probe directory or JSON file (inline weights). */
 export function loadProbeWeights(path: string): ProbeWeights & { labels?: string[] } {
-  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'probe.json') : path;
+  const isDir = existsSync(path) && statSync(path).isDirectory();
+  const file = isDir ? join(path, 'probe.json') : path;
+  if (existsSync(file)) {
+    let j: Record<string, unknown> = {};
+    try {
+      j = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      /* reported by readInlineProbe below */
+    }
+    if (typeof j.weights === 'string') {
+      // a LogisticProbe directory: probe.json + model.safetensors
+      const p = LogisticProbe.load(dirname(file));
+      return { coef: p.coef, numClasses: p.numClasses, numFeatures: p.numFeatures, labels: p.meta.labels };
+    }
+  }
   return readInlineProbe(file);
 }
 
@@ -29,7 +44,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--k <n>', 'gaussian: neurons chosen greedily', num('--k'), 50)
     .option('--seed <n>', 'seed', num('--seed'), 0)
     .option('--json', 'print the ranking as one JSON object on stdout')
-    .action((o) => {
+    .action(async (o) => {
       const options = { stride: o.stride, percentage: o.percentage, k: o.k };
       let labels: string[];
       let ranking;
@@ -39,7 +54,7 @@ export function register(program: Command, io: CliIO): void {
         ranking = rankNeurons(o.ranker, { labels, probe: w, seed: o.seed, options });
       } else {
         if (!o.trainActivations) throw new UsageError('give --probe or the --train-activations/--train-tokens/--train-labels data flags');
-        const data = loadData(o as DataFlags);
+        const data = await loadData(o as DataFlags);
         labels = data.labels;
         const prog = io.progress();
         ranking = rankNeurons(o.ranker, {
@@ -52,6 +67,7 @@ export function register(program: Command, io: CliIO): void {
           onProgress: prog.onProgress,
         });
         prog.done();
+        data.close();
       }
       const out = {
         method: ranking.method,

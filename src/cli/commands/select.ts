@@ -32,9 +32,9 @@ export function register(program: Command, io: CliIO): void {
   const cmd = program.command('select').description('Minimal neuron subset: retrain on the top-N ranked neurons for NeuroX size grid, keep the smallest reaching oracle dev × (1 − δ/100)');
   addDataFlags(cmd, { test: false });
   cmd
-    .option('--test-activations <file>', 'test activations (to report test accuracy)')
-    .option('--test-tokens <file>', 'test tokens')
-    .option('--test-labels <file>', 'test labels');
+    .option('--test-activations <path>', 'test activations (to report test accuracy)')
+    .option('--test-labels <file>', 'test labels')
+    .option('--test-tokens <file>', 'test tokens');
   addProbeFlags(cmd)
     .option('--ranking <file>', 'use this ordering (JSON from `neuroprobe rank --json`) instead of ranking here')
     .addOption(new Option('--ranker <name>', 'ranking method when no --ranking is given').choices([...RANKER_NAMES]).default('lca'))
@@ -44,9 +44,9 @@ export function register(program: Command, io: CliIO): void {
     .option('--refine', 'bisect between the last failing and first passing grid size')
     .option('--seed <n>', 'seed', num('--seed'), 0)
     .option('--json', 'print the result as one JSON object on stdout')
-    .action((o) => {
+    .action(async (o) => {
       if (!(o.devFraction > 0 && o.devFraction < 1)) throw new UsageError('--dev-fraction must be in (0, 1)');
-      const data = loadData(o as DataFlags);
+      const data = await loadData(o as DataFlags);
       const make = defaultProbeFactory(probeOverrides(o));
       let train = { X: data.train.X, y: data.train.y };
       let dev = data.dev ? { X: data.dev.X, y: data.dev.y } : undefined;
@@ -76,6 +76,7 @@ export function register(program: Command, io: CliIO): void {
         onProgress: prog.onProgress,
       });
       prog.done();
+      data.close();
       const out = { oracle: { dev: oracleDev }, ...r.result };
       io.result(out, Boolean(o.json), () =>
         `minimal subset: ${r.result.count} neurons (${r.result.percent.toFixed(2)}%), dev ${r.result.dev.accuracy.toFixed(4)} vs target ${r.result.target.toFixed(4)}${r.result.reached ? '' : ' (NOT reached)'}, test ${r.result.test.accuracy.toFixed(4)}`,
