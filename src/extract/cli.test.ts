@@ -5,24 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { main } from '../cli/main.js';
-import type { CliIO } from '../cli/io.js';
 import { openActivations } from '../store/load.js';
+import { captureIO } from '../cli/testing.js';
 
 const MODEL = 'assets/models/bert-mini-en';
 const REF = 'src/extract/fixtures/bert-mini-reference';
 const tmp = mkdtempSync(join(tmpdir(), 'np-extract-cli-'));
 
-function captureIO(): CliIO & { outText: string; errText: string } {
-  const io = {
-    outText: '',
-    errText: '',
-    out: (t: string) => void (io.outText += t + '\n'),
-    err: (t: string) => void (io.errText += t + '\n'),
-    result: (v: unknown, json: boolean, human?: () => string) => void (io.outText += (json || !human ? JSON.stringify(v) : human()) + '\n'),
-    progress: () => ({ onProgress: () => {}, done: () => {} }),
-  };
-  return io;
-}
 
 async function readH5(path: string): Promise<{ keys: string[]; data: Map<string, { shape: number[]; value: Float32Array }> }> {
   await h5wasm.ready;

@@ -4,26 +4,15 @@ import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../cli/main.js';
-import type { CliIO } from '../cli/io.js';
 import { resolveModel } from './model.js';
 import { InputError } from '../util/errors.js';
 import { Extractor } from './extractor.js';
 import { MemoryActivationWriter } from './memory-writer.js';
+import { captureIO } from '../cli/testing.js';
 
 const MODEL = resolve('assets/models/bert-mini-en');
 const tmp = mkdtempSync(join(tmpdir(), 'np-extract-err-'));
 
-function captureIO(): CliIO & { outText: string; errText: string } {
-  const io = {
-    outText: '',
-    errText: '',
-    out: (t: string) => void (io.outText += t + '\n'),
-    err: (t: string) => void (io.errText += t + '\n'),
-    result: (v: unknown) => void (io.outText += JSON.stringify(v) + '\n'),
-    progress: () => ({ onProgress: () => {}, done: () => {} }),
-  };
-  return io;
-}
 
 /** A model folder with some of bert-mini-en's files linked in. */
 function partialModel(name: string, files: string[]): string {

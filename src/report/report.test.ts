@@ -18,8 +18,8 @@ import { ablationRows, ablationTableHtml, fmtAcc, summaryRows, summaryTableHtml 
 import { writeReport } from './write.js';
 import { InputError } from '../util/errors.js';
 import { main } from '../cli/main.js';
-import type { CliIO } from '../cli/io.js';
 import type { StudyResults } from './types.js';
+import { captureIO } from '../cli/testing.js';
 
 const NASTY = '</script><b>x</b><!--';
 
@@ -275,18 +275,6 @@ test('readStudyResults rejects missing, malformed and ill-shaped files with the 
   }
 });
 
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return {
-    stdout,
-    stderr,
-    out: (t) => stdout.push(t),
-    err: (t) => stderr.push(t),
-    result: (v, json, human) => stdout.push(json || !human ? JSON.stringify(v) : human()),
-    progress: () => ({ onProgress: () => {}, done: () => {} }),
-  };
-}
 
 test('neuroprobe report rebuilds the page; bad files exit 2 with a located message', async () => {
   const dir = tempDir();

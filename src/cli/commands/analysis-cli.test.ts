@@ -4,21 +4,9 @@ import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../main.js';
-import type { CliIO } from '../io.js';
 import { Rng } from '../../util/rng.js';
+import { captureIO } from '../testing.js';
 
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return {
-    stdout,
-    stderr,
-    out: (t) => stdout.push(t),
-    err: (t) => stderr.push(t),
-    result: (v, json, human) => stdout.push(json || !human ? JSON.stringify(v) : human()),
-    progress: () => ({ onProgress: () => {}, done: () => {} }),
-  };
-}
 
 /** Write a NeuroX-format split: 2 layers × 4 units; neuron 5 carries the label (N vs V), word identity too. */
 function writeSplit(dir: string, name: string, sentences: number, seed: number): void {

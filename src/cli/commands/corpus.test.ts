@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../main.js';
 import type { CliIO } from '../io.js';
+import { captureIO } from '../testing.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 // UD EWT ships with the repository (assets/data/ud); the shared fixtures are the fallback on a bare checkout
@@ -15,15 +16,8 @@ const EWT_DEV = join(UD, 'en_ewt-ud-dev.conllu');
 const FIX = join(ROOT, 'src/data/fixtures');
 
 function capture(): { io: CliIO; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    result: (value, json, human) => out.push(json || !human ? JSON.stringify(value) : human()),
-    progress: () => ({ onProgress: () => {}, done: () => {} }),
-  };
-  return { io, out, err };
+  const io = captureIO();
+  return { io, out: io.stdout, err: io.stderr };
 }
 
 const run = async (...args: string[]) => {

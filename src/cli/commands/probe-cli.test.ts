@@ -4,23 +4,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../main.js';
-import type { CliIO } from '../io.js';
 import { createActivationWriter } from '../../store/load.js';
 import { Rng } from '../../util/rng.js';
 import { LogisticProbe } from '../../probe/linear-probe.js';
+import { captureIO } from '../testing.js';
 
-function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return {
-    stdout,
-    stderr,
-    out: (t) => stdout.push(t),
-    err: (t) => stderr.push(t),
-    result: (v, json, human) => stdout.push(json || !human ? JSON.stringify(v) : human()),
-    progress: () => ({ onProgress: () => {}, done: () => {} }),
-  };
-}
 
 /** A NeuroX hdf5 split (2 layers × 6 units) with .word/.label files; neuron 3 carries the label. */
 async function writeSplit(dir: string, name: string, sentences: number, seed: number, extraLabel?: string): Promise<void> {
