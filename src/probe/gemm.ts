@@ -43,6 +43,22 @@ export function setKernelThreads(n: number): void {
 const sessions = new Map<string, NativeSession>();
 
 /**
+ * Session options of the probe kernels. Intra-op spinning is off: on a machine whose cores are busy (other
+ * processes, or the caller's own workers), ORT's spinning worker threads made 2-thread GEMMs about 2× slower than
+ * 1 thread (measured on 2 cores at load ~3.5: 26 ms vs 14 ms for a 20k×1280×17 pass); without spinning 2 threads
+ * are never slower than 1 there, and the wake-up cost is negligible next to a multi-millisecond GEMM.
+ */
+function sessionOptions(threads: number): object {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
+/**
  * Calls below this many FLOPs run single-threaded: for small GEMMs the thread-pool hand-off costs more than it
  * saves (and much more on a busy machine).
  */
@@ -83,12 +99,7 @@ function session(kind: 'forward' | 'backward', dtype: DType, callFlops: number):
     });
   }
   s = new (nativeBinding().InferenceSession)();
-  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-  });
+  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
   sessions.set(key, s);
   return s;
 }
@@ -233,12 +244,7 @@ function lossSession(kind: 'lossForward' | 'lossGrad', dtype: DType, callFlops: 
     });
   }
   s = new (nativeBinding().InferenceSession)();
-  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-  });
+  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
   lossSessions.set(key, s);
   return s;
 }
