@@ -252,7 +252,7 @@ function lossSession(kind: 'lossForward' | 'lossGrad', dtype: DType, callFlops: 
 /**
  * Fused forward pass with softmax cross-entropy for a row block: Z = X·Vᵀ + shift (shift [classes]) and the
  * per-row negative log-likelihood nll_i = −log softmax(Z_i + b)[y_i], with Y the one-hot targets of the block
- * ([x.rows × classes]). One ORT run; no per-row work in JS.
+ * ([x.rows × classes]). One ORT run; no per-row work in JS. `out` (sized for this block) receives the results in place.
  */
 export function ortLossForward(
   x: DenseMatrix,
@@ -261,6 +261,7 @@ export function ortLossForward(
   b: Float32Array,
   Y: Float32Array,
   classes: number,
+  out?: { Z: Float32Array; nll: Float32Array },
 ): { Z: Float32Array; nll: Float32Array } {
   if (x.rows === 0) return { Z: new Float32Array(0), nll: new Float32Array(0) };
   const f = 2 * x.rows * x.cols * classes;
@@ -273,15 +274,18 @@ export function ortLossForward(
       V: new Tensor('float32', V, [classes, x.cols]),
       s: new Tensor('float32', shift, [classes]),
     },
-    { Z: null, nll: null },
+    out
+      ? { Z: new Tensor('float32', out.Z, [x.rows, classes]), nll: new Tensor('float32', out.nll, [x.rows]) }
+      : { Z: null, nll: null },
     {},
   );
-  return { Z: r.Z.data, nll: r.nll.data };
+  return out ?? { Z: r.Z.data, nll: r.nll.data };
 }
 
 /**
  * Fused softmax cross-entropy gradient for a row block, from its logits Z (without bias): R = (softmax(Z + b) − Y)·inv,
- * G = Rᵀ·X [classes × x.cols], gb = column sums of R, and the per-row negative log-likelihood. One ORT run.
+ * G = Rᵀ·X [classes × x.cols], gb = column sums of R, and the per-row negative log-likelihood. One ORT run;
+ * `out` (sized for this block) receives the results in place.
  */
 export function ortLossGrad(
   x: DenseMatrix,
@@ -290,6 +294,7 @@ export function ortLossGrad(
   Y: Float32Array,
   inv: number,
   classes: number,
+  out?: { G: Float32Array; gb: Float32Array; nll: Float32Array },
 ): { G: Float32Array; gb: Float32Array; nll: Float32Array } {
   if (x.rows === 0) return { G: new Float32Array(classes * x.cols), gb: new Float32Array(classes), nll: new Float32Array(0) };
   const f = 2 * x.rows * x.cols * classes;
@@ -302,8 +307,14 @@ export function ortLossGrad(
       Z: new Tensor('float32', Z, [x.rows, classes]),
       inv: new Tensor('float32', new Float32Array([inv]), [1]),
     },
-    { G: null, gb: null, nll: null },
+    out
+      ? {
+          G: new Tensor('float32', out.G, [classes, x.cols]),
+          gb: new Tensor('float32', out.gb, [classes]),
+          nll: new Tensor('float32', out.nll, [x.rows]),
+        }
+      : { G: null, gb: null, nll: null },
     {},
   );
-  return { G: r.G.data, gb: r.gb.data, nll: r.nll.data };
+  return out ?? { G: r.G.data, gb: r.gb.data, nll: r.nll.data };
 }

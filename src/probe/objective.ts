@@ -166,11 +166,12 @@ export function forwardLossAll(
   out: Float32Array,
 ): number {
   let total = 0;
+  const nllBuf = new Float32Array(Math.min(X.rows, blockRows));
   for (let s = 0; s < X.rows; s += blockRows) {
     const e = Math.min(X.rows, s + blockRows);
-    const r = ortLossForward(X.readRows(s, e), V, shift, b, Y.subarray(s * C, e * C), C);
-    out.set(r.Z, s * C);
-    const nll = r.nll;
+    // logits land in `out` directly (ORT writes into pre-allocated outputs)
+    const nll = nllBuf.subarray(0, e - s);
+    ortLossForward(X.readRows(s, e), V, shift, b, Y.subarray(s * C, e * C), C, { Z: out.subarray(s * C, e * C), nll });
     for (let i = 0; i < nll.length; i++) total += nll[i];
   }
   return total / X.rows;
@@ -195,15 +196,18 @@ export function gradLossAll(
   let total = 0;
   G.fill(0);
   gb.fill(0);
+  const single = blockRows >= n;
+  const gBuf = single ? G : new Float32Array(G.length);
+  const gbBuf = new Float32Array(C);
+  const nllBuf = new Float32Array(Math.min(n, blockRows));
   for (let s = 0; s < n; s += blockRows) {
     const e = Math.min(n, s + blockRows);
     const block = X.readRows(s, e);
     onBlock?.(block, s);
-    const r = ortLossGrad(block, Z.subarray(s * C, e * C), b, Y.subarray(s * C, e * C), 1 / n, C);
-    if (s === 0 && e === n) G.set(r.G);
-    else for (let i = 0; i < G.length; i++) G[i] += r.G[i];
-    for (let c = 0; c < C; c++) gb[c] += r.gb[c];
-    const nll = r.nll;
+    const nll = nllBuf.subarray(0, e - s);
+    ortLossGrad(block, Z.subarray(s * C, e * C), b, Y.subarray(s * C, e * C), 1 / n, C, { G: gBuf, gb: gbBuf, nll });
+    if (!single) for (let i = 0; i < G.length; i++) G[i] += gBuf[i];
+    for (let c = 0; c < C; c++) gb[c] += gbBuf[c];
     for (let i = 0; i < nll.length; i++) total += nll[i];
   }
   return total / n;
