@@ -14,7 +14,7 @@ import type { DenseMatrix, RowSource } from '../store/types.js';
 import { denseSource } from '../store/views.js';
 import { reportNonFinite } from './check.js';
 import { halfToFloatArray } from '../util/float16.js';
-import { backwardAll, lossAndResidual, type Penalty } from './objective.js';
+import { backwardAll, gradLossAll, lossAndResidual, oneHot, type Penalty } from './objective.js';
 import { columnStats, finishStats, fista, type SmoothProblem } from './fista.js';
 
 export interface WorkingSetOptions {
@@ -108,6 +108,17 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   const R = new Float32Array(n * C);
   let loss = lossAndResidual(Z, b, C, p.task, p.y, p.t, R);
   let G = backwardAll(X, R, C, p.blockRows);
+  // full-data gradients for the KKT checks: fused softmax + Rᵀ·X on ORT for cross-entropy
+  const Yoh = p.task === 'ce' ? oneHot(p.y!, C) : null;
+  const fullGrad = (Zc: Float32Array, bc: Float64Array): Float32Array => {
+    if (!Yoh) {
+      lossAndResidual(Zc, bc, C, p.task, p.y, p.t, R);
+      return backwardAll(X, R, C, p.blockRows);
+    }
+    const Gc = new Float32Array(C * D);
+    gradLossAll(X, Zc, Float32Array.from(bc), Yoh, C, p.blockRows, Gc, new Float64Array(C));
+    return Gc;
+  };
   if (!allFinite(G)) reportNonFinite(X, p.blockRows);
   const inSet = new Uint8Array(D);
   let set: Int32Array = new Int32Array(0);
@@ -213,8 +224,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       onIter: (it, F) => o.onIter?.(iterations + it, F, set.length),
     });
     if (innerTol > o.tol && set.length < D) {
-      lossAndResidual(r.Z, r.b, C, p.task, p.y, p.t, R);
-      const G2 = backwardAll(X, R, C, p.blockRows);
+      const G2 = fullGrad(r.Z, r.b);
       let any = false;
       for (let j = 0; j < D && !any; j++) {
         if (inSet[j]) continue;
@@ -254,8 +264,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       break;
     }
     if (gradStale) {
-      lossAndResidual(Z, b, C, p.task, p.y, p.t, R);
-      G = backwardAll(X, R, C, p.blockRows);
+      G = fullGrad(Z, b);
     }
     if (!r.converged) {
       // out of iterations: stop after this round
