@@ -10,7 +10,7 @@
  */
 import type { RowSource } from '../store/types.js';
 import { reportNonFinite } from './check.js';
-import { backwardAll, colSums, forwardAll, lossAndResidual, penaltyValue, type Penalty, type Task } from './objective.js';
+import { backwardAll, colSums, forwardAll, forwardLossAll, gradLossAll, lossAndResidual, oneHot, penaltyValue, type Penalty, type Task } from './objective.js';
 import { halfToFloatArray } from '../util/float16.js';
 
 export interface SmoothProblem {
@@ -120,6 +120,7 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     }
     return sh;
   };
+  const R = p.task === 'ce' ? new Float32Array(0) : new Float32Array(n * C);
   // buffer pools (x, xPrev, xN and their logits rotate through three buffers each: less GC)
   const zPool = [new Float32Array(n * C), new Float32Array(n * C), new Float32Array(n * C)];
   const wPool = [new Float32Array(P), new Float32Array(P), new Float32Array(P)];
@@ -130,6 +131,38 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     const sh = shiftOf(Vv);
     for (let i = 0; i < Z.length; i++) Z[i] -= sh[i % C];
     return Z;
+  };
+  // softmax cross-entropy runs fused on ORT (logits, softmax, loss and gradient in one run per row block)
+  const fused = p.task === 'ce';
+  const Yoh = fused ? oneHot(p.y!, C) : null;
+  const bF = new Float32Array(C);
+  const shF = new Float32Array(C);
+  /** Logits of W' into `out` and the mean loss at (W', bias), one fused pass. */
+  const fwdLoss = (Wp: Float32Array, bias: Float64Array, out: Float32Array): number => {
+    if (!fused) {
+      fwd(Wp, out);
+      return lossAndResidual(out, bias, C, p.task, p.y, p.t, null);
+    }
+    const Vv = toV(Wp);
+    const sh = shiftOf(Vv);
+    for (let c = 0; c < C; c++) {
+      shF[c] = -sh[c];
+      bF[c] = bias[c];
+    }
+    return forwardLossAll(X, Vv, shF, bF, Yoh!, C, p.blockRows, out);
+  };
+  const Gbuf = new Float32Array(P);
+  const gbBuf = new Float64Array(C);
+  /** Mean loss at logits Z + bias, with the raw gradients Rᵀ·X (into Gbuf) and Σ_rows R (into gbBuf). */
+  const lossGrad = (Zc: Float32Array, bias: Float64Array): number => {
+    if (!fused) {
+      const f = lossAndResidual(Zc, bias, C, p.task, p.y, p.t, R);
+      Gbuf.set(backwardAll(X, R, C, p.blockRows));
+      gbBuf.set(colSums(R, C));
+      return f;
+    }
+    for (let c = 0; c < C; c++) bF[c] = bias[c];
+    return gradLossAll(X, Zc, bF, Yoh!, C, p.blockRows, Gbuf, gbBuf);
   };
   /** L2 value and (optionally) its gradient w.r.t. W' added into g. */
   const l2Part = (Wp: Float32Array, g: Float32Array | null): number => {
@@ -157,13 +190,13 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) x[c * d + j] = W0[c * d + j] * sc[j];
   const sh0 = shiftOf(W0);
   let bx: Float64Array = Float64Array.from(b0, (v, c) => v + sh0[c]);
-  let Zx: Float32Array;
+  let Zx: Float32Array = zPool[0];
+  let fx: number;
   if (o.Z0) {
-    Zx = zPool[0];
     Zx.set(o.Z0);
-    for (let i = 0; i < Zx.length; i++) Zx[i] -= sh0[i % C];
-  } else Zx = fwd(x, zPool[0]);
-  let fx = lossAndResidual(Zx, bx, C, p.task, p.y, p.t, null);
+    for (let i = 0, r = 0; r < n; r++) for (let c = 0; c < C; c++, i++) Zx[i] -= sh0[c];
+    fx = lossAndResidual(Zx, bx, C, p.task, p.y, p.t, null);
+  } else fx = fwdLoss(x, bx, Zx);
   let Fx = fx + l1Part(x) + l2Part(x, null);
   let xPrev = x;
   let bPrev = bx;
@@ -173,7 +206,7 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   const y = new Float32Array(P);
   const by = new Float64Array(C);
   const Zy = new Float32Array(n * C);
-  const R = new Float32Array(n * C);
+  const gW = new Float32Array(P);
   const hist: number[] = [Fx];
   let iter = 0;
   let converged = false;
@@ -184,11 +217,10 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     for (let i = 0; i < P; i++) y[i] = x[i] + beta * (x[i] - xPrev[i]);
     for (let c = 0; c < C; c++) by[c] = bx[c] + beta * (bx[c] - bPrev[c]);
     for (let i = 0; i < Zy.length; i++) Zy[i] = Zx[i] + beta * (Zx[i] - ZPrev[i]);
-    const fy0 = lossAndResidual(Zy, by, C, p.task, p.y, p.t, R);
-    const G = backwardAll(X, R, C, p.blockRows);
-    const gb = colSums(R, C);
+    const fy0 = lossGrad(Zy, by);
+    const G = Gbuf;
+    const gb = gbBuf;
     if (iter === 1 && (!Number.isFinite(fy0) || !allFinite(G))) reportNonFinite(X, p.blockRows);
-    const gW = new Float32Array(P);
     for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) gW[c * d + j] = (G[c * d + j] - gb[c] * mu[j]) / sc[j];
     const fy = fy0 + l2Part(y, gW);
     L = Math.max(L * 0.8, 1e-12);
@@ -211,8 +243,8 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
         }
       bN = new Float64Array(C);
       for (let c = 0; c < C; c++) bN[c] = by[c] - step * gb[c];
-      ZN = fwd(xN, zBuf);
-      fN = lossAndResidual(ZN, bN, C, p.task, p.y, p.t, null) + l2Part(xN, null);
+      ZN = zBuf;
+      fN = fwdLoss(xN, bN, ZN) + l2Part(xN, null);
       let lin = 0;
       let sq = 0;
       for (let i = 0; i < P; i++) {
@@ -267,7 +299,9 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) W[c * d + j] = x[c * d + j] / sc[j];
   const sh = shiftOf(W);
   const b = Float64Array.from(bx, (v, c) => v - sh[c]);
-  const Z = Float32Array.from(Zx, (v, i) => v + sh[i % C]);
+  // plain loop: Float32Array.from with a mapping callback was the costliest line of this function in profiles
+  const Z = new Float32Array(Zx.length);
+  for (let i = 0, r = 0; r < n; r++) for (let c = 0; c < C; c++, i++) Z[i] = Zx[i] + sh[c];
   const loss = lossAndResidual(Z, b, C, p.task, p.y, p.t, null);
   return { W, b, Z, objective: loss + penaltyValue(W, pen), loss, iterations: iter, converged, L };
 }

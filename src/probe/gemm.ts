@@ -16,7 +16,7 @@ import type { DenseMatrix, DType } from '../store/types.js';
 
 interface NativeSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
-  run(feeds: Record<string, Tensor>, fetches: Record<string, null>, options: object): Record<string, { data: Float32Array; dims: readonly number[] }>;
+  run(feeds: Record<string, Tensor>, fetches: Record<string, Tensor | null>, options: object): Record<string, { data: Float32Array; dims: readonly number[] }>;
 }
 interface NativeBinding {
   InferenceSession: new () => NativeSession;
@@ -41,6 +41,22 @@ export function setKernelThreads(n: number): void {
 }
 
 const sessions = new Map<string, NativeSession>();
+
+/**
+ * Session options of the probe kernels. Intra-op spinning is off: on a machine whose cores are busy (other
+ * processes, or the caller's own workers), ORT's spinning worker threads made 2-thread GEMMs about 2× slower than
+ * 1 thread (measured on 2 cores at load ~3.5: 26 ms vs 14 ms for a 20k×1280×17 pass); without spinning 2 threads
+ * are never slower than 1 there, and the wake-up cost is negligible next to a multi-millisecond GEMM.
+ */
+function sessionOptions(threads: number): object {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
 
 /**
  * Calls below this many FLOPs run single-threaded: for small GEMMs the thread-pool hand-off costs more than it
@@ -83,12 +99,7 @@ function session(kind: 'forward' | 'backward', dtype: DType, callFlops: number):
     });
   }
   s = new (nativeBinding().InferenceSession)();
-  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-  });
+  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
   sessions.set(key, s);
   return s;
 }
@@ -161,4 +172,149 @@ export function tsBackward(x: DenseMatrix, R: ArrayLike<number>, classes: number
     }
   }
   return G;
+}
+
+// ---- fused softmax cross-entropy kernels ---------------------------------------------------------------------------
+
+const lossSessions = new Map<string, NativeSession>();
+
+/**
+ * Sessions of the fused softmax cross-entropy kernels (one per kind, dtype, threads):
+ * - `lossForward`: Z = X·Vᵀ + s (s = per-class shift, [c]), nll = −log softmax(Z + b)[y] per row (Y one-hot [m×c]).
+ * - `lossGrad`: given logits Z [m×c], R = (softmax(Z + b) − Y)·inv, G = Rᵀ·X, gb = Σ_rows R, nll per row.
+ */
+function lossSession(kind: 'lossForward' | 'lossGrad', dtype: DType, callFlops: number): NativeSession {
+  const threads = callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
+  const key = `${kind}:${dtype}:${threads}`;
+  let s = lossSessions.get(key);
+  if (s) return s;
+  const xType = dtype === 'float16' ? ElemType.FLOAT16 : ElemType.FLOAT;
+  const nodes: NodeSpec[] = [];
+  let xf = 'X';
+  if (dtype === 'float16') {
+    nodes.push({ op: 'Cast', inputs: ['X'], outputs: ['Xf'], attrs: { to: { i: ElemType.FLOAT } } });
+    xf = 'Xf';
+  }
+  const F = ElemType.FLOAT;
+  const common = [
+    { name: 'X', elemType: xType, shape: ['m', 'd'] },
+    { name: 'b', elemType: F, shape: [1, 'c'] },
+    { name: 'Y', elemType: F, shape: ['m', 'c'] },
+  ];
+  const nll: NodeSpec[] = [
+    { op: 'Add', inputs: ['Z', 'b'], outputs: ['Lg'] },
+    { op: 'LogSoftmax', inputs: ['Lg'], outputs: ['LS'], attrs: { axis: { i: 1 } } },
+    { op: 'Mul', inputs: ['LS', 'Y'], outputs: ['LY'] },
+    { op: 'ReduceSum', inputs: ['LY', 'ax1'], outputs: ['nLL'], attrs: { keepdims: { i: 0 } } },
+    { op: 'Neg', inputs: ['nLL'], outputs: ['nll'] },
+  ];
+  let model: Uint8Array;
+  if (kind === 'lossForward') {
+    nodes.push({ op: 'Gemm', inputs: [xf, 'V', 's'], outputs: ['Z'], attrs: { transB: { i: 1 } } }, ...nll);
+    model = buildModel({
+      nodes,
+      inputs: [...common, { name: 'V', elemType: F, shape: ['c', 'd'] }, { name: 's', elemType: F, shape: ['c'] }],
+      outputs: [
+        { name: 'Z', elemType: F, shape: ['m', 'c'] },
+        { name: 'nll', elemType: F, shape: ['m'] },
+      ],
+      initializers: [{ name: 'ax1', int64: [1], dims: [1] }],
+    });
+  } else {
+    nodes.push(
+      ...nll,
+      { op: 'Exp', inputs: ['LS'], outputs: ['P'] },
+      { op: 'Sub', inputs: ['P', 'Y'], outputs: ['PY'] },
+      { op: 'Mul', inputs: ['PY', 'inv'], outputs: ['R'] },
+      { op: 'Gemm', inputs: ['R', xf], outputs: ['G'], attrs: { transA: { i: 1 } } },
+      { op: 'ReduceSum', inputs: ['R', 'ax0'], outputs: ['gb'], attrs: { keepdims: { i: 0 } } },
+    );
+    model = buildModel({
+      nodes,
+      inputs: [...common, { name: 'Z', elemType: F, shape: ['m', 'c'] }, { name: 'inv', elemType: F, shape: [1] }],
+      outputs: [
+        { name: 'G', elemType: F, shape: ['c', 'd'] },
+        { name: 'gb', elemType: F, shape: ['c'] },
+        { name: 'nll', elemType: F, shape: ['m'] },
+      ],
+      initializers: [
+        { name: 'ax0', int64: [0], dims: [1] },
+        { name: 'ax1', int64: [1], dims: [1] },
+      ],
+    });
+  }
+  s = new (nativeBinding().InferenceSession)();
+  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
+  lossSessions.set(key, s);
+  return s;
+}
+
+/**
+ * Fused forward pass with softmax cross-entropy for a row block: Z = X·Vᵀ + shift (shift [classes]) and the
+ * per-row negative log-likelihood nll_i = −log softmax(Z_i + b)[y_i], with Y the one-hot targets of the block
+ * ([x.rows × classes]). One ORT run; no per-row work in JS. `out` (sized for this block) receives the results in place.
+ */
+export function ortLossForward(
+  x: DenseMatrix,
+  V: Float32Array,
+  shift: Float32Array,
+  b: Float32Array,
+  Y: Float32Array,
+  classes: number,
+  out?: { Z: Float32Array; nll: Float32Array },
+): { Z: Float32Array; nll: Float32Array } {
+  if (x.rows === 0) return { Z: new Float32Array(0), nll: new Float32Array(0) };
+  const f = 2 * x.rows * x.cols * classes;
+  flops += f;
+  const r = lossSession('lossForward', x.dtype, f).run(
+    {
+      X: xTensor(x),
+      b: new Tensor('float32', b, [1, classes]),
+      Y: new Tensor('float32', Y, [x.rows, classes]),
+      V: new Tensor('float32', V, [classes, x.cols]),
+      s: new Tensor('float32', shift, [classes]),
+    },
+    out
+      ? { Z: new Tensor('float32', out.Z, [x.rows, classes]), nll: new Tensor('float32', out.nll, [x.rows]) }
+      : { Z: null, nll: null },
+    {},
+  );
+  return out ?? { Z: r.Z.data, nll: r.nll.data };
+}
+
+/**
+ * Fused softmax cross-entropy gradient for a row block, from its logits Z (without bias): R = (softmax(Z + b) − Y)·inv,
+ * G = Rᵀ·X [classes × x.cols], gb = column sums of R, and the per-row negative log-likelihood. One ORT run;
+ * `out` (sized for this block) receives the results in place.
+ */
+export function ortLossGrad(
+  x: DenseMatrix,
+  Z: Float32Array,
+  b: Float32Array,
+  Y: Float32Array,
+  inv: number,
+  classes: number,
+  out?: { G: Float32Array; gb: Float32Array; nll: Float32Array },
+): { G: Float32Array; gb: Float32Array; nll: Float32Array } {
+  if (x.rows === 0) return { G: new Float32Array(classes * x.cols), gb: new Float32Array(classes), nll: new Float32Array(0) };
+  const f = 2 * x.rows * x.cols * classes;
+  flops += f;
+  const r = lossSession('lossGrad', x.dtype, f).run(
+    {
+      X: xTensor(x),
+      b: new Tensor('float32', b, [1, classes]),
+      Y: new Tensor('float32', Y, [x.rows, classes]),
+      Z: new Tensor('float32', Z, [x.rows, classes]),
+      inv: new Tensor('float32', new Float32Array([inv]), [1]),
+    },
+    out
+      ? {
+          G: new Tensor('float32', out.G, [classes, x.cols]),
+          gb: new Tensor('float32', out.gb, [classes]),
+          nll: new Tensor('float32', out.nll, [x.rows]),
+        }
+      : { G: null, gb: null, nll: null },
+    {},
+  );
+  return out ?? { G: r.G.data, gb: r.gb.data, nll: r.nll.data };
 }

@@ -8,7 +8,7 @@
  * penalised. Row-block passes over a RowSource run on the ORT kernels in gemm.ts.
  */
 import type { DenseMatrix, RowSource } from '../store/types.js';
-import { ortBackward, ortForward } from './gemm.js';
+import { ortBackward, ortForward, ortLossForward, ortLossGrad } from './gemm.js';
 
 export type Task = 'ce' | 'mse';
 
@@ -142,4 +142,73 @@ export function colSums(R: Float32Array, C: number): Float64Array {
   const g = new Float64Array(C);
   for (let i = 0; i < R.length; i++) g[i % C] += R[i];
   return g;
+}
+
+/** One-hot targets [n × C] (float32) of class ids, for the fused cross-entropy kernels. */
+export function oneHot(y: Int32Array, C: number): Float32Array {
+  const Y = new Float32Array(y.length * C);
+  for (let i = 0; i < y.length; i++) Y[i * C + y[i]] = 1;
+  return Y;
+}
+
+/**
+ * Softmax cross-entropy forward pass, fused on ORT: Z = X·Vᵀ + shift (written into `out`, no bias) and the mean
+ * loss of Z + b against the one-hot targets Y (summed in float64 over rows), streamed in row blocks.
+ */
+export function forwardLossAll(
+  X: RowSource,
+  V: Float32Array,
+  shift: Float32Array,
+  b: Float32Array,
+  Y: Float32Array,
+  C: number,
+  blockRows: number,
+  out: Float32Array,
+): number {
+  let total = 0;
+  const nllBuf = new Float32Array(Math.min(X.rows, blockRows));
+  for (let s = 0; s < X.rows; s += blockRows) {
+    const e = Math.min(X.rows, s + blockRows);
+    // logits land in `out` directly (ORT writes into pre-allocated outputs)
+    const nll = nllBuf.subarray(0, e - s);
+    ortLossForward(X.readRows(s, e), V, shift, b, Y.subarray(s * C, e * C), C, { Z: out.subarray(s * C, e * C), nll });
+    for (let i = 0; i < nll.length; i++) total += nll[i];
+  }
+  return total / X.rows;
+}
+
+/**
+ * Softmax cross-entropy gradient, fused on ORT: from logits Z (no bias) and bias b, the mean loss, ∇W = Rᵀ·X into
+ * `G` (C × cols) and ∇b into `gb`, with R = (softmax(Z + b) − Y)/n. Streamed in row blocks.
+ */
+export function gradLossAll(
+  X: RowSource,
+  Z: Float32Array,
+  b: Float32Array,
+  Y: Float32Array,
+  C: number,
+  blockRows: number,
+  G: Float32Array,
+  gb: Float64Array,
+  onBlock?: (block: DenseMatrix, start: number) => void,
+): number {
+  const n = X.rows;
+  let total = 0;
+  G.fill(0);
+  gb.fill(0);
+  const single = blockRows >= n;
+  const gBuf = single ? G : new Float32Array(G.length);
+  const gbBuf = new Float32Array(C);
+  const nllBuf = new Float32Array(Math.min(n, blockRows));
+  for (let s = 0; s < n; s += blockRows) {
+    const e = Math.min(n, s + blockRows);
+    const block = X.readRows(s, e);
+    onBlock?.(block, s);
+    const nll = nllBuf.subarray(0, e - s);
+    ortLossGrad(block, Z.subarray(s * C, e * C), b, Y.subarray(s * C, e * C), 1 / n, C, { G: gBuf, gb: gbBuf, nll });
+    if (!single) for (let i = 0; i < G.length; i++) G[i] += gBuf[i];
+    for (let c = 0; c < C; c++) gb[c] += gbBuf[c];
+    for (let i = 0; i < nll.length; i++) total += nll[i];
+  }
+  return total / n;
 }
