@@ -157,13 +157,11 @@ export function defaultConfig(): StudyConfig {
       name: 'default: bert-mini-en on UD English EWT',
       models: [{ name: 'bert-mini-en', path: 'assets/models/bert-mini-en' }],
       data: {
-        train: { path: 'assets/data/ud/en_ewt-ud-train.conllu', maxTokens: 12000 },
-        dev: { path: 'assets/data/ud/en_ewt-ud-dev.conllu', maxTokens: 4000 },
-        test: { path: 'assets/data/ud/en_ewt-ud-test.conllu', maxTokens: 8000 },
+        train: { path: 'assets/data/ud/en_ewt-ud-train.conllu', maxTokens: 20000 },
+        dev: { path: 'assets/data/ud/en_ewt-ud-dev.conllu', maxTokens: 5000 },
+        test: { path: 'assets/data/ud/en_ewt-ud-test.conllu', maxTokens: 10000 },
       },
       tasks: ['upos', 'xpos', 'deprel-base', 'feat:Number', 'control:xpos'],
-      // a loose tolerance keeps the demo within a few minutes on 2 cores; studies default to 1e-3
-      probe: { tol: 0.01 },
     },
     '(embedded default config)',
     root,
