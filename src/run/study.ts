@@ -107,7 +107,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
         const label = `${model.name} / ${split.name}`;
         const inputs = { v: PIPELINE_VERSION, model: modelKey, corpus: split.checksum, maxTokens: split.config.maxTokens ?? null, sentences: split.sentences.length };
         const outcome = await cache.run('extract', label, inputs, async (dir) => {
-          extractor ??= await Extractor.create({ model: model.path, onnxFile: model.onnxFile, layers: model.layers, ffn: model.ffn, maxLength: model.maxLength, offline: true });
+          extractor ??= await Extractor.create({ model: model.path, onnxFile: model.onnxFile, layers: model.layers, ffn: model.ffn, maxLength: model.maxLength });
           const meta = extractor.meta({ aggregation: model.aggregation, dtype: model.dtype, corpusChecksum: split.checksum });
           const writer = createStoreWriter(join(dir, 'activations'), meta, { resume: true });
           try {
