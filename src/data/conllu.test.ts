@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseConllu, readConllu, iterateConllu, parseMisc, parseFeats, CONLLU_COLUMNS, wordColumn } from './conllu.js';
 import { iterateLines } from './lines.js';
 import { InputError } from '../util/errors.js';
+import { errorOf } from '../util/testing.js';
 
 const T = '\t';
 const row = (...c: string[]): string => c.join(T);
@@ -23,15 +24,6 @@ const GOOD = [
   row('1', 'Hi', 'hi', 'INTJ', 'UH', '_', '0', 'root', '0:root', 'Entity=(1-person)|Gloss=hello'),
 ].join('\n'); // second sentence has no id and no final blank line
 
-function errorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof InputError, `expected InputError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 test('parseConllu keeps syntactic words, ids, text, comments and all ten columns', () => {
   const c = parseConllu(GOOD, 'good.conllu');

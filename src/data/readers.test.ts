@@ -7,20 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { readTokenLabelFiles, writeTokenLabelFiles } from './neurox-text.js';
 import { parseBrownText, readBrown, resolveBrownSelection, brownFiles, parseBrownSpec } from './brown.js';
 import { readCorpus, detectFormat } from './corpus.js';
-import { InputError } from '../util/errors.js';
+import { errorOf } from '../util/testing.js';
 
 const FIX = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/data/fixtures');
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'np-readers-'));
 
-function errorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof InputError, `expected InputError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 test('token/label files: one sentence per line, labels in cols.label', () => {
   const c = readTokenLabelFiles(join(FIX, 'mini.word'), join(FIX, 'mini.label'));

@@ -11,19 +11,11 @@ import { ControlTask } from './control.js';
 import { LabelVocab, compareCodePoints, UNKNOWN_LABEL } from './vocab.js';
 import { InputError } from '../util/errors.js';
 import type { Sentence } from './types.js';
+import { errorOf } from '../util/testing.js';
 
 const FIX = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/data/fixtures');
 const gum = (): Sentence[] => readConllu(join(FIX, 'gum-mini.conllu'));
 
-function errorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof InputError, `expected InputError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 test('the task registry is frozen and lists every task', () => {
   assert.ok(Object.isFrozen(TASKS));
