@@ -64,7 +64,16 @@ function sessionOptions(threads: number): object {
  */
 const SMALL_GEMM_FLOPS = 5e7;
 
-function session(kind: 'forward' | 'backward', dtype: DType, callFlops: number): NativeSession {
+/**
+ * The cached session of one kernel (per kind, dtype and thread count). `build` receives the node list, which already
+ * holds the float16 → float32 Cast of X when needed, the name of the float32 X and X's element type.
+ */
+function kernelSession(
+  kind: string,
+  dtype: DType,
+  callFlops: number,
+  build: (nodes: NodeSpec[], xf: string, xType: number) => Uint8Array,
+): NativeSession {
   const threads = callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
   const key = `${kind}:${dtype}:${threads}`;
   let s = sessions.get(key);
@@ -76,32 +85,39 @@ function session(kind: 'forward' | 'backward', dtype: DType, callFlops: number):
     nodes.push({ op: 'Cast', inputs: ['X'], outputs: ['Xf'], attrs: { to: { i: ElemType.FLOAT } } });
     xf = 'Xf';
   }
-  let model: Uint8Array;
-  if (kind === 'forward') {
-    nodes.push({ op: 'Gemm', inputs: [xf, 'W'], outputs: ['Z'], attrs: { transB: { i: 1 } } });
-    model = buildModel({
-      nodes,
-      inputs: [
-        { name: 'X', elemType: xType, shape: ['m', 'd'] },
-        { name: 'W', elemType: ElemType.FLOAT, shape: ['c', 'd'] },
-      ],
-      outputs: [{ name: 'Z', elemType: ElemType.FLOAT, shape: ['m', 'c'] }],
-    });
-  } else {
-    nodes.push({ op: 'Gemm', inputs: ['R', xf], outputs: ['G'], attrs: { transA: { i: 1 } } });
-    model = buildModel({
-      nodes,
-      inputs: [
-        { name: 'X', elemType: xType, shape: ['m', 'd'] },
-        { name: 'R', elemType: ElemType.FLOAT, shape: ['m', 'c'] },
-      ],
-      outputs: [{ name: 'G', elemType: ElemType.FLOAT, shape: ['c', 'd'] }],
-    });
-  }
+  const model = build(nodes, xf, xType);
   s = new (nativeBinding().InferenceSession)();
   s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
   sessions.set(key, s);
   return s;
+}
+
+function session(kind: 'forward' | 'backward', dtype: DType, callFlops: number): NativeSession {
+  return kernelSession(kind, dtype, callFlops, (nodes, xf, xType) => {
+    let model: Uint8Array;
+    if (kind === 'forward') {
+      nodes.push({ op: 'Gemm', inputs: [xf, 'W'], outputs: ['Z'], attrs: { transB: { i: 1 } } });
+      model = buildModel({
+        nodes,
+        inputs: [
+          { name: 'X', elemType: xType, shape: ['m', 'd'] },
+          { name: 'W', elemType: ElemType.FLOAT, shape: ['c', 'd'] },
+        ],
+        outputs: [{ name: 'Z', elemType: ElemType.FLOAT, shape: ['m', 'c'] }],
+      });
+    } else {
+      nodes.push({ op: 'Gemm', inputs: ['R', xf], outputs: ['G'], attrs: { transA: { i: 1 } } });
+      model = buildModel({
+        nodes,
+        inputs: [
+          { name: 'X', elemType: xType, shape: ['m', 'd'] },
+          { name: 'R', elemType: ElemType.FLOAT, shape: ['m', 'c'] },
+        ],
+        outputs: [{ name: 'G', elemType: ElemType.FLOAT, shape: ['c', 'd'] }],
+      });
+    }
+    return model;
+  });
 }
 
 function xTensor(x: DenseMatrix): Tensor {
@@ -176,7 +192,6 @@ export function tsBackward(x: DenseMatrix, R: ArrayLike<number>, classes: number
 
 // ---- fused softmax cross-entropy kernels ---------------------------------------------------------------------------
 
-const lossSessions = new Map<string, NativeSession>();
 
 /**
  * Sessions of the fused softmax cross-entropy kernels (one per kind, dtype, threads):
@@ -184,69 +199,57 @@ const lossSessions = new Map<string, NativeSession>();
  * - `lossGrad`: given logits Z [m×c], R = (softmax(Z + b) − Y)·inv, G = Rᵀ·X, gb = Σ_rows R, nll per row.
  */
 function lossSession(kind: 'lossForward' | 'lossGrad', dtype: DType, callFlops: number): NativeSession {
-  const threads = callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
-  const key = `${kind}:${dtype}:${threads}`;
-  let s = lossSessions.get(key);
-  if (s) return s;
-  const xType = dtype === 'float16' ? ElemType.FLOAT16 : ElemType.FLOAT;
-  const nodes: NodeSpec[] = [];
-  let xf = 'X';
-  if (dtype === 'float16') {
-    nodes.push({ op: 'Cast', inputs: ['X'], outputs: ['Xf'], attrs: { to: { i: ElemType.FLOAT } } });
-    xf = 'Xf';
-  }
-  const F = ElemType.FLOAT;
-  const common = [
-    { name: 'X', elemType: xType, shape: ['m', 'd'] },
-    { name: 'b', elemType: F, shape: [1, 'c'] },
-    { name: 'Y', elemType: F, shape: ['m', 'c'] },
-  ];
-  const nll: NodeSpec[] = [
-    { op: 'Add', inputs: ['Z', 'b'], outputs: ['Lg'] },
-    { op: 'LogSoftmax', inputs: ['Lg'], outputs: ['LS'], attrs: { axis: { i: 1 } } },
-    { op: 'Mul', inputs: ['LS', 'Y'], outputs: ['LY'] },
-    { op: 'ReduceSum', inputs: ['LY', 'ax1'], outputs: ['nLL'], attrs: { keepdims: { i: 0 } } },
-    { op: 'Neg', inputs: ['nLL'], outputs: ['nll'] },
-  ];
-  let model: Uint8Array;
-  if (kind === 'lossForward') {
-    nodes.push({ op: 'Gemm', inputs: [xf, 'V', 's'], outputs: ['Z'], attrs: { transB: { i: 1 } } }, ...nll);
-    model = buildModel({
-      nodes,
-      inputs: [...common, { name: 'V', elemType: F, shape: ['c', 'd'] }, { name: 's', elemType: F, shape: ['c'] }],
-      outputs: [
-        { name: 'Z', elemType: F, shape: ['m', 'c'] },
-        { name: 'nll', elemType: F, shape: ['m'] },
-      ],
-      initializers: [{ name: 'ax1', int64: [1], dims: [1] }],
-    });
-  } else {
-    nodes.push(
-      ...nll,
-      { op: 'Exp', inputs: ['LS'], outputs: ['P'] },
-      { op: 'Sub', inputs: ['P', 'Y'], outputs: ['PY'] },
-      { op: 'Mul', inputs: ['PY', 'inv'], outputs: ['R'] },
-      { op: 'Gemm', inputs: ['R', xf], outputs: ['G'], attrs: { transA: { i: 1 } } },
-      { op: 'ReduceSum', inputs: ['R', 'ax0'], outputs: ['gb'], attrs: { keepdims: { i: 0 } } },
-    );
-    model = buildModel({
-      nodes,
-      inputs: [...common, { name: 'Z', elemType: F, shape: ['m', 'c'] }, { name: 'inv', elemType: F, shape: [1] }],
-      outputs: [
-        { name: 'G', elemType: F, shape: ['c', 'd'] },
-        { name: 'gb', elemType: F, shape: ['c'] },
-        { name: 'nll', elemType: F, shape: ['m'] },
-      ],
-      initializers: [
-        { name: 'ax0', int64: [0], dims: [1] },
-        { name: 'ax1', int64: [1], dims: [1] },
-      ],
-    });
-  }
-  s = new (nativeBinding().InferenceSession)();
-  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
-  lossSessions.set(key, s);
-  return s;
+  return kernelSession(kind, dtype, callFlops, (nodes, xf, xType) => {
+    const F = ElemType.FLOAT;
+    const common = [
+      { name: 'X', elemType: xType, shape: ['m', 'd'] },
+      { name: 'b', elemType: F, shape: [1, 'c'] },
+      { name: 'Y', elemType: F, shape: ['m', 'c'] },
+    ];
+    const nll: NodeSpec[] = [
+      { op: 'Add', inputs: ['Z', 'b'], outputs: ['Lg'] },
+      { op: 'LogSoftmax', inputs: ['Lg'], outputs: ['LS'], attrs: { axis: { i: 1 } } },
+      { op: 'Mul', inputs: ['LS', 'Y'], outputs: ['LY'] },
+      { op: 'ReduceSum', inputs: ['LY', 'ax1'], outputs: ['nLL'], attrs: { keepdims: { i: 0 } } },
+      { op: 'Neg', inputs: ['nLL'], outputs: ['nll'] },
+    ];
+    let model: Uint8Array;
+    if (kind === 'lossForward') {
+      nodes.push({ op: 'Gemm', inputs: [xf, 'V', 's'], outputs: ['Z'], attrs: { transB: { i: 1 } } }, ...nll);
+      model = buildModel({
+        nodes,
+        inputs: [...common, { name: 'V', elemType: F, shape: ['c', 'd'] }, { name: 's', elemType: F, shape: ['c'] }],
+        outputs: [
+          { name: 'Z', elemType: F, shape: ['m', 'c'] },
+          { name: 'nll', elemType: F, shape: ['m'] },
+        ],
+        initializers: [{ name: 'ax1', int64: [1], dims: [1] }],
+      });
+    } else {
+      nodes.push(
+        ...nll,
+        { op: 'Exp', inputs: ['LS'], outputs: ['P'] },
+        { op: 'Sub', inputs: ['P', 'Y'], outputs: ['PY'] },
+        { op: 'Mul', inputs: ['PY', 'inv'], outputs: ['R'] },
+        { op: 'Gemm', inputs: ['R', xf], outputs: ['G'], attrs: { transA: { i: 1 } } },
+        { op: 'ReduceSum', inputs: ['R', 'ax0'], outputs: ['gb'], attrs: { keepdims: { i: 0 } } },
+      );
+      model = buildModel({
+        nodes,
+        inputs: [...common, { name: 'Z', elemType: F, shape: ['m', 'c'] }, { name: 'inv', elemType: F, shape: [1] }],
+        outputs: [
+          { name: 'G', elemType: F, shape: ['c', 'd'] },
+          { name: 'gb', elemType: F, shape: ['c'] },
+          { name: 'nll', elemType: F, shape: ['m'] },
+        ],
+        initializers: [
+          { name: 'ax0', int64: [0], dims: [1] },
+          { name: 'ax1', int64: [1], dims: [1] },
+        ],
+      });
+    }
+    return model;
+  });
 }
 
 /**
