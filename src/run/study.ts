@@ -21,7 +21,7 @@ import { selectRows, materialize, denseSource } from '../store/views.js';
 import type { RowSource } from '../store/types.js';
 import { analyze } from '../analysis/analyze.js';
 import type { AnalysisResult } from '../analysis/types.js';
-import { LogisticProbe } from '../probe/linear-probe.js';
+import { defaultProbeFactory } from '../analysis/probe-factory.js';
 import { saveProbe } from '../analysis/save.js';
 import { writeReport } from '../report/write.js';
 import type { StudyResults } from '../report/types.js';
@@ -178,7 +178,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
             labels: ds.vocab.labels.slice(),
             layers: trainStore.meta.layers,
             control: control ? { train: tr.ctrl!, dev: dv?.ctrl, test: te.ctrl!, numClasses: control.vocab.labels.length, task: `control:${task}` } : undefined,
-            makeProbe: (o = {}) => new LogisticProbe({ ...cfg.probe, seed: cfg.seed, ...o }),
+            makeProbe: defaultProbeFactory({ ...cfg.probe, seed: cfg.seed }),
             model: model.name,
             task,
             delta: cfg.delta,
