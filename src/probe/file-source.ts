@@ -7,7 +7,7 @@ import type { DenseMatrix, DType, RowSource } from '../store/types.js';
 import { InputError } from '../util/errors.js';
 
 /** A RowSource over a headerless little-endian row-major file of `rows × cols` values of `dtype`. */
-export function openRawMatrix(path: string, rows: number, cols: number, dtype: DType): RowSource & { close(): void } {
+export function openRawMatrix(path: string, rows: number, cols: number, dtype: DType): RowSource & Required<Pick<RowSource, 'readRowsInto'>> & { close(): void } {
   const fd = openSync(path, 'r');
   const bytes = dtype === 'float16' ? 2 : 4;
   const size = fstatSync(fd).size;
@@ -15,15 +15,20 @@ export function openRawMatrix(path: string, rows: number, cols: number, dtype: D
     closeSync(fd);
     throw new InputError(`file has ${size} bytes, expected ${rows}×${cols}×${bytes}`, { location: { file: path } });
   }
-  return {
+  const src = {
     rows,
     cols,
     dtype,
     readRows(start: number, end: number): DenseMatrix {
+      const n = (end - start) * cols;
+      return src.readRowsInto(start, end, dtype === 'float16' ? new Uint16Array(n) : new Float32Array(n));
+    },
+    readRowsInto(start: number, end: number, out: Float32Array | Uint16Array): DenseMatrix {
       if (!(start >= 0 && end >= start && end <= rows)) throw new RangeError(`rows [${start}, ${end}) out of range [0, ${rows})`);
       const n = (end - start) * cols;
-      const data = dtype === 'float16' ? new Uint16Array(n) : new Float32Array(n);
-      const view = new Uint8Array(data.buffer);
+      if ((dtype === 'float16') !== (out instanceof Uint16Array) || out.length < n) throw new RangeError(`readRowsInto: need ${n} values of ${dtype}`);
+      const data = out.subarray(0, n);
+      const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       let off = 0;
       while (off < view.length) {
         const r = readSync(fd, view, off, view.length - off, start * cols * bytes + off);
@@ -36,6 +41,7 @@ export function openRawMatrix(path: string, rows: number, cols: number, dtype: D
       closeSync(fd);
     },
   };
+  return src;
 }
 
 /** Append-only writer for a raw matrix file. */

@@ -7,9 +7,10 @@
  * + λ2‖W‖₂² (l2Form 'squared'); the bias is not penalised.
  *
  * Solvers:
- * - 'auto' (default): working-set FISTA (see working-set.ts), converging to the optimum; `tol` is the relative
- *   objective decrease over 5 iterations (1e-4 default converges, 0.01 is loose and fast); `maxIter` caps iterations.
- * - 'fista': FISTA on all columns (no working set), same stopping rule.
+ * - 'auto' (default): working-set OWL-QN (see working-set.ts and owlqn.ts), converging to the optimum; `tol` is the
+ *   relative objective decrease over 5 iterations (1e-4 default converges, 0.01 is loose and fast); `maxIter` caps
+ *   iterations. Without an L1 penalty, OWL-QN (then plain L-BFGS) runs on all columns.
+ * - 'fista': FISTA on all columns (no working set), same stopping rule; kept for comparison.
  * - 'neurox': NeuroX's Adam loop (maxEpochs epochs, default 10; batchSize 32; learningRate 1e-3; unshuffled).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -21,13 +22,14 @@ import type { Classifier, FitInfo, FitOptions, ProbeParams } from './types.js';
 import { forwardAll, lossAndResidual, penaltyValue, type Penalty, type Task } from './objective.js';
 import { columnStats, fista, type SmoothProblem } from './fista.js';
 import { solveWorkingSet } from './working-set.js';
+import { owlqn } from './owlqn.js';
 import { solveNeurox } from './neurox-solver.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { accuracy } from './metrics.js';
 
 /** Solver-independent parameters plus the extensions of this engine. */
 export interface ProbeParamsExt extends ProbeParams {
-  /** Cap on FISTA iterations for 'auto'/'fista' (default 5000). */
+  /** Cap on solver iterations for 'auto'/'fista' (default 5000). */
   maxIter: number;
 }
 
@@ -165,7 +167,7 @@ abstract class LinearModelBase {
       info = { converged: true, iterations: p.maxEpochs, objective: loss + penaltyValue(W, pen), loss, solver: 'neurox', steps: r.steps };
     } else if (p.solver === 'fista' || pen.l1 === 0) {
       const st = columnStats(X, p.blockRows);
-      const r = fista(prob, new Float32Array(C * D), b0, {
+      const r = (p.solver === 'fista' ? fista : owlqn)(prob, new Float32Array(C * D), b0, {
         penalty: pen,
         colMean: st.mean,
         colScale: st.scale,
@@ -183,10 +185,20 @@ abstract class LinearModelBase {
         maxIter: p.maxIter,
         onIter: (it, F, active) =>
           onProgress?.({ kind: 'train', done: it, unit: 'iterations', message: `objective ${F.toPrecision(6)}, ${active} active neurons` }),
+        onRound: (round, active, F, violations) =>
+          onProgress?.({ kind: 'train', done: round, unit: 'rounds', message: `objective ${F.toPrecision(6)}, ${active} active neurons, ${violations} KKT violations outside` }),
       });
       W = r.W;
       b = Float32Array.from(r.b);
-      info = { converged: r.converged, iterations: r.iterations, objective: r.objective, loss: r.loss, solver: 'auto', rounds: r.rounds, activeColumns: r.activeColumns };
+      info = {
+        converged: r.converged,
+        iterations: r.iterations,
+        objective: r.objective,
+        loss: r.loss,
+        solver: 'auto',
+        rounds: r.rounds,
+        activeColumns: r.activeColumns,
+      };
     }
     let nz = 0;
     for (let j = 0; j < D; j++) {

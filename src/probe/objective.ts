@@ -8,7 +8,8 @@
  * penalised. Row-block passes over a RowSource run on the ORT kernels in gemm.ts.
  */
 import type { DenseMatrix, RowSource } from '../store/types.js';
-import { ortBackward, ortForward, ortLossForward, ortLossGrad } from './gemm.js';
+import { blockScratch, readBlock } from '../store/views.js';
+import { ortBackward, ortForward, ortLossForward, ortLossFull, ortLossGrad } from './gemm.js';
 
 export type Task = 'ce' | 'mse';
 
@@ -109,9 +110,10 @@ export function lossAndResidual(
 /** Z = X·Wᵀ for all rows (no bias), streamed in row blocks. */
 export function forwardAll(X: RowSource, W: Float32Array, C: number, blockRows: number, out?: Float32Array): Float32Array {
   const Z = out ?? new Float32Array(X.rows * C);
+  const scratch = blockScratch(X, blockRows);
   for (let s = 0; s < X.rows; s += blockRows) {
     const e = Math.min(X.rows, s + blockRows);
-    Z.set(ortForward(X.readRows(s, e), W, C), s * C);
+    Z.set(ortForward(readBlock(X, s, e, scratch), W, C), s * C);
   }
   return Z;
 }
@@ -127,9 +129,10 @@ export function backwardAll(
   onBlock?: (block: DenseMatrix, start: number) => void,
 ): Float32Array {
   const G = new Float32Array(C * X.cols);
+  const scratch = blockScratch(X, blockRows);
   for (let s = 0; s < X.rows; s += blockRows) {
     const e = Math.min(X.rows, s + blockRows);
-    const block = X.readRows(s, e);
+    const block = readBlock(X, s, e, scratch);
     onBlock?.(block, s);
     const g = ortBackward(block, R.subarray(s * C, e * C), C);
     for (let i = 0; i < G.length; i++) G[i] += g[i];
@@ -167,11 +170,12 @@ export function forwardLossAll(
 ): number {
   let total = 0;
   const nllBuf = new Float32Array(Math.min(X.rows, blockRows));
+  const scratch = blockScratch(X, blockRows);
   for (let s = 0; s < X.rows; s += blockRows) {
     const e = Math.min(X.rows, s + blockRows);
     // logits land in `out` directly (ORT writes into pre-allocated outputs)
     const nll = nllBuf.subarray(0, e - s);
-    ortLossForward(X.readRows(s, e), V, shift, b, Y.subarray(s * C, e * C), C, { Z: out.subarray(s * C, e * C), nll });
+    ortLossForward(readBlock(X, s, e, scratch), V, shift, b, Y.subarray(s * C, e * C), C, { Z: out.subarray(s * C, e * C), nll });
     for (let i = 0; i < nll.length; i++) total += nll[i];
   }
   return total / X.rows;
@@ -193,22 +197,66 @@ export function gradLossAll(
   onBlock?: (block: DenseMatrix, start: number) => void,
 ): number {
   const n = X.rows;
+  const d = X.cols;
   let total = 0;
-  G.fill(0);
   gb.fill(0);
-  const single = blockRows >= n;
-  const gBuf = single ? G : new Float32Array(G.length);
+  const Gt = new Float64Array(d * C);
+  const gtBuf = new Float32Array(d * C);
   const gbBuf = new Float32Array(C);
   const nllBuf = new Float32Array(Math.min(n, blockRows));
+  const scratch = blockScratch(X, blockRows);
   for (let s = 0; s < n; s += blockRows) {
     const e = Math.min(n, s + blockRows);
-    const block = X.readRows(s, e);
+    const block = readBlock(X, s, e, scratch);
     onBlock?.(block, s);
     const nll = nllBuf.subarray(0, e - s);
-    ortLossGrad(block, Z.subarray(s * C, e * C), b, Y.subarray(s * C, e * C), 1 / n, C, { G: gBuf, gb: gbBuf, nll });
-    if (!single) for (let i = 0; i < G.length; i++) G[i] += gBuf[i];
+    ortLossGrad(block, Z.subarray(s * C, e * C), b, Y.subarray(s * C, e * C), 1 / n, C, { Gt: gtBuf, gb: gbBuf, nll });
+    for (let i = 0; i < gtBuf.length; i++) Gt[i] += gtBuf[i];
     for (let c = 0; c < C; c++) gb[c] += gbBuf[c];
     for (let i = 0; i < nll.length; i++) total += nll[i];
   }
+  untranspose(Gt, d, C, G);
   return total / n;
+}
+
+/**
+ * Softmax cross-entropy at a point, fused on ORT (one run per row block: logits, loss and gradient): Z = X·Vᵀ + shift
+ * into `Z` (no bias), ∇W = Rᵀ·X into `G` (C × cols), ∇b into `gb`, R = (softmax(Z + b) − Y)/n; returns the mean loss.
+ */
+export function lossFullAll(
+  X: RowSource,
+  V: Float32Array,
+  shift: Float32Array,
+  b: Float32Array,
+  Y: Float32Array,
+  C: number,
+  blockRows: number,
+  Z: Float32Array,
+  G: Float32Array,
+  gb: Float64Array,
+): number {
+  const n = X.rows;
+  const d = X.cols;
+  let total = 0;
+  gb.fill(0);
+  const Gt = new Float64Array(d * C);
+  const gtBuf = new Float32Array(d * C);
+  const gbBuf = new Float32Array(C);
+  const nllBuf = new Float32Array(Math.min(n, blockRows));
+  const scratch = blockScratch(X, blockRows);
+  for (let s = 0; s < n; s += blockRows) {
+    const e = Math.min(n, s + blockRows);
+    const nll = nllBuf.subarray(0, e - s);
+    ortLossFull(readBlock(X, s, e, scratch), V, shift, b, Y.subarray(s * C, e * C), 1 / n, C, { Z: Z.subarray(s * C, e * C), Gt: gtBuf, gb: gbBuf, nll });
+    for (let i = 0; i < gtBuf.length; i++) Gt[i] += gtBuf[i];
+    for (let c = 0; c < C; c++) gb[c] += gbBuf[c];
+    for (let i = 0; i < nll.length; i++) total += nll[i];
+  }
+  untranspose(Gt, d, C, G);
+  return total / n;
+}
+
+/** G [C × d] (float32) from its transpose Gt [d × C]. */
+function untranspose(Gt: Float64Array, d: number, C: number, G: Float32Array): void {
+  for (let j = 0; j < d; j++) for (let c = 0; c < C; c++) G[c * d + j] = Gt[j * C + c];
 }

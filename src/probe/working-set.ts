@@ -1,32 +1,46 @@
 /**
- * The default ('auto') solver: a working-set strategy around FISTA that exploits the sparsity of the L1 solution.
+ * The default ('auto') solver: a working-set strategy around OWL-QN that exploits the sparsity of the L1 solution.
  *
- * 1. Start from W = 0 with the optimal bias (log class priors / target means).
- * 2. One streamed pass computes the full gradient ∇W = Rᵀ·X. A zero weight column j is optimal iff
- *    max_c |∇W_cj| ≤ λ1 (KKT; the L2 term has zero subgradient on zero entries once W ≠ 0).
- * 3. The worst violators (at least as many as the current set, so the set at most doubles) join the working set;
- *    those columns are gathered from the source in its own dtype (float16 stays float16) and FISTA solves the
- *    restricted problem, warm-started from the previous solution.
- * 4. Repeat 2–3 until no column violates KKT by more than λ1·max(tol, 1e-3) and the restricted problem is solved.
- * Without an L1 penalty (or when the set would exceed half the columns) FISTA runs on the full data.
+ * 1. One streamed pass computes the column means and scales (for the standardized coordinates) together with the
+ *    gradient at W = 0 with the optimal bias (log class priors / target means).
+ * 2. A zero weight column j is optimal iff max_c |∇W_cj| ≤ λ1 (KKT). The worst violators join the working set
+ *    (at least `initialSize`, at most half the set's size once it is larger: the set grows by 1.5× per round at
+ *    most). Their columns are appended to the in-memory working matrix (source dtype: float16 stays float16), so a
+ *    round reads the source once and copies only the new columns.
+ * 3. OWL-QN solves the restricted problem from the previous solution (intermediate rounds are capped at
+ *    `roundIters` iterations; a round after which KKT held runs to `tol`).
+ * 4. One streamed pass computes the full gradient at the new point for the KKT check of step 2.
+ * Stops when no column violates KKT by more than λ1·max(tol, 1e-3) and the restricted problem is solved to `tol`,
+ * or when a whole round, its restricted problem solved to `tol`, improved the objective by at most tol (relative):
+ * the same rule as the inner one, across rounds. Without an L1 penalty, or when the set would exceed half of the
+ * columns or the memory budget, the restricted data is the full data, streamed from the source.
  */
 import type { DenseMatrix, RowSource } from '../store/types.js';
-import { denseSource } from '../store/views.js';
+import { blockScratch, denseSource, readBlock, selectRows } from '../store/views.js';
 import { reportNonFinite } from './check.js';
-import { halfToFloatArray } from '../util/float16.js';
-import { backwardAll, gradLossAll, lossAndResidual, oneHot, type Penalty } from './objective.js';
-import { columnStats, finishStats, fista, type SmoothProblem } from './fista.js';
+import { ortGradStats } from './gemm.js';
+import { gradLossAll, lossAndResidual, oneHot, backwardAll, type Penalty } from './objective.js';
+import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
+import { owlqn, remapMemory, type LbfgsMemory } from './owlqn.js';
 
 export interface WorkingSetOptions {
   penalty: Penalty;
   tol: number;
-  /** Cap on restricted FISTA iterations summed over all rounds. */
+  /** Cap on inner iterations summed over all rounds. */
   maxIter: number;
-  /** Size of the first working set (default 128). */
+  /** Size of the first working set (default max(128, D/8)). */
   initialSize?: number;
-  /** Byte budget for the gathered restricted matrix (default 512 MiB); beyond it columns are read lazily. */
+  /** Byte budget for the gathered restricted matrix (default 512 MiB); beyond it the full data is used. */
   maxGatherBytes?: number;
   onIter?: (iter: number, objective: number, active: number) => void;
+  /** Called after each KKT pass with the number of violating columns outside the set. */
+  onRound?: (round: number, active: number, objective: number, violations: number) => void;
+  /** Inner solver of the restricted problems (default 'owlqn'). */
+  inner?: 'fista' | 'owlqn';
+  /** Inner iteration cap of a round that grows the set (default 25). */
+  roundIters?: number;
+  /** Start on row subsets (rowLevels) before all rows (default true). */
+  progressive?: boolean;
 }
 
 export interface WorkingSetResult {
@@ -41,52 +55,119 @@ export interface WorkingSetResult {
   converged: boolean;
 }
 
+/** Rows per read when gathering columns (a 5 MB block of 9,984 float16 columns stays in cache). */
+const GATHER_ROWS = 256;
+
 /**
- * Gather the given columns of a source into an in-memory matrix of the same dtype; with `stats`, also accumulate
- * column sums and sums of squares (for the standardized coordinates). With `into` (large enough), the matrix is
- * written at the start of that buffer instead of a fresh one.
+ * An in-memory working matrix: selected columns of a source, row-major, growable in place by appending columns
+ * (rows are moved to their new stride from the last one down, then the new columns are copied from one pass over
+ * the source). Its buffer is reserved once at the byte budget; pages are committed as they are first written.
  */
-export function gatherColumns(
-  X: RowSource,
-  cols: Int32Array,
-  blockRows: number,
-  stats?: { sum: Float64Array; sq: Float64Array },
-  into?: ArrayBuffer,
-): DenseMatrix {
-  const k = cols.length;
-  const half = X.dtype === 'float16';
-  const len = X.rows * k;
-  const out =
-    into && into.byteLength >= len * (half ? 2 : 4)
-      ? half
-        ? new Uint16Array(into, 0, len)
-        : new Float32Array(into, 0, len)
-      : half
-        ? new Uint16Array(len)
-        : new Float32Array(len);
-  const tmp = new Float32Array(k);
-  for (let s = 0; s < X.rows; s += blockRows) {
-    const e = Math.min(X.rows, s + blockRows);
-    const blk = X.readRows(s, e).data;
+export class WorkingMatrix {
+  cols: Int32Array = new Int32Array(0);
+  private data: Float32Array | Uint16Array;
+
+  constructor(
+    private readonly X: RowSource,
+    capacityBytes: number,
+  ) {
+    const buf = new ArrayBuffer(capacityBytes);
+    this.data = X.dtype === 'float16' ? new Uint16Array(buf) : new Float32Array(buf);
+  }
+
+  /** How many columns fit. */
+  get capacity(): number {
+    return Math.floor(this.data.length / Math.max(1, this.X.rows));
+  }
+
+  /** Append columns `add` (not yet present) of the source. */
+  append(add: ArrayLike<number>): void {
+    const { X } = this;
+    const n = X.rows;
     const D = X.cols;
-    for (let r = 0; r < e - s; r++) {
-      const ib = r * D;
-      const ob = (s + r) * k;
-      for (let j = 0; j < k; j++) out[ob + j] = blk[ib + cols[j]];
-      if (stats) {
-        const row = out.subarray(ob, ob + k);
-        if (half) halfToFloatArray(row as Uint16Array, tmp);
-        else tmp.set(row as Float32Array);
-        const { sum, sq } = stats;
-        for (let j = 0; j < k; j++) {
-          const v = tmp[j];
-          sum[j] += v;
-          sq[j] += v * v;
-        }
+    const k = this.cols.length;
+    const a = add.length;
+    const k2 = k + a;
+    if (k2 > this.capacity) throw new RangeError(`working matrix holds ${this.capacity} columns, ${k2} requested`);
+    const out = this.data;
+    if (k > 0) for (let r = n - 1; r > 0; r--) out.copyWithin(r * k2, r * k, r * k + k);
+    const idx = Int32Array.from(add);
+    const scratch = blockScratch(X, GATHER_ROWS);
+    for (let s = 0; s < n; s += GATHER_ROWS) {
+      const e = Math.min(n, s + GATHER_ROWS);
+      const blk = readBlock(X, s, e, scratch).data;
+      for (let r = 0; r < e - s; r++) {
+        const ib = r * D;
+        const ob = (s + r) * k2 + k;
+        for (let j = 0; j < a; j++) out[ob + j] = blk[ib + idx[j]];
       }
     }
+    const cols = new Int32Array(k2);
+    cols.set(this.cols);
+    cols.set(idx, k);
+    this.cols = cols;
   }
-  return { rows: X.rows, cols: k, dtype: X.dtype, data: out };
+
+  /** Keep only the columns at positions `keep` (ascending), compacting rows in place. */
+  keep(keep: Int32Array): void {
+    const n = this.X.rows;
+    const k = this.cols.length;
+    const k2 = keep.length;
+    const out = this.data;
+    for (let r = 0; r < n; r++) {
+      const ib = r * k;
+      const ob = r * k2;
+      for (let q = 0; q < k2; q++) out[ob + q] = out[ib + keep[q]];
+    }
+    this.cols = Int32Array.from(keep, (q) => this.cols[q]);
+  }
+
+  /** The current columns as a RowSource (a view: valid until the next `append` or `keep`). */
+  source(): RowSource {
+    const k = this.cols.length;
+    return denseSource({ rows: this.X.rows, cols: k, dtype: this.X.dtype, data: this.data.subarray(0, this.X.rows * k) });
+  }
+}
+
+/** Gather the given columns of a source into a new in-memory matrix of the same dtype. */
+export function gatherColumns(X: RowSource, cols: ArrayLike<number>): DenseMatrix {
+  const bytes = X.dtype === 'float16' ? 2 : 4;
+  const m = new WorkingMatrix(X, Math.max(1, X.rows * cols.length * bytes));
+  m.append(cols);
+  const src = m.source();
+  return src.readRows(0, src.rows);
+}
+
+/**
+ * First pass: column means/scales and the loss gradient at W = 0 with bias b0 (G [C × D]), in one native run per
+ * row block.
+ */
+function firstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number } {
+  const { X, C } = p;
+  const n = X.rows;
+  const D = X.cols;
+  const Z = new Float32Array(n * C);
+  const R = new Float32Array(n * C);
+  const loss = lossAndResidual(Z, b0, C, p.task, p.y, p.t, R);
+  const Gt = new Float64Array(D * C);
+  const sum = new Float64Array(D);
+  const sq = new Float64Array(D);
+  const out = { Gt: new Float32Array(D * C), sum: new Float32Array(D), sq: new Float32Array(D) };
+  const blockRows = kernelRows(D, p.blockRows);
+  const scratch = blockScratch(X, blockRows);
+  for (let s = 0; s < n; s += blockRows) {
+    const e = Math.min(n, s + blockRows);
+    ortGradStats(readBlock(X, s, e, scratch), R.subarray(s * C, e * C), C, out);
+    for (let i = 0; i < Gt.length; i++) Gt[i] += out.Gt[i];
+    for (let j = 0; j < D; j++) {
+      sum[j] += out.sum[j];
+      sq[j] += out.sq[j];
+    }
+  }
+  const G = new Float32Array(C * D);
+  for (let j = 0; j < D; j++) for (let c = 0; c < C; c++) G[c * D + j] = Gt[j * C + c];
+  if (!allFinite(G) || !allFinite(sq)) reportNonFinite(X, p.blockRows);
+  return { G, ...finishStats(sum, sq, n), loss };
 }
 
 function allFinite(a: ArrayLike<number>): boolean {
@@ -94,208 +175,262 @@ function allFinite(a: ArrayLike<number>): boolean {
   return true;
 }
 
-/** Iteration cap of a working-set round whose KKT check has not passed yet. */
-const INTERMEDIATE_ROUND_ITERS = 25;
+/** Rows per chunk of the row levels (contiguous runs keep the reads large). */
+const LEVEL_CHUNK = 32;
+/** Smallest row count of a reduced level. */
+const MIN_LEVEL_ROWS = 8192;
+
+/**
+ * Row levels of a progressive fit: nested subsets of n/2^k rows (every 2^k-th chunk of 32 rows) down to about
+ * MIN_LEVEL_ROWS, ending with all rows (null). Early rounds on fewer rows are proportionally cheaper and give the
+ * later ones a warm start, a working set and curvature pairs.
+ */
+export function rowLevels(n: number): (Int32Array | null)[] {
+  const levels: (Int32Array | null)[] = [null];
+  for (let k = 1; n / 2 ** k >= MIN_LEVEL_ROWS; k++) {
+    const stride = 2 ** k;
+    const ids: number[] = [];
+    for (let c = 0; c * LEVEL_CHUNK < n; c += stride) for (let r = c * LEVEL_CHUNK; r < Math.min(n, (c + 1) * LEVEL_CHUNK); r++) ids.push(r);
+    levels.unshift(Int32Array.from(ids));
+  }
+  return levels;
+}
+
+function levelProblem(p: SmoothProblem, ids: Int32Array | null): SmoothProblem {
+  if (!ids) return p;
+  const C = p.C;
+  let t: Float32Array | null = null;
+  if (p.t) {
+    t = new Float32Array(ids.length * C);
+    ids.forEach((r, i) => t!.set(p.t!.subarray(r * C, r * C + C), i * C));
+  }
+  return { ...p, X: selectRows(p.X, ids), y: p.y ? Int32Array.from(ids, (r) => p.y![r]) : null, t };
+}
+
+/**
+ * Rows per kernel call for a matrix of `cols` columns: about 4M values (8 MB of float16, whose float32 cast ORT
+ * holds in its arena), within [64, cap]. Larger blocks are no faster and raise the peak memory.
+ */
+function kernelRows(cols: number, cap: number): number {
+  return Math.max(1, Math.min(cap, Math.max(64, Math.floor(4e6 / Math.max(1, cols)))));
+}
+
+/** Loss gradient on all rows of `p` at logits Z, bias b (one streamed pass). */
+function fullGradient(p: SmoothProblem, Yoh: Float32Array | null, Z: Float32Array, b: Float64Array): Float32Array {
+  const { X, C } = p;
+  const blockRows = kernelRows(X.cols, p.blockRows);
+  if (!Yoh) {
+    const R = new Float32Array(X.rows * C);
+    lossAndResidual(Z, b, C, p.task, p.y, p.t, R);
+    return backwardAll(X, R, C, blockRows);
+  }
+  const G = new Float32Array(C * X.cols);
+  gradLossAll(X, Z, Float32Array.from(b), Yoh, C, blockRows, G, new Float64Array(C));
+  return G;
+}
+
+/** W = 0 is optimal iff no column violates KKT ('norm' form: iff ‖soft(G, λ1)‖ ≤ λ2). */
+function zeroIsOptimal(G: Float32Array, penalty: Penalty): boolean {
+  let softSq = 0;
+  let anyViolation = false;
+  for (let i = 0; i < G.length; i++) {
+    const g = Math.abs(G[i]);
+    if (g > penalty.l1) {
+      softSq += (g - penalty.l1) ** 2;
+      anyViolation = true;
+    }
+  }
+  return !anyViolation || (penalty.l2Form === 'norm' && penalty.l2 > 0 && Math.sqrt(softSq) <= penalty.l2);
+}
 
 export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: WorkingSetOptions): WorkingSetResult {
   const { X, C } = p;
   const D = X.cols;
   const n = X.rows;
   const { penalty } = o;
+  const inner = (o.inner ?? 'owlqn') === 'fista' ? fista : owlqn;
   const kktSlack = penalty.l1 * Math.max(o.tol, 1e-3);
+  const roundIters = o.roundIters ?? 25;
+  const levels = o.progressive === false ? [null] : rowLevels(n);
+  let level = 0;
+  let pl = levelProblem(p, levels[0]);
+  let Yoh = pl.task === 'ce' ? oneHot(pl.y!, C) : null;
+  let first = firstPass(pl, b0);
+  if (levels.length > 1 && zeroIsOptimal(first.G, penalty)) {
+    // a reduced level says W = 0: decide on all rows
+    level = levels.length - 1;
+    pl = p;
+    Yoh = p.task === 'ce' ? oneHot(p.y!, C) : null;
+    first = firstPass(p, b0);
+  }
+  let G = first.G;
+  const { mean, scale } = first;
   let b: Float64Array = Float64Array.from(b0);
-  let Z: Float32Array = new Float32Array(n * C);
-  const R = new Float32Array(n * C);
-  let loss = lossAndResidual(Z, b, C, p.task, p.y, p.t, R);
-  let G = backwardAll(X, R, C, p.blockRows);
-  // full-data gradients for the KKT checks: fused softmax + Rᵀ·X on ORT for cross-entropy
-  const Yoh = p.task === 'ce' ? oneHot(p.y!, C) : null;
-  const fullGrad = (Zc: Float32Array, bc: Float64Array): Float32Array => {
-    if (!Yoh) {
-      lossAndResidual(Zc, bc, C, p.task, p.y, p.t, R);
-      return backwardAll(X, R, C, p.blockRows);
-    }
-    const Gc = new Float32Array(C * D);
-    gradLossAll(X, Zc, Float32Array.from(bc), Yoh, C, p.blockRows, Gc, new Float64Array(C));
-    return Gc;
-  };
-  if (!allFinite(G)) reportNonFinite(X, p.blockRows);
+  let loss = first.loss;
+  let objective = loss;
+  const zero = (): WorkingSetResult => ({ W: new Float32Array(C * D), b, objective: loss, loss, iterations: 0, rounds: 0, activeColumns: 0, nonzeroColumns: 0, converged: true });
+  if (level === levels.length - 1 && zeroIsOptimal(G, penalty)) return zero();
+
+  const initial = Math.min(D, o.initialSize ?? Math.max(128, Math.ceil(D / 8)));
+  const maxGather = o.maxGatherBytes ?? 512 * 2 ** 20;
+  const bytes = X.dtype === 'float16' ? 2 : 4;
+  // columns the in-memory working matrix may hold (half the columns at most: beyond, stream the source)
+  const capacity = Math.min(Math.floor(D / 2), Math.floor(maxGather / (n * bytes)));
+  let wm: WorkingMatrix | null = null;
   const inSet = new Uint8Array(D);
   let set: Int32Array = new Int32Array(0);
   let Wset: Float32Array = new Float32Array(0);
+  let Xs: RowSource = pl.X;
+  let mem: LbfgsMemory = { S: [], Y: [], rho: [] };
   let iterations = 0;
   let rounds = 0;
-  let objective = loss;
+  let levelRounds = 0;
   let converged = false;
-  let L = 1;
-  let gradStale = false;
-  let lastConverged = false;
-  let Xs: RowSource = X;
-  let stats: { mean: Float64Array; scale: Float64Array } = { mean: new Float64Array(0), scale: new Float64Array(0) };
-  const initial = o.initialSize ?? Math.max(128, Math.ceil(D / 32));
-  const maxGather = o.maxGatherBytes ?? 512 * 2 ** 20;
-  const bytes = X.dtype === 'float16' ? 2 : 4;
-  // One buffer for every gathered matrix, reserved at its largest size (half the columns, within the budget) and
-  // reused from round to round: a large ArrayBuffer is committed page by page as it is first written, so each round
-  // only pays first-touch page faults for the part the previous rounds did not use (first touch of fresh memory
-  // cost ~4x the copy itself: 0.7 s of a 4 s fit).
-  let gatherBuf: ArrayBuffer | null = null;
-  // zero solution test for the 'norm' form: 0 is optimal iff ‖soft(G, λ1)‖ ≤ λ2
+  let lastExact = false;
+  let lastInnerConverged = false;
+  let roundStart = objective;
+  let switched = false;
+  let regather: Int32Array | null = null;
   for (;;) {
-    rounds++;
-    // KKT violators outside the set
+    // KKT violators outside the set (score: max_c |∇W_cj|)
     const viol: number[] = [];
     const score = new Float32Array(D);
-    let softSq = 0;
     for (let j = 0; j < D; j++) {
       let m = 0;
       for (let c = 0; c < C; c++) {
         const g = Math.abs(G[c * D + j]);
         if (g > m) m = g;
-        if (set.length === 0 && g > penalty.l1) softSq += (g - penalty.l1) ** 2;
       }
       score[j] = m;
       if (!inSet[j] && m > penalty.l1 + kktSlack) viol.push(j);
     }
-    if (set.length === 0 && penalty.l2Form === 'norm' && penalty.l2 > 0 && Math.sqrt(softSq) <= penalty.l2) viol.length = 0;
-    if (viol.length === 0 && (rounds > 1 || set.length === 0)) {
-      if (set.length === 0) {
-        // W = 0 is optimal: only the bias is fitted (already optimal)
+    if (rounds > 0) o.onRound?.(rounds, set.length, objective, viol.length);
+    const last = level === levels.length - 1;
+    // the level is solved: KKT holds and the restricted problem is solved to tol; or a whole round, solved to tol,
+    // gained at most tol (the inner stopping rule, across rounds)
+    const solved = levelRounds > 0 && viol.length === 0 && lastExact;
+    const stalled = levelRounds > 1 && lastInnerConverged && roundStart - objective <= o.tol * Math.abs(objective);
+    switched = false;
+    // a reduced level only warms up the next one: one round each
+    if (solved || stalled || (!last && levelRounds >= 1)) {
+      if (last) {
         converged = true;
-        objective = loss;
         break;
       }
-      if (lastConverged) {
-        converged = true;
-        break;
-      }
-      // KKT holds outside the set but the restricted problem is not solved yet: keep solving on the same set
+      // next row level: same set, gathered for the new rows
+      level++;
+      levelRounds = 0;
+      pl = levelProblem(p, levels[level]);
+      Yoh = pl.task === 'ce' ? oneHot(pl.y!, C) : null;
+      // the working matrix is gathered again for the new rows (with this round's new columns, in one pass)
+      regather = wm ? wm.cols : null;
+      wm = null;
+      Xs = pl.X;
+      switched = true;
     }
     if (iterations >= o.maxIter) break;
-    const finalRound = viol.length === 0;
-    if (!finalRound) {
-    viol.sort((a, c) => score[c] - score[a] || a - c);
-    const add = viol.slice(0, Math.max(initial, set.length));
-    const newSet = Int32Array.from([...set, ...add]).sort();
-    const Wnew = new Float32Array(C * newSet.length);
-    // scatter the previous restricted weights into the new layout
-    const pos = new Map<number, number>();
-    newSet.forEach((c, k) => pos.set(c, k));
-    for (let k = 0; k < set.length; k++) {
-      const nk = pos.get(set[k])!;
-      for (let c = 0; c < C; c++) Wnew[c * newSet.length + nk] = Wset[c * set.length + k];
+    rounds++;
+    levelRounds++;
+    roundStart = objective;
+    const growing = viol.length > 0;
+    if (growing && wm && !regather && last) {
+      // drop columns that are zero and satisfy KKT (when they are a tenth of the set or more): later passes are cheaper
+      const k = set.length;
+      const keep: number[] = [];
+      for (let q = 0; q < k; q++) {
+        let nz = score[set[q]] > penalty.l1;
+        for (let c = 0; c < C && !nz; c++) nz = Wset[c * k + q] !== 0;
+        if (nz) keep.push(q);
+      }
+      if (keep.length <= 0.9 * k) {
+        const kk = Int32Array.from(keep);
+        const to = new Int32Array(k).fill(-1);
+        kk.forEach((q, i) => (to[q] = i));
+        Xs = pl.X;
+        wm.keep(kk);
+        const Wk = new Float32Array(C * kk.length);
+        for (let c = 0; c < C; c++) for (let i = 0; i < kk.length; i++) Wk[c * kk.length + i] = Wset[c * k + kk[i]];
+        remapMemory(mem, C, k, kk.length, to);
+        for (let q = 0; q < k; q++) if (to[q] < 0) inSet[set[q]] = 0;
+        set = wm.cols;
+        Wset = Wk;
+        Xs = wm.source();
+      }
     }
-    for (const j of add) inSet[j] = 1;
-    set = newSet;
-    Wset = Wnew;
-    Xs = X; // release the previous gathered matrix before gathering the next one (peak memory)
-    if (set.length > D / 2) {
-      // dense solution: solve on the full data
-      const full = new Float32Array(C * D);
-      for (let k = 0; k < set.length; k++) for (let c = 0; c < C; c++) full[c * D + set[k]] = Wset[c * set.length + k];
-      set = Int32Array.from({ length: D }, (_, i) => i);
-      inSet.fill(1);
-      Wset = full;
-      Xs = X;
-      gatherBuf = null;
-      stats = columnStats(X, p.blockRows);
-    } else if (n * set.length * bytes <= maxGather) {
-      const acc = { sum: new Float64Array(set.length), sq: new Float64Array(set.length) };
-      if (!gatherBuf) gatherBuf = new ArrayBuffer(Math.min(maxGather, n * Math.floor(D / 2) * bytes));
-      Xs = denseSource(gatherColumns(X, set, p.blockRows, acc, gatherBuf));
-      stats = finishStats(acc.sum, acc.sq, n);
-    } else {
-      Xs = lazyColumns(X, set);
-      stats = columnStats(Xs, p.blockRows);
+    if (growing) {
+      viol.sort((a, c) => score[c] - score[a] || a - c);
+      const k = set.length;
+      const room = capacity - k;
+      if (room <= 0 && k < D) {
+        // the working matrix is full: solve on all columns, streamed from the source
+        const full = new Float32Array(C * D);
+        for (let q = 0; q < k; q++) for (let c = 0; c < C; c++) full[c * D + set[q]] = Wset[c * k + q];
+        set = Int32Array.from({ length: D }, (_, i) => i);
+        inSet.fill(1);
+        Wset = full;
+        wm = null;
+        Xs = pl.X;
+        mem = { S: [], Y: [], rho: [] };
+      } else {
+        const add = viol.slice(0, Math.min(room, Math.max(initial, Math.ceil(k / 4))));
+        wm ??= new WorkingMatrix(pl.X, capacity * pl.X.rows * bytes);
+        Xs = pl.X; // the view is invalid while the matrix grows
+        wm.append(regather ? [...regather, ...add] : add);
+        regather = null;
+        const k2 = k + add.length;
+        const Wnew = new Float32Array(C * k2);
+        for (let c = 0; c < C; c++) Wnew.set(Wset.subarray(c * k, c * k + k), c * k2);
+        remapMemory(mem, C, k, k2, Int32Array.from({ length: k }, (_, q) => q));
+        for (const j of add) inSet[j] = 1;
+        set = wm.cols;
+        Wset = Wnew;
+        Xs = wm.source();
+      }
     }
+    if (regather) {
+      wm = new WorkingMatrix(pl.X, capacity * pl.X.rows * bytes);
+      wm.append(regather);
+      regather = null;
+      Xs = wm.source();
     }
-    // intermediate rounds stop early (the set will change); a round after which KKT holds is polished to `tol`
-    const exact = set.length === D || finalRound;
-    const innerTol = exact ? o.tol : Math.max(o.tol, 1e-3);
-    let r = fista({ ...p, X: Xs }, Wset, b, {
+    const sMean = set.length === D ? mean : Float64Array.from(set, (j) => mean[j]);
+    const sScale = set.length === D ? scale : Float64Array.from(set, (j) => scale[j]);
+    // rounds on reduced levels, and rounds that grow the set by much (many violators: the set will change again),
+    // stop early at 1e-3 or `roundIters` iterations; the others are solved to `tol`
+    const rough = growing && viol.length > 0.05 * set.length;
+    const exact = level === levels.length - 1 && !rough;
+    const r: FistaResult = inner({ ...pl, X: Xs, blockRows: kernelRows(Xs.cols, pl.blockRows) }, Wset, b, {
       penalty,
-      tol: innerTol,
-      // an intermediate round only needs a reasonable point to re-check KKT from
-      maxIter: Math.max(1, Math.min(o.maxIter - iterations, exact ? Infinity : INTERMEDIATE_ROUND_ITERS)),
-      L0: L,
-      Z0: rounds === 1 ? Z : undefined,
-      colMean: stats.mean,
-      colScale: stats.scale,
+      tol: rough ? Math.max(o.tol, 1e-3) : o.tol,
+      maxIter: Math.max(1, Math.min(o.maxIter - iterations, exact ? Infinity : roundIters)),
+      colMean: sMean,
+      colScale: sScale,
+      lbfgs: mem,
       onIter: (it, F) => o.onIter?.(iterations + it, F, set.length),
     });
-    if (innerTol > o.tol && set.length < D) {
-      const G2 = fullGrad(r.Z, r.b);
-      let any = false;
-      for (let j = 0; j < D && !any; j++) {
-        if (inSet[j]) continue;
-        for (let c = 0; c < C; c++)
-          if (Math.abs(G2[c * D + j]) > penalty.l1 + kktSlack) {
-            any = true;
-            break;
-          }
-      }
-      G = G2;
-      if (!any) {
-        const it0 = iterations + r.iterations;
-        const r2 = fista({ ...p, X: Xs }, r.W, r.b, {
-          penalty,
-          tol: o.tol,
-          maxIter: Math.max(1, o.maxIter - it0),
-          L0: r.L,
-          Z0: r.Z,
-          colMean: stats.mean,
-          colScale: stats.scale,
-          onIter: (it, F) => o.onIter?.(it0 + it, F, set.length),
-        });
-        r = { ...r2, iterations: r.iterations + r2.iterations };
-        gradStale = true;
-      } else gradStale = false;
-    } else gradStale = true;
-    lastConverged = r.converged;
+    lastExact = exact && !growing && r.converged;
+    lastInnerConverged = r.converged;
     iterations += r.iterations;
-    L = r.L;
     Wset = r.W;
     b = r.b;
-    Z = r.Z;
     objective = r.objective;
     loss = r.loss;
-    if (set.length === D) {
-      converged = r.converged;
-      break;
-    }
-    if (gradStale) {
-      G = fullGrad(Z, b);
-    }
-    if (!r.converged) {
-      // out of iterations: stop after this round
-      if (iterations >= o.maxIter) {
-        converged = false;
-        break;
-      }
-    }
+    if (switched) roundStart = Infinity; // objectives of different row levels do not compare
+    // loss gradient on all rows of the level: the KKT check
+    G = fullGradient(pl, Yoh, r.Z, b);
+    if (!r.converged && iterations >= o.maxIter) break;
   }
   const W = new Float32Array(C * D);
   let nzCols = 0;
-  for (let k = 0; k < set.length; k++) {
+  const k = set.length;
+  for (let q = 0; q < k; q++) {
     let nz = false;
     for (let c = 0; c < C; c++) {
-      const v = Wset[c * set.length + k];
-      W[c * D + set[k]] = v;
+      const v = Wset[c * k + q];
+      W[c * D + set[q]] = v;
       if (v !== 0) nz = true;
     }
     if (nz) nzCols++;
   }
   return { W, b, objective, loss, iterations, rounds, activeColumns: set.length, nonzeroColumns: nzCols, converged };
-}
-
-function lazyColumns(X: RowSource, cols: Int32Array): RowSource {
-  return {
-    rows: X.rows,
-    cols: cols.length,
-    dtype: X.dtype,
-    readRows(s: number, e: number): DenseMatrix {
-      const sub: RowSource = { rows: e - s, cols: X.cols, dtype: X.dtype, readRows: (a, z) => X.readRows(s + a, s + z) };
-      return gatherColumns(sub, cols, e - s);
-    },
-  };
 }

@@ -33,6 +33,12 @@ export interface RowSource {
   readonly dtype: DType;
   /** Rows [start, end) as a dense matrix in the source dtype. */
   readRows(start: number, end: number): DenseMatrix;
+  /**
+   * Optional: rows [start, end) read into `out` (source dtype, at least (end − start) × cols values) without
+   * allocating, for streaming loops that reuse one buffer; returns a view of `out` (or of memory the source already
+   * holds). Use `readBlock` (store/views.ts), which falls back to `readRows`.
+   */
+  readRowsInto?(start: number, end: number, out: Float32Array | Uint16Array): DenseMatrix;
 }
 
 /** Metadata saved with every activation file. */

@@ -12,7 +12,26 @@ export function denseSource(m: DenseMatrix): RowSource {
       const data = m.data.subarray(start * m.cols, end * m.cols);
       return { rows: end - start, cols: m.cols, dtype: m.dtype, data };
     },
+    // already in memory: a view, no copy
+    readRowsInto(start: number, end: number): DenseMatrix {
+      return this.readRows(start, end);
+    },
   };
+}
+
+/** A scratch buffer for `readBlock` of up to `rows` rows of `X`. */
+export function blockScratch(X: RowSource, rows: number): Float32Array | Uint16Array {
+  const n = Math.min(rows, X.rows) * X.cols;
+  return X.dtype === 'float16' ? new Uint16Array(n) : new Float32Array(n);
+}
+
+/**
+ * Rows [start, end) of `X`, read into `scratch` when the source supports it (no allocation: streaming passes over
+ * large matrices spend more on fresh buffers' page faults than on the copy), else through `readRows`. The result
+ * may be a view of `scratch` or of the source's memory: valid until the next call, never to be modified.
+ */
+export function readBlock(X: RowSource, start: number, end: number, scratch: Float32Array | Uint16Array): DenseMatrix {
+  return X.readRowsInto ? X.readRowsInto(start, end, scratch) : X.readRows(start, end);
 }
 
 /** Keep only the given columns (in the given order): the "filter / keep neurons" ablation. */
@@ -69,19 +88,26 @@ export function selectRows(src: RowSource, rowIds: ArrayLike<number>): RowSource
     cols: src.cols,
     dtype: src.dtype,
     readRows(start: number, end: number): DenseMatrix {
+      const n = end - start;
+      return this.readRowsInto!(start, end, src.dtype === 'float16' ? new Uint16Array(n * src.cols) : new Float32Array(n * src.cols));
+    },
+    readRowsInto(start: number, end: number, out: Float32Array | Uint16Array): DenseMatrix {
       checkRange(start, end, ids.length);
       const n = end - start;
-      const out = src.dtype === 'float16' ? new Uint16Array(n * src.cols) : new Float32Array(n * src.cols);
-      // read contiguous runs of source rows in one call
+      const data = out.subarray(0, n * src.cols);
+      // read contiguous runs of source rows in one call each
       let i = start;
       while (i < end) {
         let j = i + 1;
         while (j < end && ids[j] === ids[j - 1] + 1) j++;
-        const block = src.readRows(ids[i], ids[j - 1] + 1);
-        out.set(block.data as never, (i - start) * src.cols);
+        const at = (i - start) * src.cols;
+        const dst = data.subarray(at, at + (j - i) * src.cols);
+        const block = readBlock(src, ids[i], ids[j - 1] + 1, dst);
+        // sources that read into `dst` return a view of it; others (in-memory views, plain readRows) need a copy
+        if (block.data.buffer !== dst.buffer || block.data.byteOffset !== dst.byteOffset) dst.set(block.data as never);
         i = j;
       }
-      return { rows: n, cols: src.cols, dtype: src.dtype, data: out };
+      return { rows: n, cols: src.cols, dtype: src.dtype, data };
     },
   };
 }

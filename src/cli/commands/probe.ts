@@ -56,7 +56,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--l1 <list>', 'L1 strength λ1, or a comma-separated grid (picked by dev accuracy)', numList('--l1'), [0.001])
     .option('--l2 <list>', 'L2 strength λ2, or a comma-separated grid', numList('--l2'), [0.001])
     .addOption(new Option('--l2-form <form>', "'norm' = λ2‖W‖₂ (NeuroX), 'squared' = λ2‖W‖₂²").choices(['norm', 'squared']).default('norm'))
-    .addOption(new Option('--solver <name>', "'auto' (working-set FISTA, converges), 'fista', 'neurox' (NeuroX Adam loop)").choices([...SOLVERS]).default('auto'))
+    .addOption(new Option('--solver <name>', "'auto' (working-set OWL-QN, converges), 'fista' (for comparison), 'neurox' (NeuroX Adam loop)").choices([...SOLVERS]).default('auto'))
     .option('--tol <x>', 'stopping tolerance: relative objective decrease over 5 iterations (0.01 loose, 1e-4 default)', num('--tol'), 1e-4)
     .option('--max-epochs <n>', 'neurox solver: epochs (default 10)', num('--max-epochs', true), 10)
     .option('--max-iter <n>', 'auto/fista: iteration cap (default 5000)', num('--max-iter', true), 5000)

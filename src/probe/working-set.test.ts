@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rowLevels, WorkingMatrix, solveWorkingSet, gatherColumns } from './working-set.js';
+import { owlqn, remapMemory } from './owlqn.js';
+import { referenceSolve } from './reference.js';
+import { plantedProblem } from './testing.js';
+import { denseSource, selectColumns, selectRows } from '../store/views.js';
+import { openRawMatrix, RawMatrixWriter } from './file-source.js';
+import { floatToHalfArray } from '../util/float16.js';
+import { oneHot } from './objective.js';
+
+test('working matrix: appended and compacted columns equal a column selection (float32 and float16)', () => {
+  const P = plantedProblem(70, 23, 3, 4, 5);
+  for (const m of [P.X, { ...P.X, dtype: 'float16' as const, data: floatToHalfArray(P.X.data) }]) {
+    const src = denseSource(m);
+    const wm = new WorkingMatrix(src, 70 * 12 * (m.dtype === "float16" ? 2 : 4));
+    wm.append([5, 1, 17]);
+    wm.append([0, 22, 9, 3]);
+    assert.deepEqual(Array.from(wm.cols), [5, 1, 17, 0, 22, 9, 3]);
+    const want = selectColumns(src, wm.cols).readRows(0, 70).data;
+    assert.deepEqual(Array.from(wm.source().readRows(0, 70).data), Array.from(want));
+    wm.keep(Int32Array.from([0, 2, 3, 6]));
+    assert.deepEqual(Array.from(wm.cols), [5, 17, 0, 3]);
+    assert.deepEqual(Array.from(wm.source().readRows(0, 70).data), Array.from(selectColumns(src, [5, 17, 0, 3]).readRows(0, 70).data));
+    assert.throws(() => wm.append(Array.from({ length: 9 }, (_, i) => i + 4)), RangeError);
+    assert.deepEqual(Array.from(gatherColumns(src, [2, 2, 8]).data), Array.from(selectColumns(src, [2, 2, 8]).readRows(0, 70).data));
+  }
+});
+
+test('row levels are nested chunked subsets ending with all rows', () => {
+  assert.deepEqual(rowLevels(5000), [null]);
+  const L = rowLevels(40000);
+  assert.equal(L.length, 3);
+  assert.equal(L[2], null);
+  const [a, b] = L as Int32Array[];
+  assert.ok(Math.abs(a.length - 10000) <= 32 && Math.abs(b.length - 20000) <= 32, `${a.length} ${b.length}`);
+  const inB = new Set(b);
+  assert.ok(a.every((r) => inB.has(r)), 'the smaller level is inside the larger one');
+  assert.ok(a.every((r, i) => i === 0 || r > a[i - 1]), 'ascending');
+  assert.equal(b[b.length - 1] < 40000, true);
+});
+
+test('selectRows and a raw file read into a reused buffer give the same rows as readRows', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-rows-'));
+  try {
+    const P = plantedProblem(50, 7, 2, 2, 3);
+    const w = new RawMatrixWriter(join(dir, 'x.f32'), 7);
+    w.write(P.X.data as Float32Array);
+    w.close();
+    const f = openRawMatrix(join(dir, 'x.f32'), 50, 7, 'float32');
+    const ids = [3, 4, 5, 9, 10, 40, 41, 0];
+    for (const src of [f, denseSource(P.X)]) {
+      const sel = selectRows(src, ids);
+      const buf = new Float32Array(8 * 7);
+      const got = sel.readRowsInto!(0, 8, buf);
+      assert.deepEqual(Array.from(got.data), Array.from(sel.readRows(0, 8).data));
+      assert.deepEqual(Array.from(got.data.subarray(7, 14)), Array.from(P.X.data.subarray(4 * 7, 5 * 7)));
+    }
+    const into = new Float32Array(3 * 7);
+    assert.deepEqual(Array.from(f.readRowsInto(10, 13, into).data), Array.from(P.X.data.subarray(70, 91)));
+    assert.throws(() => f.readRowsInto(0, 4, into), RangeError);
+    f.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('OWL-QN reaches the float64 reference optimum (cross-entropy, both L2 forms; squared error)', () => {
+  const P = plantedProblem(300, 40, 4, 5, 21);
+  const X = denseSource(P.X);
+  for (const l2Form of ['norm', 'squared'] as const) {
+    const pen = { l1: 0.01, l2: 0.01, l2Form };
+    const ref = referenceSolve(P.X, 'ce', 4, P.y, null, pen);
+    const counts = new Float64Array(4);
+    for (const c of P.y) counts[c]++;
+    const r = owlqn({ X, C: 4, task: 'ce', y: P.y, t: null, blockRows: 64 }, new Float32Array(160), Array.from(counts, (c) => Math.log(c / 300)), {
+      penalty: pen,
+      tol: 1e-9,
+      maxIter: 3000,
+    });
+    assert.ok(Math.abs(r.objective / ref.objective - 1) < 1e-5, `${l2Form}: ${r.objective} vs ${ref.objective}`);
+  }
+  const t = Float32Array.from({ length: 300 }, (_, i) => P.X.data[i * 40 + 3] - 0.5 * P.X.data[i * 40 + 7] + 0.2);
+  const pen = { l1: 0.01, l2: 0.01, l2Form: 'norm' as const };
+  const ref = referenceSolve(P.X, 'mse', 1, null, t, pen);
+  const r = owlqn({ X, C: 1, task: 'mse', y: null, t, blockRows: 64 }, new Float32Array(40), [0], { penalty: pen, tol: 1e-9, maxIter: 3000 });
+  assert.ok(Math.abs(r.objective / ref.objective - 1) < 1e-5, `mse: ${r.objective} vs ${ref.objective}`);
+});
+
+test('working set with row levels, pruning and carried curvature reaches the optimum of the full problem', () => {
+  // 17,000 rows: two row levels (8,500 and all rows) before the final answer
+  const Q = plantedProblem(17000, 120, 3, 6, 9, 'float16', 0.5);
+  const pen = { l1: 0.004, l2: 0.002, l2Form: 'norm' as const };
+  const y = Q.y;
+  const X = denseSource(Q.X);
+  const counts = new Float64Array(3);
+  for (const c of y) counts[c]++;
+  const b0 = Array.from(counts, (c) => Math.log(c / y.length));
+  const prob = { X, C: 3, task: 'ce' as const, y, t: null, blockRows: 2048 };
+  const rounds: number[] = [];
+  const r = solveWorkingSet(prob, b0, { penalty: pen, tol: 1e-6, maxIter: 5000, initialSize: 16, onRound: (k, active) => rounds.push(active) });
+  const full = solveWorkingSet(prob, b0, { penalty: pen, tol: 1e-9, maxIter: 5000, progressive: false, initialSize: 120 });
+  assert.equal(rowLevels(17000).length, 2);
+  assert.ok(r.converged);
+  assert.ok(rounds.length >= 2, `rounds ${rounds}`);
+  assert.ok(Math.abs(r.objective / full.objective - 1) < 1e-5, `${r.objective} vs ${full.objective}`);
+  // the planted neurons carry the weight
+  const mass = new Float64Array(120);
+  for (let c = 0; c < 3; c++) for (let j = 0; j < 120; j++) mass[j] += Math.abs(r.W[c * 120 + j]);
+  const top = Array.from(mass.keys()).sort((a, b) => mass[b] - mass[a]).slice(0, 6).sort((a, b) => a - b);
+  assert.deepEqual(top, Q.informative);
+});
+
+test('L-BFGS pairs follow their columns when the set is re-laid out', () => {
+  const C = 2;
+  const v = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]); // [C × 3] then 2 biases
+  const mem = { S: [v], Y: [v.slice()], rho: [1] };
+  remapMemory(mem, C, 3, 4, Int32Array.from([2, -1, 0]));
+  assert.deepEqual(Array.from(mem.S[0]), [3, 0, 1, 0, 6, 0, 4, 0, 7, 8]);
+});
