@@ -31,6 +31,9 @@ export const SCALES: Record<string, Scale> = {
   small: { train: 8000, test: 2000, D: 2048, C: 45 },
 };
 
+/** NeuroX 1.0.9 (PyTorch) training time for 10 epochs at paper scale on this machine kind, from the issue (not measured here). */
+const NEUROX_PYTORCH_SECONDS = 50;
+
 function arg(args: string[], name: string, def: string): string {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
@@ -209,7 +212,7 @@ export async function run(args: string[]): Promise<void> {
     if (!args.includes('--skip-neurox')) configs.push({ label: 'neurox (Adam, batch 32, 10 epochs)', params: { l1, l2, solver: 'neurox', seed } });
     configs.push({ label: 'auto --tol 0.01', params: { l1, l2, tol: 0.01 } });
     configs.push({ label: 'auto (default tol 1e-4)', params: { l1, l2 } });
-    if (args.includes('--reference')) configs.push({ label: 'reference (tol 1e-8)', params: { l1, l2, tol: 1e-8, maxIter: 20000 } });
+    if (args.includes('--reference')) configs.push({ label: 'reference (tol 1e-7)', params: { l1, l2, tol: 1e-7, maxIter: 20000 } });
     const results: ChildResult[] = [];
     for (const c of configs) {
       t = performance.now();
@@ -226,10 +229,15 @@ export async function run(args: string[]): Promise<void> {
     console.log('\nratios:');
     for (const r of results) {
       const parts = [`${r.label.padEnd(36)}`];
-      if (nx && r !== nx) parts.push(`time/neurox ${(r.seconds / nx.seconds).toFixed(3)}  test acc − neurox ${((r.testAcc - nx.testAcc) * 100).toFixed(2)} pts`);
+      if (nx && r !== nx) parts.push(`time/neurox-mode ${(r.seconds / nx.seconds).toFixed(3)}  test acc − neurox-mode ${((r.testAcc - nx.testAcc) * 100).toFixed(2)} pts`);
+      parts.push(`time/50 s ${(r.seconds / NEUROX_PYTORCH_SECONDS).toFixed(3)}`);
       parts.push(`objective gap vs best ${(((r.objective - best.objective) / best.objective) * 100).toFixed(4)} %`);
       console.log(parts.join('  '));
     }
+    console.log(
+      `(50 s: NeuroX 1.0.9's own time for its 10 epochs on this problem size with its best thread setting, as stated in ` +
+        `the issue; not measured here. neurox-mode is our re-implementation of its loop, measured in this run.)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -263,9 +263,10 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       converged = true; // no decrease possible at machine precision
       break;
     }
-    // curvature pair
-    const s = new Float32Array(N);
-    const yv = new Float32Array(N);
+    // curvature pair (the oldest pair's buffers are reused once the memory is full)
+    const full = S.length === m;
+    const s = full ? S[0] : new Float32Array(N);
+    const yv = full ? Yc[0] : new Float32Array(N);
     let sy = 0;
     let yy = 0;
     for (let i = 0; i < N; i++) {
@@ -277,7 +278,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       yy += yi * yi;
     }
     if (sy > 1e-12 * yy && sy > 0) {
-      if (S.length === m) {
+      if (full) {
         S.shift();
         Yc.shift();
         rho.shift();
@@ -285,6 +286,11 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       S.push(s);
       Yc.push(yv);
       rho.push(1 / sy);
+    } else if (full) {
+      // the oldest pair's buffers were overwritten: drop it
+      S.shift();
+      Yc.shift();
+      rho.shift();
     }
     [x, xn] = [xn, x];
     [g, gn] = [gn, g];

@@ -177,6 +177,8 @@ function allFinite(a: ArrayLike<number>): boolean {
 
 /** Rows per chunk of the row levels (contiguous runs keep the reads large). */
 const LEVEL_CHUNK = 32;
+/** Zero columns whose KKT score is below this fraction of λ1 leave the working set. */
+const PRUNE_BELOW = 0.8;
 /** Smallest row count of a reduced level. */
 const MIN_LEVEL_ROWS = 8192;
 
@@ -334,15 +336,24 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     roundStart = objective;
     const growing = viol.length > 0;
     if (growing && wm && !regather && last) {
-      // drop columns that are zero and satisfy KKT (when they are a tenth of the set or more): later passes are cheaper
+      // drop columns that are zero and satisfy KKT with a margin (when they are a tenth of the set or more): later
+      // passes are cheaper; columns near the threshold stay (dropped, they tend to come back a round later) unless
+      // the working matrix is full, then every zero column goes
       const k = set.length;
-      const keep: number[] = [];
-      for (let q = 0; q < k; q++) {
-        let nz = score[set[q]] > penalty.l1;
-        for (let c = 0; c < C && !nz; c++) nz = Wset[c * k + q] !== 0;
-        if (nz) keep.push(q);
-      }
-      if (keep.length <= 0.9 * k) {
+      const want = Math.min(viol.length, Math.max(initial, Math.ceil(k / 4)));
+      const keepOf = (margin: number): number[] => {
+        const keep: number[] = [];
+        for (let q = 0; q < k; q++) {
+          let nz = score[set[q]] > margin * penalty.l1;
+          for (let c = 0; c < C && !nz; c++) nz = Wset[c * k + q] !== 0;
+          if (nz) keep.push(q);
+        }
+        return keep;
+      };
+      let keep = keepOf(PRUNE_BELOW);
+      const tight = keep.length + want > capacity;
+      if (tight) keep = keepOf(Infinity);
+      if (keep.length <= 0.9 * k || (tight && keep.length < k)) {
         const kk = Int32Array.from(keep);
         const to = new Int32Array(k).fill(-1);
         kk.forEach((q, i) => (to[q] = i));
