@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { rowLevels, WorkingMatrix, solveWorkingSet, gatherColumns } from './working-set.js';
 import { owlqn, remapMemory } from './owlqn.js';
 import { referenceSolve } from './reference.js';
+import { LogisticProbe } from './linear-probe.js';
 import { plantedProblem } from './testing.js';
 import { denseSource, selectColumns, selectRows } from '../store/views.js';
 import { openRawMatrix, RawMatrixWriter } from './file-source.js';
@@ -120,4 +121,14 @@ test('L-BFGS pairs follow their columns when the set is re-laid out', () => {
   const mem = { S: [v], Y: [v.slice()], rho: [1] };
   remapMemory(mem, C, 3, 4, Int32Array.from([2, -1, 0]));
   assert.deepEqual(Array.from(mem.S[0]), [3, 0, 1, 0, 6, 0, 4, 0, 7, 8]);
+});
+
+test('a narrow problem that outgrows the working matrix while changing row levels still reaches the optimum', () => {
+  // 17,000 rows × 12 columns: two row levels, and a matrix capacity of 6 columns forces the all-columns fallback
+  const Q = plantedProblem(17000, 12, 3, 4, 13);
+  const pen = { l1: 1e-3, l2: 0, l2Form: 'norm' as const };
+  const ref = referenceSolve(Q.X, 'ce', 3, Q.y, null, pen);
+  const p = new LogisticProbe(pen).fit(denseSource(Q.X), Q.y);
+  assert.ok(Math.abs(p.fitInfo.objective / ref.objective - 1) < 1e-4, `${p.fitInfo.objective} vs ${ref.objective}`);
+  assert.ok(p.score(denseSource(Q.X), Q.y) > 0.9);
 });

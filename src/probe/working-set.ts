@@ -380,6 +380,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         inSet.fill(1);
         Wset = full;
         wm = null;
+        regather = null;
         Xs = pl.X;
         mem = { S: [], Y: [], rho: [] };
       } else {
@@ -404,6 +405,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       regather = null;
       Xs = wm.source();
     }
+    if (Xs.cols !== set.length) throw new Error(`working set: ${Xs.cols} gathered columns for a set of ${set.length}`);
     const sMean = set.length === D ? mean : Float64Array.from(set, (j) => mean[j]);
     const sScale = set.length === D ? scale : Float64Array.from(set, (j) => scale[j]);
     // rounds on reduced levels, and rounds that grow the set by much (many violators: the set will change again),
