@@ -10,7 +10,7 @@ import { LogisticProbe } from './linear-probe.js';
 import { plantedProblem } from './testing.js';
 import { denseSource, selectColumns, selectRows } from '../store/views.js';
 import { openRawMatrix, RawMatrixWriter } from './file-source.js';
-import { floatToHalfArray } from '../util/float16.js';
+import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { oneHot } from './objective.js';
 
 test('working matrix: appended and compacted columns equal a column selection (float32 and float16)', () => {
@@ -29,6 +29,17 @@ test('working matrix: appended and compacted columns equal a column selection (f
     assert.throws(() => wm.append(Array.from({ length: 9 }, (_, i) => i + 4)), RangeError);
     assert.deepEqual(Array.from(gatherColumns(src, [2, 2, 8]).data), Array.from(selectColumns(src, [2, 2, 8]).readRows(0, 70).data));
   }
+});
+
+test('a float32 working matrix over a float16 source holds the widened values', () => {
+  const P = plantedProblem(40, 9, 2, 2, 8);
+  const half = { ...P.X, dtype: 'float16' as const, data: floatToHalfArray(P.X.data) };
+  const wm = new WorkingMatrix(denseSource(half), 40 * 4 * 4, 'float32');
+  wm.append([8, 0, 4]);
+  const got = wm.source().readRows(0, 40);
+  assert.equal(got.dtype, 'float32');
+  const want = selectColumns(denseSource(half), [8, 0, 4]).readRows(0, 40).data as Uint16Array;
+  assert.deepEqual(Array.from(got.data), Array.from(halfToFloatArray(want)));
 });
 
 test('row levels are nested chunked subsets ending with all rows', () => {

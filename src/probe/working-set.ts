@@ -15,7 +15,8 @@
  * the same rule as the inner one, across rounds. Without an L1 penalty, or when the set would exceed half of the
  * columns or the memory budget, the restricted data is the full data, streamed from the source.
  */
-import type { DenseMatrix, RowSource } from '../store/types.js';
+import type { DenseMatrix, DType, RowSource } from '../store/types.js';
+import { HALF_TO_FLOAT } from '../util/float16.js';
 import { blockScratch, denseSource, readBlock, selectRows } from '../store/views.js';
 import { reportNonFinite } from './check.js';
 import { ortGradStats } from './gemm.js';
@@ -66,13 +67,20 @@ const GATHER_ROWS = 256;
 export class WorkingMatrix {
   cols: Int32Array = new Int32Array(0);
   private data: Float32Array | Uint16Array;
+  readonly dtype: DType;
 
+  /**
+   * `dtype` 'float32' over a float16 source widens the values as they are copied (the kernels then skip the cast on
+   * every pass, at twice the memory).
+   */
   constructor(
     private readonly X: RowSource,
     capacityBytes: number,
+    dtype: DType = X.dtype,
   ) {
     const buf = new ArrayBuffer(capacityBytes);
-    this.data = X.dtype === 'float16' ? new Uint16Array(buf) : new Float32Array(buf);
+    this.dtype = dtype;
+    this.data = dtype === 'float16' ? new Uint16Array(buf) : new Float32Array(buf);
   }
 
   /** How many columns fit. */
@@ -96,10 +104,18 @@ export class WorkingMatrix {
     for (let s = 0; s < n; s += GATHER_ROWS) {
       const e = Math.min(n, s + GATHER_ROWS);
       const blk = readBlock(X, s, e, scratch).data;
-      for (let r = 0; r < e - s; r++) {
-        const ib = r * D;
-        const ob = (s + r) * k2 + k;
-        for (let j = 0; j < a; j++) out[ob + j] = blk[ib + idx[j]];
+      if (this.dtype !== X.dtype) {
+        for (let r = 0; r < e - s; r++) {
+          const ib = r * D;
+          const ob = (s + r) * k2 + k;
+          for (let j = 0; j < a; j++) out[ob + j] = HALF_TO_FLOAT[blk[ib + idx[j]]];
+        }
+      } else {
+        for (let r = 0; r < e - s; r++) {
+          const ib = r * D;
+          const ob = (s + r) * k2 + k;
+          for (let j = 0; j < a; j++) out[ob + j] = blk[ib + idx[j]];
+        }
       }
     }
     const cols = new Int32Array(k2);
@@ -125,7 +141,7 @@ export class WorkingMatrix {
   /** The current columns as a RowSource (a view: valid until the next `append` or `keep`). */
   source(): RowSource {
     const k = this.cols.length;
-    return denseSource({ rows: this.X.rows, cols: k, dtype: this.X.dtype, data: this.data.subarray(0, this.X.rows * k) });
+    return denseSource({ rows: this.X.rows, cols: k, dtype: this.dtype, data: this.data.subarray(0, this.X.rows * k) });
   }
 }
 
@@ -177,6 +193,8 @@ function allFinite(a: ArrayLike<number>): boolean {
 
 /** Rows per chunk of the row levels (contiguous runs keep the reads large). */
 const LEVEL_CHUNK = 32;
+/** Largest working matrix (at half the columns) that is kept in float32 for a float16 source. */
+const WIDEN_BELOW_BYTES = 256 * 2 ** 20;
 /** Zero columns whose KKT score is below this fraction of λ1 leave the working set. */
 const PRUNE_BELOW = 0.8;
 /** Smallest row count of a reduced level. */
@@ -275,7 +293,9 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
 
   const initial = Math.min(D, o.initialSize ?? Math.max(128, Math.ceil(D / 8)));
   const maxGather = o.maxGatherBytes ?? 512 * 2 ** 20;
-  const bytes = X.dtype === 'float16' ? 2 : 4;
+  // a float16 source is widened to float32 in memory when even the largest matrix stays small (no cast per pass)
+  const wdtype: DType = X.dtype === 'float16' && n * Math.floor(D / 2) * 4 <= WIDEN_BELOW_BYTES ? 'float32' : X.dtype;
+  const bytes = wdtype === 'float16' ? 2 : 4;
   // columns the in-memory working matrix may hold (half the columns at most: beyond, stream the source)
   const capacity = Math.min(Math.floor(D / 2), Math.floor(maxGather / (n * bytes)));
   let wm: WorkingMatrix | null = null;
@@ -385,7 +405,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         mem = { S: [], Y: [], rho: [] };
       } else {
         const add = viol.slice(0, Math.min(room, Math.max(initial, Math.ceil(k / 4))));
-        wm ??= new WorkingMatrix(pl.X, capacity * pl.X.rows * bytes);
+        wm ??= new WorkingMatrix(pl.X, capacity * pl.X.rows * bytes, wdtype);
         Xs = pl.X; // the view is invalid while the matrix grows
         wm.append(regather ? [...regather, ...add] : add);
         regather = null;
@@ -400,7 +420,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       }
     }
     if (regather) {
-      wm = new WorkingMatrix(pl.X, capacity * pl.X.rows * bytes);
+      wm = new WorkingMatrix(pl.X, capacity * pl.X.rows * bytes, wdtype);
       wm.append(regather);
       regather = null;
       Xs = wm.source();

@@ -23,6 +23,9 @@ const H2F = new Float32Array(65536);
   }
 }
 
+/** The 65,536-entry half bits → float32 table (read only), for conversion loops that index it directly. */
+export const HALF_TO_FLOAT: Readonly<Float32Array> = H2F;
+
 /** Half bits → float32 value. */
 export function halfToFloat(h: number): number {
   return H2F[h & 0xffff];
