@@ -31,6 +31,11 @@ import { accuracy } from './metrics.js';
 export interface ProbeParamsExt extends ProbeParams {
   /** Cap on solver iterations for 'auto'/'fista' (default 5000). */
   maxIter: number;
+  /**
+   * Memory budget in MiB for the 'auto' solver's in-memory working matrix (default 512). Beyond it the solver
+   * streams all columns from the source: slower, same result.
+   */
+  workingSetMB: number;
 }
 
 export const DEFAULT_PROBE_PARAMS: Readonly<ProbeParamsExt> = Object.freeze({
@@ -45,6 +50,7 @@ export const DEFAULT_PROBE_PARAMS: Readonly<ProbeParamsExt> = Object.freeze({
   learningRate: 1e-3,
   blockRows: 2048,
   maxIter: 5000,
+  workingSetMB: 512,
 });
 
 export const SOLVERS = ['auto', 'fista', 'neurox'] as const;
@@ -84,6 +90,7 @@ function validateParams(p: ProbeParamsExt): void {
   if (!(p.tol > 0)) bad('tol', 'a number > 0');
   if (!(Number.isInteger(p.maxEpochs) && p.maxEpochs >= 1)) bad('maxEpochs', 'an integer ≥ 1');
   if (!(Number.isInteger(p.maxIter) && p.maxIter >= 1)) bad('maxIter', 'an integer ≥ 1');
+  if (!(p.workingSetMB >= 0) || !Number.isFinite(p.workingSetMB)) bad('workingSetMB', 'a finite number ≥ 0');
   if (!(Number.isInteger(p.batchSize) && p.batchSize >= 1)) bad('batchSize', 'an integer ≥ 1');
   if (!(Number.isInteger(p.blockRows) && p.blockRows >= 1)) bad('blockRows', 'an integer ≥ 1');
   if (!(p.learningRate > 0)) bad('learningRate', 'a number > 0');
@@ -183,6 +190,7 @@ abstract class LinearModelBase {
         penalty: pen,
         tol: p.tol,
         maxIter: p.maxIter,
+        maxGatherBytes: p.workingSetMB * 2 ** 20,
         onIter: (it, F, active) =>
           onProgress?.({ kind: 'train', done: it, unit: 'iterations', message: `objective ${F.toPrecision(6)}, ${active} active neurons` }),
         onRound: (round, active, F, violations) =>

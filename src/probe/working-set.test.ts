@@ -143,3 +143,14 @@ test('a narrow problem that outgrows the working matrix while changing row level
   assert.ok(Math.abs(p.fitInfo.objective / ref.objective - 1) < 1e-4, `${p.fitInfo.objective} vs ${ref.objective}`);
   assert.ok(p.score(denseSource(Q.X), Q.y) > 0.9);
 });
+
+test('a working-set memory budget of 0 streams all columns and reaches the same optimum', () => {
+  const Q = plantedProblem(600, 400, 3, 5, 17, 'float16');
+  const pen = { l1: 0.02, l2: 0.01, l2Form: 'norm' as const, tol: 1e-7 };
+  const inMemory = new LogisticProbe(pen).fit(denseSource(Q.X), Q.y);
+  const streamed = new LogisticProbe({ ...pen, workingSetMB: 0 }).fit(denseSource(Q.X), Q.y);
+  assert.ok((inMemory.fitInfo.activeColumns ?? 400) < 400, 'the default budget keeps a working set');
+  assert.equal(streamed.fitInfo.activeColumns, 400);
+  assert.ok(Math.abs(streamed.fitInfo.objective / inMemory.fitInfo.objective - 1) < 1e-5, `${streamed.fitInfo.objective} vs ${inMemory.fitInfo.objective}`);
+  assert.throws(() => new LogisticProbe({ workingSetMB: -1 }), /workingSetMB/);
+});

@@ -64,7 +64,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--learning-rate <x>', 'neurox solver: Adam learning rate', num('--learning-rate'), 0.001)
     .option('--seed <n>', 'seed of every random step', num('--seed', true), 0)
     .addOption(new Option('--dtype <dtype>', 'compute input dtype: float16 halves memory traffic; default: as stored').choices(['float16', 'float32']))
-    .option('--max-memory <MB>', 'memory budget for row blocks streamed from disk', num('--max-memory'))
+    .option('--max-memory <MB>', "memory budget: row blocks streamed from disk and half of it for the 'auto' solver's in-memory working set", num('--max-memory'))
     .option('--threads <n>', 'GEMM threads (ORT intra-op)', num('--threads', true), 2)
     .option('--save <dir>', 'save the probe (probe.json + model.safetensors) into this directory')
     .option('--json', 'print the result as one JSON object on stdout')
@@ -89,6 +89,8 @@ export function register(program: Command, io: CliIO): void {
           learningRate: o.learningRate as number,
           seed: o.seed as number,
           blockRows: blockRowsFor(Xtr.cols, o.maxMemory as number | undefined),
+          // the working matrix takes half of a memory budget (blocks, casts and weights share the rest)
+          ...(o.maxMemory ? { workingSetMB: (o.maxMemory as number) / 2 } : {}),
         };
         const grid: { l1: number; l2: number }[] = [];
         for (const l1 of l1s) for (const l2 of l2s) grid.push({ l1, l2 });
