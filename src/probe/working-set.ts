@@ -404,7 +404,8 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         Xs = pl.X;
         mem = { S: [], Y: [], rho: [] };
       } else {
-        const add = viol.slice(0, Math.min(room, Math.max(initial, Math.ceil(k / 4))));
+        // the worst violators, appended in column order (sequential reads along each source row)
+        const add = viol.slice(0, Math.min(room, Math.max(initial, Math.ceil(k / 4)))).sort((a, c) => a - c);
         wm ??= new WorkingMatrix(pl.X, capacity * pl.X.rows * bytes, wdtype);
         Xs = pl.X; // the view is invalid while the matrix grows
         wm.append(regather ? [...regather, ...add] : add);
