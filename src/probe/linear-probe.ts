@@ -19,7 +19,7 @@ import type { LayerInfo, RowSource } from '../store/types.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError, NotFittedError } from '../util/errors.js';
 import type { Classifier, FitInfo, FitOptions, ProbeParams } from './types.js';
-import { forwardAll, lossAndResidual, penaltyValue, type Penalty, type Task } from './objective.js';
+import { forwardAll, kernelRows, lossAndResidual, penaltyValue, type Penalty, type Task } from './objective.js';
 import { columnStats, fista, type SmoothProblem } from './fista.js';
 import { solveWorkingSet } from './working-set.js';
 import { owlqn } from './owlqn.js';
@@ -142,7 +142,7 @@ abstract class LinearModelBase {
   decisionFunction(X: RowSource): Float32Array {
     const W = this.coef;
     if (X.cols !== this.D) throw new InputError(`activations have ${X.cols} neurons, the probe was trained on ${this.D}`, { expected: `${this.D} columns` });
-    const Z = forwardAll(X, W, this.C, this.params.blockRows);
+    const Z = forwardAll(X, W, this.C, kernelRows(X.cols, this.params.blockRows));
     const b = this.intercept;
     for (let i = 0; i < Z.length; i++) Z[i] += b[i % this.C];
     return Z;

@@ -260,3 +260,11 @@ export function lossFullAll(
 function untranspose(Gt: Float64Array, d: number, C: number, G: Float32Array): void {
   for (let j = 0; j < d; j++) for (let c = 0; c < C; c++) G[c * d + j] = Gt[j * C + c];
 }
+
+/**
+ * Rows per kernel call for a matrix of `cols` columns: about 4M values (8 MB of float16, whose float32 cast ORT
+ * keeps in its arena), within [64, cap]. Larger blocks are no faster and raise the peak memory.
+ */
+export function kernelRows(cols: number, cap: number): number {
+  return Math.max(1, Math.min(cap, Math.max(64, Math.floor(4e6 / Math.max(1, cols)))));
+}

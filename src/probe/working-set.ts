@@ -20,7 +20,7 @@ import { HALF_TO_FLOAT } from '../util/float16.js';
 import { blockScratch, denseSource, readBlock, selectRows } from '../store/views.js';
 import { reportNonFinite } from './check.js';
 import { ortGradStats } from './gemm.js';
-import { gradLossAll, lossAndResidual, oneHot, backwardAll, type Penalty } from './objective.js';
+import { gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, type Penalty } from './objective.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
 import { owlqn, remapMemory, type LbfgsMemory } from './owlqn.js';
 
@@ -75,10 +75,11 @@ export class WorkingMatrix {
    */
   constructor(
     private readonly X: RowSource,
-    capacityBytes: number,
+    capacity: number | ArrayBuffer,
     dtype: DType = X.dtype,
   ) {
-    const buf = new ArrayBuffer(capacityBytes);
+    // an ArrayBuffer is reused as is (row levels share one buffer, so no second matrix waits for the collector)
+    const buf = typeof capacity === 'number' ? new ArrayBuffer(capacity) : capacity;
     this.dtype = dtype;
     this.data = dtype === 'float16' ? new Uint16Array(buf) : new Float32Array(buf);
   }
@@ -227,14 +228,6 @@ function levelProblem(p: SmoothProblem, ids: Int32Array | null): SmoothProblem {
   return { ...p, X: selectRows(p.X, ids), y: p.y ? Int32Array.from(ids, (r) => p.y![r]) : null, t };
 }
 
-/**
- * Rows per kernel call for a matrix of `cols` columns: about 4M values (8 MB of float16, whose float32 cast ORT
- * holds in its arena), within [64, cap]. Larger blocks are no faster and raise the peak memory.
- */
-function kernelRows(cols: number, cap: number): number {
-  return Math.max(1, Math.min(cap, Math.max(64, Math.floor(4e6 / Math.max(1, cols)))));
-}
-
 /** Loss gradient on all rows of `p` at logits Z, bias b (one streamed pass). */
 function fullGradient(p: SmoothProblem, Yoh: Float32Array | null, Z: Float32Array, b: Float64Array): Float32Array {
   const { X, C } = p;
@@ -299,6 +292,8 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   // columns the in-memory working matrix may hold (half the columns at most: beyond, stream the source)
   const capacity = Math.min(Math.floor(D / 2), Math.floor(maxGather / (n * bytes)));
   let wm: WorkingMatrix | null = null;
+  let wbuf: ArrayBuffer | null = null;
+  const newMatrix = (): WorkingMatrix => new WorkingMatrix(pl.X, (wbuf ??= new ArrayBuffer(capacity * n * bytes)), wdtype);
   const inSet = new Uint8Array(D);
   let set: Int32Array = new Int32Array(0);
   let Wset: Float32Array = new Float32Array(0);
@@ -400,13 +395,14 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         inSet.fill(1);
         Wset = full;
         wm = null;
+        wbuf = null;
         regather = null;
         Xs = pl.X;
         mem = { S: [], Y: [], rho: [] };
       } else {
         // the worst violators, appended in column order (sequential reads along each source row)
         const add = viol.slice(0, Math.min(room, Math.max(initial, Math.ceil(k / 4)))).sort((a, c) => a - c);
-        wm ??= new WorkingMatrix(pl.X, capacity * pl.X.rows * bytes, wdtype);
+        wm ??= newMatrix();
         Xs = pl.X; // the view is invalid while the matrix grows
         wm.append(regather ? [...regather, ...add] : add);
         regather = null;
@@ -421,7 +417,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       }
     }
     if (regather) {
-      wm = new WorkingMatrix(pl.X, capacity * pl.X.rows * bytes, wdtype);
+      wm = newMatrix();
       wm.append(regather);
       regather = null;
       Xs = wm.source();
