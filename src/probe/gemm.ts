@@ -196,59 +196,57 @@ export function tsBackward(x: DenseMatrix, R: ArrayLike<number>, classes: number
 /**
  * Sessions of the fused softmax cross-entropy kernels (one per kind, dtype, threads):
  * - `lossForward`: Z = X·Vᵀ + s (s = per-class shift, [c]), nll = −log softmax(Z + b)[y] per row (Y one-hot [m×c]).
- * - `lossGrad`: given logits Z [m×c], R = (softmax(Z + b) − Y)·inv, Gt = Xᵀ·R [d×c], gb = Σ_rows R, nll per row.
+ * - `lossGrad`: given logits Z [m×c], R = (softmax(Z + b) − Y)·inv, Gt = Xᵀ·R [d×c] (the transposed-A product
+ *   with the small R as B is ~15–25 % faster in MLAS than Rᵀ·X), gb = Σ_rows R, nll per row.
+ * - `lossFull`: both in one run, X cast once: Z = X·Vᵀ + s, then the `lossGrad` outputs at those logits.
  */
-function lossSession(kind: 'lossForward' | 'lossGrad', dtype: DType, callFlops: number): NativeSession {
+function lossSession(kind: 'lossForward' | 'lossGrad' | 'lossFull', dtype: DType, callFlops: number): NativeSession {
   return kernelSession(kind, dtype, callFlops, (nodes, xf, xType) => {
     const F = ElemType.FLOAT;
-    const common = [
-      { name: 'X', elemType: xType, shape: ['m', 'd'] },
-      { name: 'b', elemType: F, shape: [1, 'c'] },
-      { name: 'Y', elemType: F, shape: ['m', 'c'] },
-    ];
-    const nll: NodeSpec[] = [
+    const forward = kind !== 'lossGrad';
+    const backward = kind !== 'lossForward';
+    if (forward) nodes.push({ op: 'Gemm', inputs: [xf, 'V', 's'], outputs: ['Z'], attrs: { transB: { i: 1 } } });
+    nodes.push(
       { op: 'Add', inputs: ['Z', 'b'], outputs: ['Lg'] },
       { op: 'LogSoftmax', inputs: ['Lg'], outputs: ['LS'], attrs: { axis: { i: 1 } } },
       { op: 'Mul', inputs: ['LS', 'Y'], outputs: ['LY'] },
       { op: 'ReduceSum', inputs: ['LY', 'ax1'], outputs: ['nLL'], attrs: { keepdims: { i: 0 } } },
       { op: 'Neg', inputs: ['nLL'], outputs: ['nll'] },
-    ];
-    let model: Uint8Array;
-    if (kind === 'lossForward') {
-      nodes.push({ op: 'Gemm', inputs: [xf, 'V', 's'], outputs: ['Z'], attrs: { transB: { i: 1 } } }, ...nll);
-      model = buildModel({
-        nodes,
-        inputs: [...common, { name: 'V', elemType: F, shape: ['c', 'd'] }, { name: 's', elemType: F, shape: ['c'] }],
-        outputs: [
-          { name: 'Z', elemType: F, shape: ['m', 'c'] },
-          { name: 'nll', elemType: F, shape: ['m'] },
-        ],
-        initializers: [{ name: 'ax1', int64: [1], dims: [1] }],
-      });
-    } else {
+    );
+    if (backward)
       nodes.push(
-        ...nll,
         { op: 'Exp', inputs: ['LS'], outputs: ['P'] },
         { op: 'Sub', inputs: ['P', 'Y'], outputs: ['PY'] },
         { op: 'Mul', inputs: ['PY', 'inv'], outputs: ['R'] },
         { op: 'Gemm', inputs: [xf, 'R'], outputs: ['Gt'], attrs: { transA: { i: 1 } } },
         { op: 'ReduceSum', inputs: ['R', 'ax0'], outputs: ['gb'], attrs: { keepdims: { i: 0 } } },
       );
-      model = buildModel({
-        nodes,
-        inputs: [...common, { name: 'Z', elemType: F, shape: ['m', 'c'] }, { name: 'inv', elemType: F, shape: [1] }],
-        outputs: [
-          { name: 'Gt', elemType: F, shape: ['d', 'c'] },
-          { name: 'gb', elemType: F, shape: ['c'] },
-          { name: 'nll', elemType: F, shape: ['m'] },
-        ],
-        initializers: [
-          { name: 'ax0', int64: [0], dims: [1] },
-          { name: 'ax1', int64: [1], dims: [1] },
-        ],
-      });
-    }
-    return model;
+    return buildModel({
+      nodes,
+      inputs: [
+        { name: 'X', elemType: xType, shape: ['m', 'd'] },
+        { name: 'b', elemType: F, shape: [1, 'c'] },
+        { name: 'Y', elemType: F, shape: ['m', 'c'] },
+        ...(forward
+          ? [
+              { name: 'V', elemType: F, shape: ['c', 'd'] },
+              { name: 's', elemType: F, shape: ['c'] },
+            ]
+          : [{ name: 'Z', elemType: F, shape: ['m', 'c'] }]),
+        ...(backward ? [{ name: 'inv', elemType: F, shape: [1] }] : []),
+      ],
+      outputs: [
+        ...(forward ? [{ name: 'Z', elemType: F, shape: ['m', 'c'] }] : []),
+        ...(backward
+          ? [
+              { name: 'Gt', elemType: F, shape: ['d', 'c'] },
+              { name: 'gb', elemType: F, shape: ['c'] },
+            ]
+          : []),
+        { name: 'nll', elemType: F, shape: ['m'] },
+      ],
+      initializers: [{ name: 'ax1', int64: [1], dims: [1] }, ...(backward ? [{ name: 'ax0', int64: [0], dims: [1] }] : [])],
+    });
   });
 }
 
@@ -323,51 +321,6 @@ export function ortLossGrad(
 }
 
 /**
- * Session of the fused full-gradient kernel: logits, loss and gradient at a point in one run (X is cast once):
- * Z = X·Vᵀ + s, R = (softmax(Z + b) − Y)·inv, Gt = Xᵀ·R [d × c] (the transposed-A product with the small R as B
- * is ~15–25 % faster in MLAS than Rᵀ·X), gb = Σ_rows R, nll per row.
- */
-function lossFullSession(dtype: DType, callFlops: number): NativeSession {
-  return kernelSession('lossFull', dtype, callFlops, (nodes, xf, xType) => {
-    const F = ElemType.FLOAT;
-    nodes.push(
-      { op: 'Gemm', inputs: [xf, 'V', 's'], outputs: ['Z'], attrs: { transB: { i: 1 } } },
-      { op: 'Add', inputs: ['Z', 'b'], outputs: ['Lg'] },
-      { op: 'LogSoftmax', inputs: ['Lg'], outputs: ['LS'], attrs: { axis: { i: 1 } } },
-      { op: 'Mul', inputs: ['LS', 'Y'], outputs: ['LY'] },
-      { op: 'ReduceSum', inputs: ['LY', 'ax1'], outputs: ['nLL'], attrs: { keepdims: { i: 0 } } },
-      { op: 'Neg', inputs: ['nLL'], outputs: ['nll'] },
-      { op: 'Exp', inputs: ['LS'], outputs: ['P'] },
-      { op: 'Sub', inputs: ['P', 'Y'], outputs: ['PY'] },
-      { op: 'Mul', inputs: ['PY', 'inv'], outputs: ['R'] },
-      { op: 'Gemm', inputs: [xf, 'R'], outputs: ['Gt'], attrs: { transA: { i: 1 } } },
-      { op: 'ReduceSum', inputs: ['R', 'ax0'], outputs: ['gb'], attrs: { keepdims: { i: 0 } } },
-    );
-    return buildModel({
-      nodes,
-      inputs: [
-        { name: 'X', elemType: xType, shape: ['m', 'd'] },
-        { name: 'V', elemType: F, shape: ['c', 'd'] },
-        { name: 's', elemType: F, shape: ['c'] },
-        { name: 'b', elemType: F, shape: [1, 'c'] },
-        { name: 'Y', elemType: F, shape: ['m', 'c'] },
-        { name: 'inv', elemType: F, shape: [1] },
-      ],
-      outputs: [
-        { name: 'Z', elemType: F, shape: ['m', 'c'] },
-        { name: 'Gt', elemType: F, shape: ['d', 'c'] },
-        { name: 'gb', elemType: F, shape: ['c'] },
-        { name: 'nll', elemType: F, shape: ['m'] },
-      ],
-      initializers: [
-        { name: 'ax0', int64: [0], dims: [1] },
-        { name: 'ax1', int64: [1], dims: [1] },
-      ],
-    });
-  });
-}
-
-/**
  * Fused softmax cross-entropy at a point, for a row block: Z = X·Vᵀ + shift, the per-row negative log-likelihood
  * of Z + b, the transposed gradient Gt = Xᵀ·R [x.cols × classes] with R = (softmax(Z + b) − Y)·inv, and
  * gb = Σ_rows R. One ORT run (forward and backward share the float16 → float32 cast); results land in `out`.
@@ -389,7 +342,7 @@ export function ortLossFull(
   }
   const f = 4 * x.rows * x.cols * classes;
   flops += f;
-  lossFullSession(x.dtype, f).run(
+  lossSession('lossFull', x.dtype, f).run(
     {
       X: xTensor(x),
       V: new Tensor('float32', V, [classes, x.cols]),

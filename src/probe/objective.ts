@@ -196,27 +196,10 @@ export function gradLossAll(
   gb: Float64Array,
   onBlock?: (block: DenseMatrix, start: number) => void,
 ): number {
-  const n = X.rows;
-  const d = X.cols;
-  let total = 0;
-  gb.fill(0);
-  const Gt = new Float64Array(d * C);
-  const gtBuf = new Float32Array(d * C);
-  const gbBuf = new Float32Array(C);
-  const nllBuf = new Float32Array(Math.min(n, blockRows));
-  const scratch = blockScratch(X, blockRows);
-  for (let s = 0; s < n; s += blockRows) {
-    const e = Math.min(n, s + blockRows);
-    const block = readBlock(X, s, e, scratch);
+  return streamLossGradient(X, C, blockRows, G, gb, (block, s, e, out) => {
     onBlock?.(block, s);
-    const nll = nllBuf.subarray(0, e - s);
-    ortLossGrad(block, Z.subarray(s * C, e * C), b, Y.subarray(s * C, e * C), 1 / n, C, { Gt: gtBuf, gb: gbBuf, nll });
-    for (let i = 0; i < gtBuf.length; i++) Gt[i] += gtBuf[i];
-    for (let c = 0; c < C; c++) gb[c] += gbBuf[c];
-    for (let i = 0; i < nll.length; i++) total += nll[i];
-  }
-  untranspose(Gt, d, C, G);
-  return total / n;
+    ortLossGrad(block, Z.subarray(s * C, e * C), b, Y.subarray(s * C, e * C), 1 / X.rows, C, out);
+  });
 }
 
 /**
@@ -235,6 +218,24 @@ export function lossFullAll(
   G: Float32Array,
   gb: Float64Array,
 ): number {
+  return streamLossGradient(X, C, blockRows, G, gb, (block, s, e, out) =>
+    ortLossFull(block, V, shift, b, Y.subarray(s * C, e * C), 1 / X.rows, C, { ...out, Z: Z.subarray(s * C, e * C) }),
+  );
+}
+
+/**
+ * The row-block loop of the fused loss-gradient kernels: `kernel` writes one block's transposed gradient, bias
+ * gradient and per-row losses into `out`; they are summed in float64, the gradient lands in G [C × cols] and the
+ * bias gradient in gb; returns the mean loss.
+ */
+function streamLossGradient(
+  X: RowSource,
+  C: number,
+  blockRows: number,
+  G: Float32Array,
+  gb: Float64Array,
+  kernel: (block: DenseMatrix, start: number, end: number, out: { Gt: Float32Array; gb: Float32Array; nll: Float32Array }) => void,
+): number {
   const n = X.rows;
   const d = X.cols;
   let total = 0;
@@ -247,7 +248,7 @@ export function lossFullAll(
   for (let s = 0; s < n; s += blockRows) {
     const e = Math.min(n, s + blockRows);
     const nll = nllBuf.subarray(0, e - s);
-    ortLossFull(readBlock(X, s, e, scratch), V, shift, b, Y.subarray(s * C, e * C), 1 / n, C, { Z: Z.subarray(s * C, e * C), Gt: gtBuf, gb: gbBuf, nll });
+    kernel(readBlock(X, s, e, scratch), s, e, { Gt: gtBuf, gb: gbBuf, nll });
     for (let i = 0; i < gtBuf.length; i++) Gt[i] += gtBuf[i];
     for (let c = 0; c < C; c++) gb[c] += gbBuf[c];
     for (let i = 0; i < nll.length; i++) total += nll[i];
@@ -257,7 +258,7 @@ export function lossFullAll(
 }
 
 /** G [C × d] (float32) from its transpose Gt [d × C]. */
-function untranspose(Gt: Float64Array, d: number, C: number, G: Float32Array): void {
+export function untranspose(Gt: Float64Array, d: number, C: number, G: Float32Array): void {
   for (let j = 0; j < d; j++) for (let c = 0; c < C; c++) G[c * d + j] = Gt[j * C + c];
 }
 

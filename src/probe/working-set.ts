@@ -15,12 +15,12 @@
  * the same rule as the inner one, across rounds. Without an L1 penalty, or when the set would exceed half of the
  * columns or the memory budget, the restricted data is the full data, streamed from the source.
  */
-import type { DenseMatrix, DType, RowSource } from '../store/types.js';
+import type { DType, RowSource } from '../store/types.js';
 import { HALF_TO_FLOAT } from '../util/float16.js';
 import { blockScratch, denseSource, readBlock, selectRows } from '../store/views.js';
 import { reportNonFinite } from './check.js';
 import { ortGradStats } from './gemm.js';
-import { gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, type Penalty } from './objective.js';
+import { gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, untranspose, type Penalty } from './objective.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
 import { owlqn, remapMemory, type LbfgsMemory } from './owlqn.js';
 
@@ -146,15 +146,6 @@ export class WorkingMatrix {
   }
 }
 
-/** Gather the given columns of a source into a new in-memory matrix of the same dtype. */
-export function gatherColumns(X: RowSource, cols: ArrayLike<number>): DenseMatrix {
-  const bytes = X.dtype === 'float16' ? 2 : 4;
-  const m = new WorkingMatrix(X, Math.max(1, X.rows * cols.length * bytes));
-  m.append(cols);
-  const src = m.source();
-  return src.readRows(0, src.rows);
-}
-
 /**
  * First pass: column means/scales and the loss gradient at W = 0 with bias b0 (G [C × D]), in one native run per
  * row block.
@@ -182,7 +173,7 @@ function firstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; 
     }
   }
   const G = new Float32Array(C * D);
-  for (let j = 0; j < D; j++) for (let c = 0; c < C; c++) G[c * D + j] = Gt[j * C + c];
+  untranspose(Gt, D, C, G);
   if (!allFinite(G) || !allFinite(sq)) reportNonFinite(X, p.blockRows);
   return { G, ...finishStats(sum, sq, n), loss };
 }
