@@ -1,6 +1,7 @@
 /**
  * OWL-QN (orthant-wise limited-memory quasi-Newton; Andrew & Gao, ICML 2007) for the elastic-net probes, full-batch
- * on the fused ORT kernels. The smooth part (mean loss + the L2 term) is modelled by L-BFGS; the L1 term enters
+ * on the fused ORT kernels. The smooth part (mean loss + the L2 term) is modelled by L-BFGS (compact form, its
+ * products on ORT: lbfgs.ts); the L1 term enters
  * through the pseudo-gradient, a sign-constrained direction and a projection of each trial point onto the orthant
  * of the current point. The bias is an unpenalised coordinate.
  *
@@ -16,38 +17,13 @@
 import { reportNonFinite } from './check.js';
 import { backwardAll, colSums, forwardAll, lossAndResidual, lossFullAll, oneHot, penaltyValue } from './objective.js';
 import type { FistaOptions, FistaResult, SmoothProblem } from './fista.js';
-
-/**
- * L-BFGS correction pairs in the solver's layout (standardized weights [C × d] row-major, then the C biases), to
- * carry curvature from one solve to the next (working-set rounds); updated in place.
- */
-export interface LbfgsMemory {
-  S: Float32Array[];
-  Y: Float32Array[];
-  rho: number[];
-}
+import { LbfgsMemory } from './lbfgs.js';
 
 export interface OwlqnOptions extends FistaOptions {
   /** Number of L-BFGS correction pairs (default 10). */
   memory?: number;
   /** Pairs from an earlier solve (same layout), used and updated in place. */
   lbfgs?: LbfgsMemory;
-}
-
-/**
- * Re-lay out the pairs of `mem` (layout [C × k] + C) for k2 columns: old column q moves to `to[q]` (dropped when
- * −1); columns that receive none are zero (the pairs say nothing about them: they start from the scaled steepest
- * descent).
- */
-export function remapMemory(mem: LbfgsMemory, C: number, k: number, k2: number, to: Int32Array): void {
-  const move = (v: Float32Array): Float32Array => {
-    const o = new Float32Array(C * k2 + C);
-    for (let c = 0; c < C; c++) for (let q = 0; q < k; q++) if (to[q] >= 0) o[c * k2 + to[q]] = v[c * k + q];
-    o.set(v.subarray(C * k, C * k + C), C * k2);
-    return o;
-  };
-  mem.S = mem.S.map(move);
-  mem.Y = mem.Y.map(move);
 }
 
 /** Armijo sufficient-decrease constant. */
@@ -149,14 +125,8 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   let Zn = new Float32Array(n * C);
   const pg = new Float64Array(N);
   const dir = new Float64Array(N);
-  const mem: LbfgsMemory = o.lbfgs ?? { S: [], Y: [], rho: [] };
-  if (mem.S.some((v) => v.length !== N)) {
-    mem.S = [];
-    mem.Y = [];
-    mem.rho = [];
-  }
-  const { S, Y: Yc, rho } = mem;
-  const alpha = new Float64Array(m);
+  const mem = o.lbfgs ?? new LbfgsMemory(N, m);
+  if (mem.n !== N) mem.reset(N);
   const hist: number[] = [F];
   let iter = 0;
   let converged = false;
@@ -182,36 +152,8 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       converged = true;
       break;
     }
-    // two-loop recursion: dir = −H·pg
-    for (let i = 0; i < N; i++) dir[i] = pg[i];
-    const k = S.length;
-    for (let q = k - 1; q >= 0; q--) {
-      const s = S[q];
-      const yq = Yc[q];
-      let a = 0;
-      for (let i = 0; i < N; i++) a += s[i] * dir[i];
-      a *= rho[q];
-      alpha[q] = a;
-      for (let i = 0; i < N; i++) dir[i] -= a * yq[i];
-    }
-    let gamma: number;
-    if (k > 0) {
-      const s = S[k - 1];
-      const yq = Yc[k - 1];
-      let yy = 0;
-      for (let i = 0; i < N; i++) yy += yq[i] * yq[i];
-      gamma = 1 / (rho[k - 1] * yy);
-    } else gamma = 1 / pgNorm;
-    for (let i = 0; i < N; i++) dir[i] *= gamma;
-    for (let q = 0; q < k; q++) {
-      const s = S[q];
-      const yq = Yc[q];
-      let bq = 0;
-      for (let i = 0; i < N; i++) bq += yq[i] * dir[i];
-      bq *= rho[q];
-      const c = alpha[q] - bq;
-      for (let i = 0; i < N; i++) dir[i] += c * s[i];
-    }
+    // dir = H·pg (compact L-BFGS on ORT; a unit step along pg without pairs)
+    mem.apply(pg, dir, 1 / pgNorm);
     // dir = −dir, restricted to the coordinates where it agrees with −pg
     let slope = 0;
     for (let i = 0; i < N; i++) {
@@ -222,9 +164,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     }
     if (!(slope < 0)) {
       // not a descent direction (stale curvature): steepest descent on the pseudo-gradient
-      S.length = 0;
-      Yc.length = 0;
-      rho.length = 0;
+      mem.clear();
       for (let i = 0; i < N; i++) dir[i] = -pg[i] / pgNorm;
       slope = -pgNorm;
     }
@@ -255,45 +195,15 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     }
     iter++;
     if (!accepted) {
-      if (S.length > 0) {
+      if (mem.size > 0) {
         // drop the curvature pairs and retry with steepest descent
-        S.length = 0;
-        Yc.length = 0;
-        rho.length = 0;
+        mem.clear();
         continue;
       }
       converged = true; // no decrease possible at machine precision
       break;
     }
-    // curvature pair (the oldest pair's buffers are reused once the memory is full)
-    const full = S.length === m;
-    const s = full ? S[0] : new Float32Array(N);
-    const yv = full ? Yc[0] : new Float32Array(N);
-    let sy = 0;
-    let yy = 0;
-    for (let i = 0; i < N; i++) {
-      const si = xn[i] - x[i];
-      const yi = gn[i] - g[i];
-      s[i] = si;
-      yv[i] = yi;
-      sy += si * yi;
-      yy += yi * yi;
-    }
-    if (sy > 1e-12 * yy && sy > 0) {
-      if (full) {
-        S.shift();
-        Yc.shift();
-        rho.shift();
-      }
-      S.push(s);
-      Yc.push(yv);
-      rho.push(1 / sy);
-    } else if (full) {
-      // the oldest pair's buffers were overwritten: drop it
-      S.shift();
-      Yc.shift();
-      rho.shift();
-    }
+    mem.push(xn, x, gn, g);
     [x, xn] = [xn, x];
     [g, gn] = [gn, g];
     [Z, Zn] = [Zn, Z];

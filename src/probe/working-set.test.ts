@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rowLevels, WorkingMatrix, solveWorkingSet } from './working-set.js';
-import { owlqn, remapMemory } from './owlqn.js';
+import { owlqn } from './owlqn.js';
+import { LbfgsMemory } from './lbfgs.js';
+import { Rng } from '../util/rng.js';
 import { referenceSolve } from './reference.js';
 import { LogisticProbe } from './linear-probe.js';
 import { plantedProblem } from './testing.js';
@@ -128,9 +130,75 @@ test('working set with row levels, pruning and carried curvature reaches the opt
 test('L-BFGS pairs follow their columns when the set is re-laid out', () => {
   const C = 2;
   const v = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]); // [C × 3] then 2 biases
-  const mem = { S: [v], Y: [v.slice()], rho: [1] };
-  remapMemory(mem, C, 3, 4, Int32Array.from([2, -1, 0]));
-  assert.deepEqual(Array.from(mem.S[0]), [3, 0, 1, 0, 6, 0, 4, 0, 7, 8]);
+  const mem = new LbfgsMemory(8, 3);
+  assert.ok(mem.push(v, new Float32Array(8), v, new Float32Array(8)));
+  mem.remap(C, 3, 4, Int32Array.from([2, -1, 0]));
+  assert.deepEqual(Array.from(mem.pairs()[0].s), [3, 0, 1, 0, 6, 0, 4, 0, 7, 8]);
+});
+
+/** H·v by the two-loop recursion in float64 (pairs oldest first). */
+function twoLoop(S: Float64Array[], Y: Float64Array[], v: Float64Array): Float64Array {
+  const dot = (a: Float64Array, b: Float64Array): number => {
+    let t = 0;
+    for (let i = 0; i < a.length; i++) t += a[i] * b[i];
+    return t;
+  };
+  const m = S.length;
+  const q = Float64Array.from(v);
+  const alpha: number[] = [];
+  for (let i = m - 1; i >= 0; i--) {
+    alpha[i] = dot(S[i], q) / dot(S[i], Y[i]);
+    for (let j = 0; j < q.length; j++) q[j] -= alpha[i] * Y[i][j];
+  }
+  const gamma = dot(S[m - 1], Y[m - 1]) / dot(Y[m - 1], Y[m - 1]);
+  for (let j = 0; j < q.length; j++) q[j] *= gamma;
+  for (let i = 0; i < m; i++) {
+    const beta = dot(Y[i], q) / dot(S[i], Y[i]);
+    for (let j = 0; j < q.length; j++) q[j] += (alpha[i] - beta) * S[i][j];
+  }
+  return q;
+}
+
+function relDiff(a: Float64Array, b: Float64Array): number {
+  let d = 0;
+  let t = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    t += b[i] ** 2;
+  }
+  return Math.sqrt(d / t);
+}
+
+test('compact L-BFGS gives the two-loop recursion\'s direction, also after a re-layout', () => {
+  const C = 2;
+  const k = 149;
+  const n = C * k + C;
+  const m = 4;
+  const rng = new Rng(5);
+  const mem = new LbfgsMemory(n, m);
+  const S: Float64Array[] = [];
+  const Y: Float64Array[] = [];
+  const zero = new Float64Array(n);
+  // 6 pairs into a memory of 4 (the ring wraps); y = A·s (A diagonal, positive) plus noise keeps sᵀy > 0
+  for (let p = 0; p < 6; p++) {
+    const s = Float64Array.from({ length: n }, () => rng.normal());
+    const y = Float64Array.from(s, (x, i) => x * (1 + (i % 7)) + 0.1 * rng.normal());
+    assert.ok(mem.push(s, zero, y, zero));
+    S.push(Float64Array.from(s, Math.fround));
+    Y.push(Float64Array.from(y, Math.fround));
+  }
+  const v = Float64Array.from({ length: n }, () => rng.normal());
+  const out = new Float64Array(n);
+  mem.apply(v, out, 1);
+  assert.ok(relDiff(out, twoLoop(S.slice(-m), Y.slice(-m), v)) < 1e-5);
+  // drop column 0: the pairs and their products follow
+  const to = Int32Array.from({ length: k }, (_, j) => j - 1);
+  mem.remap(C, k, k - 1, to);
+  const drop = (x: Float64Array): Float64Array => x.filter((_, i) => i >= C * k || i % k !== 0);
+  const v2 = drop(v);
+  const out2 = new Float64Array(v2.length);
+  mem.apply(v2, out2, 1);
+  assert.ok(relDiff(out2, twoLoop(S.slice(-m).map(drop), Y.slice(-m).map(drop), v2)) < 1e-5);
 });
 
 test('a narrow problem that outgrows the working matrix while changing row levels still reaches the optimum', () => {

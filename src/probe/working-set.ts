@@ -22,7 +22,8 @@ import { reportNonFinite } from './check.js';
 import { ortGradStats } from './gemm.js';
 import { gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, untranspose, type Penalty } from './objective.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
-import { owlqn, remapMemory, type LbfgsMemory } from './owlqn.js';
+import { owlqn } from './owlqn.js';
+import { LbfgsMemory } from './lbfgs.js';
 
 export interface WorkingSetOptions {
   penalty: Penalty;
@@ -289,7 +290,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let set: Int32Array = new Int32Array(0);
   let Wset: Float32Array = new Float32Array(0);
   let Xs: RowSource = pl.X;
-  let mem: LbfgsMemory = { S: [], Y: [], rho: [] };
+  let mem = new LbfgsMemory(0);
   let iterations = 0;
   let rounds = 0;
   let levelRounds = 0;
@@ -367,7 +368,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         wm.keep(kk);
         const Wk = new Float32Array(C * kk.length);
         for (let c = 0; c < C; c++) for (let i = 0; i < kk.length; i++) Wk[c * kk.length + i] = Wset[c * k + kk[i]];
-        remapMemory(mem, C, k, kk.length, to);
+        mem.remap(C, k, kk.length, to);
         for (let q = 0; q < k; q++) if (to[q] < 0) inSet[set[q]] = 0;
         set = wm.cols;
         Wset = Wk;
@@ -389,7 +390,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         wbuf = null;
         regather = null;
         Xs = pl.X;
-        mem = { S: [], Y: [], rho: [] };
+        mem = new LbfgsMemory(0);
       } else {
         // the worst violators, appended in column order (sequential reads along each source row)
         const add = viol.slice(0, Math.min(room, Math.max(initial, Math.ceil(k / 4)))).sort((a, c) => a - c);
@@ -400,7 +401,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         const k2 = k + add.length;
         const Wnew = new Float32Array(C * k2);
         for (let c = 0; c < C; c++) Wnew.set(Wset.subarray(c * k, c * k + k), c * k2);
-        remapMemory(mem, C, k, k2, Int32Array.from({ length: k }, (_, q) => q));
+        mem.remap(C, k, k2, Int32Array.from({ length: k }, (_, q) => q));
         for (const j of add) inSet[j] = 1;
         set = wm.cols;
         Wset = Wnew;
