@@ -196,8 +196,9 @@ export function tsBackward(x: DenseMatrix, R: ArrayLike<number>, classes: number
 /**
  * Sessions of the fused softmax cross-entropy kernels (one per kind, dtype, threads):
  * - `lossForward`: Z = X·Vᵀ + s (s = per-class shift, [c]), nll = −log softmax(Z + b)[y] per row (Y one-hot [m×c]).
- * - `lossGrad`: given logits Z [m×c], R = (softmax(Z + b) − Y)·inv, Gt = Xᵀ·R [d×c] (the transposed-A product
- *   with the small R as B is ~15–25 % faster in MLAS than Rᵀ·X), gb = Σ_rows R, nll per row.
+ * - `lossGrad`: given logits Z [m×c], R = (softmax(Z + b) − Y)·inv, Gt = Xᵀ·R + Gin [d×c] (the transposed-A product
+ *   with the small R as B is ~15–25 % faster in MLAS than Rᵀ·X; Gin, the sum over the earlier row blocks, is added
+ *   by the GEMM itself), gb = Σ_rows R, nll per row.
  * - `lossFull`: both in one run, X cast once: Z = X·Vᵀ + s, then the `lossGrad` outputs at those logits.
  */
 function lossSession(kind: 'lossForward' | 'lossGrad' | 'lossFull', dtype: DType, callFlops: number): NativeSession {
@@ -218,7 +219,7 @@ function lossSession(kind: 'lossForward' | 'lossGrad' | 'lossFull', dtype: DType
         { op: 'Exp', inputs: ['LS'], outputs: ['P'] },
         { op: 'Sub', inputs: ['P', 'Y'], outputs: ['PY'] },
         { op: 'Mul', inputs: ['PY', 'inv'], outputs: ['R'] },
-        { op: 'Gemm', inputs: [xf, 'R'], outputs: ['Gt'], attrs: { transA: { i: 1 } } },
+        { op: 'Gemm', inputs: [xf, 'R', 'Gin'], outputs: ['Gt'], attrs: { transA: { i: 1 } } },
         { op: 'ReduceSum', inputs: ['R', 'ax0'], outputs: ['gb'], attrs: { keepdims: { i: 0 } } },
       );
     return buildModel({
@@ -233,7 +234,12 @@ function lossSession(kind: 'lossForward' | 'lossGrad' | 'lossFull', dtype: DType
               { name: 's', elemType: F, shape: ['c'] },
             ]
           : [{ name: 'Z', elemType: F, shape: ['m', 'c'] }]),
-        ...(backward ? [{ name: 'inv', elemType: F, shape: [1] }] : []),
+        ...(backward
+          ? [
+              { name: 'inv', elemType: F, shape: [1] },
+              { name: 'Gin', elemType: F, shape: ['d', 'c'] },
+            ]
+          : []),
       ],
       outputs: [
         ...(forward ? [{ name: 'Z', elemType: F, shape: ['m', 'c'] }] : []),
@@ -285,8 +291,9 @@ export function ortLossForward(
 
 /**
  * Fused softmax cross-entropy gradient for a row block, from its logits Z (without bias): R = (softmax(Z + b) − Y)·inv,
- * the transposed gradient Gt = Xᵀ·R [x.cols × classes] (faster in MLAS than Rᵀ·X), gb = column sums of R, and the
- * per-row negative log-likelihood. One ORT run; `out` (sized for this block) receives the results in place.
+ * the transposed gradient Gt = Xᵀ·R + Gin [x.cols × classes] (faster in MLAS than Rᵀ·X; Gin, zero when absent,
+ * carries the sum of earlier blocks), gb = column sums of R, and the per-row negative log-likelihood. One ORT run;
+ * `out` (sized for this block) receives the results in place.
  */
 export function ortLossGrad(
   x: DenseMatrix,
@@ -296,6 +303,7 @@ export function ortLossGrad(
   inv: number,
   classes: number,
   out?: { Gt: Float32Array; gb: Float32Array; nll: Float32Array },
+  Gin?: Float32Array,
 ): { Gt: Float32Array; gb: Float32Array; nll: Float32Array } {
   if (x.rows === 0) return { Gt: new Float32Array(classes * x.cols), gb: new Float32Array(classes), nll: new Float32Array(0) };
   const f = 2 * x.rows * x.cols * classes;
@@ -307,6 +315,7 @@ export function ortLossGrad(
       Y: new Tensor('float32', Y, [x.rows, classes]),
       Z: new Tensor('float32', Z, [x.rows, classes]),
       inv: new Tensor('float32', new Float32Array([inv]), [1]),
+      Gin: new Tensor('float32', Gin ?? new Float32Array(x.cols * classes), [x.cols, classes]),
     },
     out
       ? {
@@ -322,8 +331,9 @@ export function ortLossGrad(
 
 /**
  * Fused softmax cross-entropy at a point, for a row block: Z = X·Vᵀ + shift, the per-row negative log-likelihood
- * of Z + b, the transposed gradient Gt = Xᵀ·R [x.cols × classes] with R = (softmax(Z + b) − Y)·inv, and
- * gb = Σ_rows R. One ORT run (forward and backward share the float16 → float32 cast); results land in `out`.
+ * of Z + b, the transposed gradient Gt = Xᵀ·R + Gin [x.cols × classes] with R = (softmax(Z + b) − Y)·inv (Gin, zero
+ * when absent, carries the sum of earlier blocks), and gb = Σ_rows R. One ORT run (forward and backward share the
+ * float16 → float32 cast); results land in `out`.
  */
 export function ortLossFull(
   x: DenseMatrix,
@@ -334,9 +344,11 @@ export function ortLossFull(
   inv: number,
   classes: number,
   out: { Z: Float32Array; Gt: Float32Array; gb: Float32Array; nll: Float32Array },
+  Gin?: Float32Array,
 ): void {
   if (x.rows === 0) {
-    out.Gt.fill(0);
+    if (Gin) out.Gt.set(Gin);
+    else out.Gt.fill(0);
     out.gb.fill(0);
     return;
   }
@@ -350,6 +362,7 @@ export function ortLossFull(
       b: new Tensor('float32', b, [1, classes]),
       Y: new Tensor('float32', Y, [x.rows, classes]),
       inv: new Tensor('float32', new Float32Array([inv]), [1]),
+      Gin: new Tensor('float32', Gin ?? new Float32Array(x.cols * classes), [x.cols, classes]),
     },
     {
       Z: new Tensor('float32', out.Z, [x.rows, classes]),

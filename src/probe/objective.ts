@@ -196,9 +196,9 @@ export function gradLossAll(
   gb: Float64Array,
   onBlock?: (block: DenseMatrix, start: number) => void,
 ): number {
-  return streamLossGradient(X, C, blockRows, G, gb, (block, s, e, out) => {
+  return streamLossGradient(X, C, blockRows, G, gb, (block, s, e, out, Gin) => {
     onBlock?.(block, s);
-    ortLossGrad(block, Z.subarray(s * C, e * C), b, Y.subarray(s * C, e * C), 1 / X.rows, C, out);
+    ortLossGrad(block, Z.subarray(s * C, e * C), b, Y.subarray(s * C, e * C), 1 / X.rows, C, out, Gin);
   });
 }
 
@@ -218,15 +218,16 @@ export function lossFullAll(
   G: Float32Array,
   gb: Float64Array,
 ): number {
-  return streamLossGradient(X, C, blockRows, G, gb, (block, s, e, out) =>
-    ortLossFull(block, V, shift, b, Y.subarray(s * C, e * C), 1 / X.rows, C, { ...out, Z: Z.subarray(s * C, e * C) }),
+  return streamLossGradient(X, C, blockRows, G, gb, (block, s, e, out, Gin) =>
+    ortLossFull(block, V, shift, b, Y.subarray(s * C, e * C), 1 / X.rows, C, { ...out, Z: Z.subarray(s * C, e * C) }, Gin),
   );
 }
 
 /**
- * The row-block loop of the fused loss-gradient kernels: `kernel` writes one block's transposed gradient, bias
- * gradient and per-row losses into `out`; they are summed in float64, the gradient lands in G [C × cols] and the
- * bias gradient in gb; returns the mean loss.
+ * The row-block loop of the fused loss-gradient kernels: `kernel` writes into `out` the transposed gradient summed
+ * so far (its GEMM adds `Gin`, the sum over the earlier blocks: no accumulation pass in JS), the block's bias
+ * gradient and its per-row losses (those two summed here in float64). The gradient lands in G [C × cols], the bias
+ * gradient in gb; returns the mean loss.
  */
 function streamLossGradient(
   X: RowSource,
@@ -234,31 +235,32 @@ function streamLossGradient(
   blockRows: number,
   G: Float32Array,
   gb: Float64Array,
-  kernel: (block: DenseMatrix, start: number, end: number, out: { Gt: Float32Array; gb: Float32Array; nll: Float32Array }) => void,
+  kernel: (block: DenseMatrix, start: number, end: number, out: { Gt: Float32Array; gb: Float32Array; nll: Float32Array }, Gin: Float32Array) => void,
 ): number {
   const n = X.rows;
   const d = X.cols;
   let total = 0;
   gb.fill(0);
-  const Gt = new Float64Array(d * C);
-  const gtBuf = new Float32Array(d * C);
+  // ping-pong: each block's GEMM reads the running sum from one buffer and writes the new sum to the other
+  let Gin = new Float32Array(d * C);
+  let Gout = new Float32Array(d * C);
   const gbBuf = new Float32Array(C);
   const nllBuf = new Float32Array(Math.min(n, blockRows));
   const scratch = blockScratch(X, blockRows);
   for (let s = 0; s < n; s += blockRows) {
     const e = Math.min(n, s + blockRows);
     const nll = nllBuf.subarray(0, e - s);
-    kernel(readBlock(X, s, e, scratch), s, e, { Gt: gtBuf, gb: gbBuf, nll });
-    for (let i = 0; i < gtBuf.length; i++) Gt[i] += gtBuf[i];
+    kernel(readBlock(X, s, e, scratch), s, e, { Gt: Gout, gb: gbBuf, nll }, Gin);
+    [Gin, Gout] = [Gout, Gin];
     for (let c = 0; c < C; c++) gb[c] += gbBuf[c];
     for (let i = 0; i < nll.length; i++) total += nll[i];
   }
-  untranspose(Gt, d, C, G);
+  untranspose(Gin, d, C, G);
   return total / n;
 }
 
 /** G [C × d] (float32) from its transpose Gt [d × C]. */
-export function untranspose(Gt: Float64Array, d: number, C: number, G: Float32Array): void {
+export function untranspose(Gt: Float32Array | Float64Array, d: number, C: number, G: Float32Array): void {
   for (let j = 0; j < d; j++) for (let c = 0; c < C; c++) G[c * d + j] = Gt[j * C + c];
 }
 
