@@ -24,6 +24,12 @@ export interface OwlqnOptions extends FistaOptions {
   memory?: number;
   /** Pairs from an earlier solve (same layout), used and updated in place. */
   lbfgs?: LbfgsMemory;
+  /**
+   * The cross-entropy at the start point when already known (from a pass over the same rows): mean loss, loss
+   * gradient [C × d] in original coordinates, bias gradient, and logits X·W0ᵀ without bias [n × C]. The first
+   * evaluation (a full pass) is then skipped.
+   */
+  start?: { loss: number; G: Float32Array; gb: ArrayLike<number>; Z: Float32Array };
 }
 
 /** Armijo sufficient-decrease constant. */
@@ -57,8 +63,11 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   const gbRaw = new Float64Array(C);
   const R = fused ? null : new Float32Array(n * C);
 
-  /** Smooth part f (mean loss + L2 term) at x, its gradient into g, logits (standardized, no bias) into Z. */
-  const evaluate = (x: Float64Array, g: Float64Array, Z: Float32Array): number => {
+  /**
+   * Smooth part f (mean loss + L2 term) at x, its gradient into g, logits (standardized, no bias) into Z; with
+   * `known`, the loss, gradient and logits at x come from it instead of a pass.
+   */
+  const evaluate = (x: Float64Array, g: Float64Array, Z: Float32Array, known?: OwlqnOptions['start']): number => {
     for (let c = 0; c < C; c++) {
       let sh = 0;
       for (let j = 0; j < d; j++) {
@@ -70,7 +79,12 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       bF[c] = x[P + c];
     }
     let loss: number;
-    if (fused) {
+    if (known) {
+      loss = known.loss;
+      Graw.set(known.G);
+      for (let c = 0; c < C; c++) gbRaw[c] = known.gb[c];
+      for (let i = 0, r = 0; r < n; r++) for (let c = 0; c < C; c++, i++) Z[i] = known.Z[i] + shF[c];
+    } else if (fused) {
       loss = lossFullAll(X, V, shF, bF, Yoh!, C, p.blockRows, Z, Graw, gbRaw);
     } else {
       forwardAll(X, V, C, p.blockRows, Z);
@@ -117,7 +131,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   }
   let g = new Float64Array(N);
   let Z = new Float32Array(n * C);
-  let f = evaluate(x, g, Z);
+  let f = evaluate(x, g, Z, o.start);
   if (!Number.isFinite(f)) reportNonFinite(X, p.blockRows);
   let F = f + l1Of(x);
   let xn = new Float64Array(N);

@@ -13,7 +13,7 @@ import { plantedProblem } from './testing.js';
 import { denseSource, selectColumns, selectRows } from '../store/views.js';
 import { openRawMatrix, RawMatrixWriter } from './file-source.js';
 import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
-import { oneHot } from './objective.js';
+import { lossFullAll, oneHot } from './objective.js';
 
 test('working matrix: appended and compacted columns equal a column selection (float32 and float16)', () => {
   const P = plantedProblem(70, 23, 3, 4, 5);
@@ -101,6 +101,28 @@ test('OWL-QN reaches the float64 reference optimum (cross-entropy, both L2 forms
   const ref = referenceSolve(P.X, 'mse', 1, null, t, pen);
   const r = owlqn({ X, C: 1, task: 'mse', y: null, t, blockRows: 64 }, new Float32Array(40), [0], { penalty: pen, tol: 1e-9, maxIter: 3000 });
   assert.ok(Math.abs(r.objective / ref.objective - 1) < 1e-5, `mse: ${r.objective} vs ${ref.objective}`);
+});
+
+test('OWL-QN from a known start point (loss, gradient, logits) follows the path of a cold evaluation', () => {
+  const P = plantedProblem(300, 40, 4, 5, 23);
+  const X = denseSource(P.X);
+  const pen = { l1: 0.01, l2: 0.01, l2Form: 'norm' as const };
+  const prob = { X, C: 4, task: 'ce' as const, y: P.y, t: null, blockRows: 64 };
+  // a non-zero start point: a few iterations from zero
+  const warm = owlqn(prob, new Float32Array(160), [0, 0, 0, 0], { penalty: pen, tol: 0, maxIter: 5 });
+  const G = new Float32Array(160);
+  const gb = new Float64Array(4);
+  const Z = new Float32Array(300 * 4);
+  const loss = lossFullAll(X, warm.W, new Float32Array(4), Float32Array.from(warm.b), oneHot(P.y, 4), 4, 64, Z, G, gb);
+  const o = { penalty: pen, tol: 1e-9, maxIter: 40 };
+  const cold = owlqn(prob, warm.W, warm.b, o);
+  const known = owlqn(prob, warm.W, warm.b, { ...o, start: { loss, G, gb, Z } });
+  assert.equal(known.iterations, cold.iterations);
+  assert.ok(Math.abs(known.objective / cold.objective - 1) < 1e-6, `${known.objective} vs ${cold.objective}`);
+  // a wrong start is used as given (the first iteration starts from it), so the paths differ
+  const wrong = owlqn(prob, warm.W, warm.b, { ...o, maxIter: 1, start: { loss, G: G.map((v) => -v), gb, Z } });
+  const right = owlqn(prob, warm.W, warm.b, { ...o, maxIter: 1, start: { loss, G, gb, Z } });
+  assert.notEqual(wrong.objective, right.objective);
 });
 
 test('working set with row levels, pruning and carried curvature reaches the optimum of the full problem', () => {
