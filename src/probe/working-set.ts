@@ -4,12 +4,15 @@
  * 1. One streamed pass computes the column means and scales (for the standardized coordinates) together with the
  *    gradient at W = 0 with the optimal bias (log class priors / target means).
  * 2. A zero weight column j is optimal iff max_c |∇W_cj| ≤ λ1 (KKT). The worst violators join the working set
- *    (at least `initialSize`, at most half the set's size once it is larger: the set grows by 1.5× per round at
- *    most). Their columns are appended to the in-memory working matrix (source dtype: float16 stays float16), so a
- *    round reads the source once and copies only the new columns.
+ *    (`initialSize` or a quarter of the set, whichever is larger). Their columns are appended to the in-memory
+ *    working matrix (source dtype: float16 stays float16), so a round reads the source once and copies only the new
+ *    columns. Zero columns inside the KKT bound leave it, once (a column that comes back stays).
  * 3. OWL-QN solves the restricted problem from the previous solution (intermediate rounds are capped at
- *    `roundIters` iterations; a round after which KKT held runs to `tol`).
+ *    `roundIters` iterations; a round after which KKT held runs to `tol`), starting from the loss, gradient and
+ *    logits of step 4's pass instead of a pass of its own.
  * 4. One streamed pass computes the full gradient at the new point for the KKT check of step 2.
+ * With n ≥ 16,384 rows, the first rounds run on row subsets of n/4 and n/2 rows with the penalty scaled by n/n_l
+ * (see `rowLevels`).
  * Stops when no column violates KKT by more than λ1·max(tol, 1e-3) and the restricted problem is solved to `tol`,
  * or when a whole round, its restricted problem solved to `tol`, improved the objective by at most tol (relative):
  * the same rule as the inner one, across rounds. Without an L1 penalty, or when the set would exceed half of the
