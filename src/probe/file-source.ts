@@ -2,7 +2,7 @@
  * Raw row-major matrix files as RowSources: the matrix is read from disk in row blocks on demand, so it never has
  * to fit in memory (the OS page cache keeps hot data; it is not counted in the process RSS).
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import type { DenseMatrix, DType, RowSource } from '../store/types.js';
 import { InputError } from '../util/errors.js';
 
@@ -57,7 +57,9 @@ export class RawMatrixWriter {
     while (off < view.length) off += writeSync(this.fd, view, off, view.length - off);
     this.rows += block.length / this.cols;
   }
+  /** Flush to disk and close (a benchmark that times reads right after writing then sees no write-back). */
   close(): void {
+    fsyncSync(this.fd);
     closeSync(this.fd);
   }
 }
