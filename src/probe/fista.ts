@@ -10,8 +10,9 @@
  */
 import type { RowSource } from '../store/types.js';
 import { reportNonFinite } from './check.js';
-import { backwardAll, colSums, forwardAll, forwardLossAll, gradLossAll, lossAndResidual, oneHot, penaltyValue, type Penalty, type Task } from './objective.js';
-import { halfToFloatArray } from '../util/float16.js';
+import { backwardAll, colSums, forwardAll, forwardLossAll, gradLossAll, kernelRows, lossAndResidual, oneHot, penaltyValue, type Penalty, type Task } from './objective.js';
+import { ortGradStats } from './gemm.js';
+import { blockScratch, readBlock } from '../store/views.js';
 
 export interface SmoothProblem {
   X: RowSource;
@@ -41,22 +42,24 @@ export interface FistaOptions {
   colScale?: ArrayLike<number>;
 }
 
-/** Column means and scales (standard deviations, floored) of a source, for `FistaOptions.colMean/colScale`. */
+/**
+ * Column means and scales (standard deviations, floored) of a source, for `FistaOptions.colMean/colScale`: one
+ * streamed pass on the native column-statistics kernel (the gradient it also computes is a single zero column).
+ */
 export function columnStats(X: RowSource, blockRows: number): { mean: Float64Array; scale: Float64Array } {
   const d = X.cols;
   const sum = new Float64Array(d);
   const sq = new Float64Array(d);
-  for (let s = 0; s < X.rows; s += blockRows) {
-    const e = Math.min(X.rows, s + blockRows);
-    const blk = X.readRows(s, e);
-    const v = blk.dtype === 'float16' ? halfToFloatArray(blk.data as Uint16Array) : (blk.data as Float32Array);
-    for (let r = 0; r < e - s; r++) {
-      const o = r * d;
-      for (let j = 0; j < d; j++) {
-        const x = v[o + j];
-        sum[j] += x;
-        sq[j] += x * x;
-      }
+  const rows = kernelRows(d, blockRows);
+  const out = { Gt: new Float32Array(d), sum: new Float32Array(d), sq: new Float32Array(d) };
+  const zero = new Float32Array(rows);
+  const scratch = blockScratch(X, rows);
+  for (let s = 0; s < X.rows; s += rows) {
+    const e = Math.min(X.rows, s + rows);
+    ortGradStats(readBlock(X, s, e, scratch), zero.subarray(0, e - s), 1, out);
+    for (let j = 0; j < d; j++) {
+      sum[j] += out.sum[j];
+      sq[j] += out.sq[j];
     }
   }
   return finishStats(sum, sq, X.rows);
