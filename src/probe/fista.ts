@@ -297,16 +297,46 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       break;
     }
   }
-  // back to original coordinates
-  const W = new Float32Array(P);
-  for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) W[c * d + j] = x[c * d + j] / sc[j];
-  const sh = shiftOf(W);
-  const b = Float64Array.from(bx, (v, c) => v - sh[c]);
+  return fromStandardized(p, x, bx, Zx, mu, sc, pen, iter, converged, L);
+}
+
+/**
+ * A solver's result in original coordinates from its standardized weights (the first C·d values of `xs`), biases
+ * `bs` and logits `Zs` (no bias): W = W'/s, b = b' − W·μ, logits X·Wᵀ = Z' + W·μ; loss and objective at that point.
+ */
+export function fromStandardized(
+  p: SmoothProblem,
+  xs: ArrayLike<number>,
+  bs: ArrayLike<number>,
+  Zs: Float32Array,
+  mu: ArrayLike<number>,
+  sc: ArrayLike<number>,
+  pen: Penalty,
+  iterations: number,
+  converged: boolean,
+  L: number,
+): FistaResult {
+  const { C } = p;
+  const d = p.X.cols;
+  const n = p.X.rows;
+  const W = new Float32Array(C * d);
+  const b = new Float64Array(C);
+  const sh = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    let t = 0;
+    for (let j = 0; j < d; j++) {
+      const w = xs[c * d + j] / sc[j];
+      W[c * d + j] = w;
+      t += w * mu[j];
+    }
+    sh[c] = t;
+    b[c] = bs[c] - t;
+  }
   // plain loop: Float32Array.from with a mapping callback was the costliest line of this function in profiles
-  const Z = new Float32Array(Zx.length);
-  for (let i = 0, r = 0; r < n; r++) for (let c = 0; c < C; c++, i++) Z[i] = Zx[i] + sh[c];
+  const Z = new Float32Array(n * C);
+  for (let i = 0, r = 0; r < n; r++) for (let c = 0; c < C; c++, i++) Z[i] = Zs[i] + sh[c];
   const loss = lossAndResidual(Z, b, C, p.task, p.y, p.t, null);
-  return { W, b, Z, objective: loss + penaltyValue(W, pen), loss, iterations: iter, converged, L };
+  return { W, b, Z, objective: loss + penaltyValue(W, pen), loss, iterations, converged, L };
 }
 
 function allFinite(a: ArrayLike<number>): boolean {

@@ -15,8 +15,8 @@
  * (F_{k−5} − F_k) / |F_k| ≤ tol; or a line search that cannot decrease the objective any more.
  */
 import { reportNonFinite } from './check.js';
-import { backwardAll, colSums, forwardAll, lossAndResidual, lossFullAll, oneHot, penaltyValue } from './objective.js';
-import type { FistaOptions, FistaResult, SmoothProblem } from './fista.js';
+import { backwardAll, colSums, forwardAll, lossAndResidual, lossFullAll, oneHot } from './objective.js';
+import { fromStandardized, type FistaOptions, type FistaResult, type SmoothProblem } from './fista.js';
 import { LbfgsMemory } from './lbfgs.js';
 
 export interface OwlqnOptions extends FistaOptions {
@@ -230,22 +230,5 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       break;
     }
   }
-  // back to original coordinates: W = W'/s, b = b' − W·μ, logits X·Wᵀ = Z' + W·μ
-  const W = new Float32Array(P);
-  const b = new Float64Array(C);
-  const sh = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    let t = 0;
-    for (let j = 0; j < d; j++) {
-      const w = x[c * d + j] / sc[j];
-      W[c * d + j] = w;
-      t += w * mu[j];
-    }
-    sh[c] = t;
-    b[c] = x[P + c] - t;
-  }
-  const Zo = new Float32Array(n * C);
-  for (let i = 0, r = 0; r < n; r++) for (let c = 0; c < C; c++, i++) Zo[i] = Z[i] + sh[c];
-  const loss = lossAndResidual(Zo, b, C, p.task, p.y, p.t, null);
-  return { W, b, Z: Zo, objective: loss + penaltyValue(W, pen), loss, iterations: iter, converged, L: o.L0 ?? 1 };
+  return fromStandardized(p, x, x.subarray(P), Z, mu, sc, pen, iter, converged, o.L0 ?? 1);
 }
