@@ -292,12 +292,21 @@ export function fista(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     tk = tNext;
     hist.push(Fx);
     o.onIter?.(iter, Fx);
-    if (hist.length > window && hist[hist.length - 1 - window] - Fx <= o.tol * Math.abs(Fx)) {
+    if (windowConverged(hist, window, o.tol)) {
       converged = true;
       break;
     }
   }
   return fromStandardized(p, x, bx, Zx, mu, sc, pen, iter, converged, L);
+}
+
+/**
+ * The stopping rule that defines `tol` for the iterative solvers: the objective fell by at most tol (relative) over
+ * the last `window` iterations, (F_{k−window} − F_k)/|F_k| ≤ tol. `hist` holds the objectives, newest last.
+ */
+export function windowConverged(hist: readonly number[], window: number, tol: number): boolean {
+  const F = hist[hist.length - 1];
+  return hist.length > window && hist[hist.length - 1 - window] - F <= tol * Math.abs(F);
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 import { reportNonFinite } from './check.js';
 import { backwardAll, colSums, forwardAll, lossAndResidual, lossFullAll, oneHot } from './objective.js';
-import { fromStandardized, type FistaOptions, type FistaResult, type SmoothProblem } from './fista.js';
+import { fromStandardized, windowConverged, type FistaOptions, type FistaResult, type SmoothProblem } from './fista.js';
 import { LbfgsMemory } from './lbfgs.js';
 
 export interface OwlqnOptions extends FistaOptions {
@@ -225,7 +225,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     F = Fn;
     hist.push(F);
     o.onIter?.(iter, F);
-    if (hist.length > window && hist[hist.length - 1 - window] - F <= o.tol * Math.abs(F)) {
+    if (windowConverged(hist, window, o.tol)) {
       converged = true;
       break;
     }
