@@ -23,6 +23,12 @@ export interface SmoothProblem {
   /** Targets [n × C] (task 'mse'). */
   t: Float32Array | null;
   blockRows: number;
+  /**
+   * Replaces the streamed cross-entropy pass over X (OWL-QN only): logits X·Vᵀ + shift into Z (no bias), ∇W into
+   * G [C × cols], ∇b into gb; returns the mean loss. The working-set solver's quantized phase sets it; X then only
+   * gives the shape.
+   */
+  pass?: (V: Float32Array, shift: Float32Array, b: Float32Array, Z: Float32Array, G: Float32Array, gb: Float64Array) => number;
 }
 
 export interface FistaOptions {

@@ -14,7 +14,8 @@ import { buildModel, ElemType, type NodeSpec } from './onnx-builder.js';
 import { halfToFloat } from '../util/float16.js';
 import type { DenseMatrix, DType } from '../store/types.js';
 
-interface NativeSession {
+/** ONNX Runtime's native session, run synchronously (no promise per call). */
+export interface NativeSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
   run(feeds: Record<string, Tensor>, fetches: Record<string, Tensor | null>, options: object): Record<string, { data: Float32Array; dims: readonly number[] }>;
 }
@@ -90,6 +91,29 @@ function kernelSession(
   s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
   sessions.set(key, s);
   return s;
+}
+
+/**
+ * A cached session for any graph: `build` runs once per (key, threads). Calls below SMALL_GEMM_FLOPS run
+ * single-threaded, as for the other kernels.
+ */
+export function graphSession(key: string, callFlops: number, build: () => Uint8Array, options: { profile?: string } = {}): NativeSession {
+  const threads = callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
+  const k = `graph:${key}:${threads}`;
+  let s = sessions.get(k);
+  if (!s) {
+    const model = build();
+    s = new (nativeBinding().InferenceSession)();
+    const opts = options.profile ? { ...sessionOptions(threads), enableProfiling: true, profileFilePrefix: options.profile } : sessionOptions(threads);
+    s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, opts);
+    sessions.set(k, s);
+  }
+  return s;
+}
+
+/** Count `f` floating-point (or integer multiply-add) operations issued to a kernel outside this module. */
+export function addGemmFlops(f: number): void {
+  flops += f;
 }
 
 function session(kind: 'forward' | 'backward', dtype: DType, callFlops: number): NativeSession {

@@ -36,7 +36,17 @@ export interface ProbeParamsExt extends ProbeParams {
    * streams all columns from the source: slower, same result.
    */
   workingSetMB: number;
+  /**
+   * Arithmetic of the 'auto' solver: 'int8' solves first on a 7-bit copy of the data (integer GEMMs, several times
+   * the float throughput) and, for tol < 1e-3, finishes on the exact data; 'float' uses the exact data throughout;
+   * 'auto' (default) picks int8 for cross-entropy problems of at least 2^24 values whose copy fits the working-set
+   * budget. The reported objective is always computed on the exact data.
+   */
+  engine: Engine;
 }
+
+export const ENGINES = ['auto', 'int8', 'float'] as const;
+export type Engine = (typeof ENGINES)[number];
 
 export const DEFAULT_PROBE_PARAMS: Readonly<ProbeParamsExt> = Object.freeze({
   l1: 0,
@@ -51,6 +61,7 @@ export const DEFAULT_PROBE_PARAMS: Readonly<ProbeParamsExt> = Object.freeze({
   blockRows: 2048,
   maxIter: 5000,
   workingSetMB: 512,
+  engine: 'auto',
 });
 
 export const SOLVERS = ['auto', 'fista', 'neurox'] as const;
@@ -95,6 +106,7 @@ function validateParams(p: ProbeParamsExt): void {
   if (!(Number.isInteger(p.blockRows) && p.blockRows >= 1)) bad('blockRows', 'an integer ≥ 1');
   if (!(p.learningRate > 0)) bad('learningRate', 'a number > 0');
   if (!(SOLVERS as readonly string[]).includes(p.solver)) bad('solver', SOLVERS.join(' | '));
+  if (!(ENGINES as readonly string[]).includes(p.engine)) bad('engine', ENGINES.join(' | '));
 }
 
 abstract class LinearModelBase {
@@ -191,6 +203,7 @@ abstract class LinearModelBase {
         tol: p.tol,
         maxIter: p.maxIter,
         maxGatherBytes: p.workingSetMB * 2 ** 20,
+        engine: p.engine,
         onIter: (it, F, active) =>
           onProgress?.({ kind: 'train', done: it, unit: 'iterations', message: `objective ${F.toPrecision(6)}, ${active} active neurons` }),
         onRound: (round, active, F, violations) =>

@@ -4,7 +4,7 @@
  */
 
 /** ONNX tensor element types used here. */
-export const ElemType = { FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
+export const ElemType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
 
 class Writer {
   private buf: number[] = [];
@@ -53,6 +53,8 @@ export interface NodeSpec {
   inputs: string[];
   outputs: string[];
   attrs?: Record<string, AttrValue>;
+  /** Operator domain, e.g. `com.microsoft` for ONNX Runtime's contrib ops (default: the ONNX domain). */
+  domain?: string;
 }
 
 export interface ValueSpec {
@@ -67,6 +69,9 @@ export interface InitSpec {
   /** int64 values (dims [len]) or float values. */
   int64?: number[];
   float?: number[];
+  /** uint8 / int8 values (raw data). */
+  uint8?: number[];
+  int8?: number[];
   dims: number[];
 }
 
@@ -112,6 +117,7 @@ export function buildModel(g: GraphSpec): Uint8Array {
     for (const o of n.outputs) node.str(2, o);
     node.str(3, `n${k}_${n.op}`);
     node.str(4, n.op);
+    if (n.domain) node.str(7, n.domain);
     for (const [name, a] of Object.entries(n.attrs ?? {})) node.msg(5, attribute(name, a));
     graph.msg(1, node);
   });
@@ -119,7 +125,10 @@ export function buildModel(g: GraphSpec): Uint8Array {
   for (const t of g.initializers ?? []) {
     const tw = new Writer();
     for (const d of t.dims) tw.int(1, d);
-    if (t.int64) {
+    if (t.uint8 || t.int8) {
+      tw.int(2, t.uint8 ? ElemType.UINT8 : ElemType.INT8);
+      tw.bytes(9, t.uint8 ?? Array.from(Int8Array.from(t.int8!), (v) => v & 255));
+    } else if (t.int64) {
       tw.int(2, ElemType.INT64);
       for (const x of t.int64) tw.int(7, x);
     } else {
@@ -131,6 +140,9 @@ export function buildModel(g: GraphSpec): Uint8Array {
   }
   for (const i of g.inputs) graph.msg(11, valueInfo(i));
   for (const o of g.outputs) graph.msg(12, valueInfo(o));
-  const opset = new Writer().str(1, '').int(2, g.opset ?? 17);
-  return new Writer().int(1, 8).str(2, 'neuroprobe').msg(7, graph).msg(8, opset).finish();
+  const model = new Writer().int(1, 8).str(2, 'neuroprobe').msg(7, graph);
+  model.msg(8, new Writer().str(1, '').int(2, g.opset ?? 17));
+  const domains = new Set(g.nodes.map((n) => n.domain).filter((d): d is string => !!d));
+  for (const d of domains) model.msg(8, new Writer().str(1, d).int(2, 1));
+  return model.finish();
 }

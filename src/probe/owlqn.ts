@@ -30,6 +30,11 @@ export interface OwlqnOptions extends FistaOptions {
    * evaluation (a full pass) is then skipped.
    */
   start?: { loss: number; G: Float32Array; gb: ArrayLike<number>; Z: Float32Array };
+  /**
+   * Line-search halvings before the memory is dropped, and then before giving up (default 30). On an approximate
+   * objective (the quantized phase), a failing search fails for good: fewer halvings waste fewer passes.
+   */
+  maxHalvings?: number;
 }
 
 /** Armijo sufficient-decrease constant. */
@@ -55,7 +60,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   const inv = Float64Array.from({ length: d }, (_, j) => 1 / sc[j]);
 
   const fused = p.task === 'ce';
-  const Yoh = fused ? oneHot(p.y!, C) : null;
+  const Yoh = fused && !p.pass ? oneHot(p.y!, C) : null;
   const V = new Float32Array(P);
   const shF = new Float32Array(C);
   const bF = new Float32Array(C);
@@ -84,6 +89,8 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       Graw.set(known.G);
       for (let c = 0; c < C; c++) gbRaw[c] = known.gb[c];
       for (let i = 0, r = 0; r < n; r++) for (let c = 0; c < C; c++, i++) Z[i] = known.Z[i] + shF[c];
+    } else if (p.pass) {
+      loss = p.pass(V, shF, bF, Z, Graw, gbRaw);
     } else if (fused) {
       loss = lossFullAll(X, V, shF, bF, Yoh!, C, p.blockRows, Z, Graw, gbRaw);
     } else {
@@ -187,7 +194,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     let Fn = Infinity;
     let fn = 0;
     let accepted = false;
-    for (let h = 0; h < MAX_HALVINGS; h++) {
+    for (let h = 0; h < (o.maxHalvings ?? MAX_HALVINGS); h++) {
       let dec = 0;
       for (let i = 0; i < N; i++) {
         const xi = x[i];

@@ -23,7 +23,8 @@ import { HALF_TO_FLOAT } from '../util/float16.js';
 import { blockScratch, denseSource, readBlock, selectRows } from '../store/views.js';
 import { reportNonFinite } from './check.js';
 import { ortGradStats } from './gemm.js';
-import { gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, colSums, untranspose, type Penalty } from './objective.js';
+import { forwardAll, gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, colSums, penaltyValue, untranspose, type Penalty } from './objective.js';
+import { columnSummary, QuantizedMatrix } from './quantized.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
 import { owlqn } from './owlqn.js';
 import { LbfgsMemory } from './lbfgs.js';
@@ -44,8 +45,15 @@ export interface WorkingSetOptions {
   inner?: 'fista' | 'owlqn';
   /** Inner iteration cap of a round that grows the set (default 25). */
   roundIters?: number;
-  /** Start on row subsets (rowLevels) before all rows (default true). */
+  /** Start on row subsets (rowLevels) before all rows (default true; float engine only). */
   progressive?: boolean;
+  /**
+   * Arithmetic of the restricted solves and KKT passes ('auto', the default: 'int8' for cross-entropy problems of
+   * at least 2^24 values whose 7-bit copy fits the byte budget, else 'float'). 'int8' runs a first phase on a 7-bit
+   * copy of the data (quantized.ts) and then, for tol < 1e-3, polishes on the exact data; the reported objective
+   * is always computed on the exact data.
+   */
+  engine?: 'auto' | 'int8' | 'float';
 }
 
 export interface WorkingSetResult {
@@ -182,6 +190,41 @@ function firstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; 
   return { G, ...finishStats(sum, sq, n), loss };
 }
 
+/**
+ * First pass of the int8 engine: column summaries (one streamed pass), the 7-bit copy (a second one), and the loss
+ * gradient at W = 0 with bias b0 on that copy.
+ */
+function quantizedFirstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number; Q: QuantizedMatrix } {
+  const { X, C } = p;
+  const n = X.rows;
+  const sm = columnSummary(X);
+  if (!allFinite(sm.sq) || !allFinite(sm.min) || !allFinite(sm.max)) reportNonFinite(X, p.blockRows);
+  const { mean, scale } = finishStats(sm.sum, sm.sq, n);
+  const Q = new QuantizedMatrix(X, p.y!, C, { min: sm.min, max: sm.max, mean });
+  const { G, loss } = Q.gradientAll(new Float32Array(n * C), b0);
+  return { G, mean, scale, loss, Q };
+}
+
+/** Smallest problem (rows × columns) that the 'auto' engine runs on the int8 copy first. */
+const INT8_MIN_VALUES = 2 ** 24;
+/** Below this tolerance, the int8 phase is followed by a phase on the exact data. */
+const INT8_POLISH_BELOW = 1e-3;
+
+/** Line-search halvings in the int8 phase: on its approximate objective, a search that fails keeps failing. */
+const INT8_MAX_HALVINGS = 8;
+
+/** A RowSource that only gives a shape (the quantized phase's inner problems compute through `pass`). */
+function shapeOnly(rows: number, cols: number): RowSource {
+  return {
+    rows,
+    cols,
+    dtype: 'float32',
+    readRows(): never {
+      throw new Error('the quantized working set has no float rows');
+    },
+  };
+}
+
 function allFinite(a: ArrayLike<number>): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
   return true;
@@ -263,17 +306,39 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   const inner = (o.inner ?? 'owlqn') === 'fista' ? fista : owlqn;
   const kktSlack = penalty.l1 * Math.max(o.tol, 1e-3);
   const roundIters = o.roundIters ?? 25;
-  const levels = o.progressive === false ? [null] : rowLevels(n);
+  const maxGather = o.maxGatherBytes ?? 512 * 2 ** 20;
+  const engine = o.engine ?? 'auto';
+  const int8 =
+    p.task === 'ce' &&
+    inner === owlqn &&
+    penalty.l1 > 0 &&
+    (engine === 'int8' || (engine === 'auto' && n * D >= INT8_MIN_VALUES && n * D <= maxGather));
+  // row subsets (float engine), or the int8 phase and, for tight tolerances, the exact phase
+  const levels: { rows: Int32Array | null; int8: boolean }[] = int8
+    ? o.tol < INT8_POLISH_BELOW
+      ? [{ rows: null, int8: true }, { rows: null, int8: false }]
+      : [{ rows: null, int8: true }]
+    : (o.progressive === false ? [null] : rowLevels(n)).map((rows) => ({ rows, int8: false }));
   let level = 0;
-  let pl = levelProblem(p, levels[0]);
-  let Yoh = pl.task === 'ce' ? oneHot(pl.y!, C) : null;
-  let first = firstPass(pl, b0);
-  if (levels.length > 1 && zeroIsOptimal(first.G, penalty)) {
-    // a reduced level says W = 0: decide on all rows
-    level = levels.length - 1;
-    pl = p;
-    Yoh = p.task === 'ce' ? oneHot(p.y!, C) : null;
-    first = firstPass(p, b0);
+  let pl = levelProblem(p, levels[0].rows);
+  let Yoh = pl.task === 'ce' && !int8 ? oneHot(pl.y!, C) : null;
+  let Q: QuantizedMatrix | null = null;
+  let first: { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number };
+  if (int8) {
+    const qf = quantizedFirstPass(p, b0);
+    Q = qf.Q;
+    // an exact phase follows: the int8 phase goes as close to the optimum as its data allows
+    Q.precise = levels.length > 1;
+    first = qf;
+  } else {
+    first = firstPass(pl, b0);
+    if (levels.length > 1 && zeroIsOptimal(first.G, penalty)) {
+      // a reduced level says W = 0: decide on all rows
+      level = levels.length - 1;
+      pl = p;
+      Yoh = p.task === 'ce' ? oneHot(p.y!, C) : null;
+      first = firstPass(p, b0);
+    }
   }
   let G = first.G;
   const { mean, scale } = first;
@@ -281,18 +346,28 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let loss = first.loss;
   let objective = loss;
   const zero = (): WorkingSetResult => ({ W: new Float32Array(C * D), b, objective: loss, loss, iterations: 0, rounds: 0, activeColumns: 0, nonzeroColumns: 0, converged: true });
+  if (int8 && zeroIsOptimal(G, penalty)) {
+    // the 7-bit copy says W = 0: decide on the exact data
+    first = firstPass(p, b0);
+    G = first.G;
+    loss = first.loss;
+    if (zeroIsOptimal(G, penalty)) return zero();
+  }
   if (level === levels.length - 1 && zeroIsOptimal(G, penalty)) return zero();
 
   const initial = Math.min(D, o.initialSize ?? Math.max(128, Math.ceil(D / 8)));
-  const maxGather = o.maxGatherBytes ?? 512 * 2 ** 20;
   // a float16 source is widened to float32 in memory when even the largest matrix stays small (no cast per pass)
   const wdtype: DType = X.dtype === 'float16' && n * Math.floor(D / 2) * 4 <= WIDEN_BELOW_BYTES ? 'float32' : X.dtype;
   const bytes = wdtype === 'float16' ? 2 : 4;
   // columns the in-memory working matrix may hold (half the columns at most: beyond, stream the source)
   const capacity = Math.min(Math.floor(D / 2), Math.floor(maxGather / (n * bytes)));
-  let wm: WorkingMatrix | null = null;
+  let wm: WorkingMatrix | QuantizedMatrix | null = Q;
   let wbuf: ArrayBuffer | null = null;
   const newMatrix = (): WorkingMatrix => new WorkingMatrix(pl.X, (wbuf ??= new ArrayBuffer(capacity * n * bytes)), wdtype);
+  // the current level's restricted data: a view of the float working matrix, or the shape of the int8 one
+  const viewOf = (m: WorkingMatrix | QuantizedMatrix): RowSource => (m instanceof QuantizedMatrix ? shapeOnly(n, m.cols.length) : m.source());
+  /** Columns the current level's working matrix can hold. */
+  const cap = (): number => (levels[level].int8 ? D : capacity);
   const inSet = new Uint8Array(D);
   // how many times each column joined the set: a column that comes back after being pruned is not pruned again
   const joined = new Uint8Array(D);
@@ -311,6 +386,20 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let regather: Int32Array | null = null;
   // the loss, bias gradient and logits of the last KKT pass (on the current level's rows, at the current point)
   let known: { loss: number; gb: Float64Array; Z: Float32Array } | null = null;
+  /** The working matrix is full: solve on all columns, streamed from the source. */
+  const goFull = (): void => {
+    const k = set.length;
+    const full = new Float32Array(C * D);
+    for (let q = 0; q < k; q++) for (let c = 0; c < C; c++) full[c * D + set[q]] = Wset[c * k + q];
+    set = Int32Array.from({ length: D }, (_, i) => i);
+    inSet.fill(1);
+    Wset = full;
+    wm = null;
+    wbuf = null;
+    regather = null;
+    Xs = pl.X;
+    mem = new LbfgsMemory(0);
+  };
   for (;;) {
     // KKT violators outside the set (score: max_c |∇W_cj|)
     const viol: number[] = [];
@@ -331,8 +420,8 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     const solved = levelRounds > 0 && viol.length === 0 && lastExact;
     const stalled = levelRounds > 1 && lastInnerConverged && roundStart - objective <= o.tol * Math.abs(objective);
     switched = false;
-    // a reduced level only warms up the next one: one round each
-    if (solved || stalled || (!last && levelRounds >= 1)) {
+    // a reduced row level only warms up the next one: one round each (the int8 phase runs until solved)
+    if (solved || stalled || (!last && !levels[level].int8 && levelRounds >= 1)) {
       if (last) {
         converged = true;
         break;
@@ -340,20 +429,27 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       // next row level: same set, gathered for the new rows
       level++;
       levelRounds = 0;
-      pl = levelProblem(p, levels[level]);
+      pl = levelProblem(p, levels[level].rows);
       Yoh = pl.task === 'ce' ? oneHot(pl.y!, C) : null;
-      // the working matrix is gathered again for the new rows (with this round's new columns, in one pass)
+      // the working matrix is gathered again for the new rows or from the exact data (with this round's new
+      // columns, in one pass); after the int8 phase, the float matrix reuses the 7-bit copy's memory
       regather = wm ? wm.cols : null;
+      if (Q && Q.buffer.byteLength >= capacity * n * bytes) wbuf = Q.buffer;
+      Q = null;
       wm = null;
       Xs = pl.X;
       switched = true;
+      if (regather && regather.length > capacity) {
+        goFull();
+        regather = null;
+      }
     }
     if (iterations >= o.maxIter) break;
     rounds++;
     levelRounds++;
     roundStart = objective;
     const growing = viol.length > 0;
-    if (growing && wm && !regather && last) {
+    if (growing && wm && !regather && (last || levels[level].int8)) {
       // drop the zero columns that satisfy KKT (when they are a tenth of the set or more): later passes are cheaper.
       // A column that came back after being dropped stays; when the working matrix is full, every zero column goes
       const k = set.length;
@@ -368,7 +464,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         return keep;
       };
       let keep = keepOf(1);
-      const tight = keep.length + want > capacity;
+      const tight = keep.length + want > cap();
       if (tight) keep = keepOf(Infinity);
       if (keep.length <= 0.9 * k || (tight && keep.length < k)) {
         const kk = Int32Array.from(keep);
@@ -382,25 +478,15 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         for (let q = 0; q < k; q++) if (to[q] < 0) inSet[set[q]] = 0;
         set = wm.cols;
         Wset = Wk;
-        Xs = wm.source();
+        Xs = viewOf(wm);
       }
     }
     if (growing) {
       viol.sort((a, c) => score[c] - score[a] || a - c);
       const k = set.length;
-      const room = capacity - k;
+      const room = cap() - k;
       if (room <= 0 && k < D) {
-        // the working matrix is full: solve on all columns, streamed from the source
-        const full = new Float32Array(C * D);
-        for (let q = 0; q < k; q++) for (let c = 0; c < C; c++) full[c * D + set[q]] = Wset[c * k + q];
-        set = Int32Array.from({ length: D }, (_, i) => i);
-        inSet.fill(1);
-        Wset = full;
-        wm = null;
-        wbuf = null;
-        regather = null;
-        Xs = pl.X;
-        mem = new LbfgsMemory(0);
+        goFull();
       } else {
         // the worst violators, appended in column order (sequential reads along each source row)
         const add = viol.slice(0, Math.min(room, Math.max(initial, Math.ceil(k / 4)))).sort((a, c) => a - c);
@@ -418,14 +504,14 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         }
         set = wm.cols;
         Wset = Wnew;
-        Xs = wm.source();
+        Xs = viewOf(wm);
       }
     }
     if (regather) {
       wm = newMatrix();
       wm.append(regather);
       regather = null;
-      Xs = wm.source();
+      Xs = viewOf(wm);
     }
     if (Xs.cols !== set.length) throw new Error(`working set: ${Xs.cols} gathered columns for a set of ${set.length}`);
     const sMean = set.length === D ? mean : Float64Array.from(set, (j) => mean[j]);
@@ -433,13 +519,13 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     // rounds on reduced levels, and rounds that grow the set by much (many violators: the set will change again),
     // stop early at 1e-3 or `roundIters` iterations; the others are solved to `tol`
     const rough = growing && viol.length > 0.05 * set.length;
-    const exact = level === levels.length - 1 && !rough;
+    const exact = (level === levels.length - 1 || levels[level].int8) && !rough;
     // a reduced level keeps the full problem's total penalty (the sum form Σ loss + n·λ·‖W‖, so λ·n/n_l in the mean
     // form): its solution is a regularised start for the next level rather than an overfit one. At paper scale both
     // starts are ~17 % above the optimum, but the overfit one errs along the flat directions: the first full-row
     // round took 10 iterations to 0.4455 from this start against 17 from the other, and the default fit 165–171
     // iterations instead of 184–207
-    const lf = level < levels.length - 1 ? n / pl.X.rows : 1;
+    const lf = levels[level].rows ? n / pl.X.rows : 1;
     // the KKT pass already evaluated the start point on these rows: the inner solve skips its first pass
     let start: { loss: number; G: Float32Array; gb: Float64Array; Z: Float32Array } | undefined;
     if (known && !switched && inner === owlqn) {
@@ -448,7 +534,9 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       for (let c = 0; c < C; c++) for (let q = 0; q < k; q++) Gs[c * k + q] = G[c * D + set[q]];
       start = { ...known, G: Gs };
     }
-    const r: FistaResult = inner({ ...pl, X: Xs, blockRows: kernelRows(Xs.cols, pl.blockRows) }, Wset, b, {
+    const q8 = levels[level].int8 ? Q : null;
+    const pass = q8 ? q8.lossFull.bind(q8) : undefined;
+    const r: FistaResult = inner({ ...pl, X: Xs, blockRows: kernelRows(Xs.cols, pl.blockRows), pass }, Wset, b, {
       penalty: lf === 1 ? penalty : { ...penalty, l1: penalty.l1 * lf, l2: penalty.l2 * lf },
       tol: rough ? Math.max(o.tol, 1e-3) : o.tol,
       maxIter: Math.max(1, Math.min(o.maxIter - iterations, exact ? Infinity : roundIters)),
@@ -456,6 +544,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       colScale: sScale,
       lbfgs: mem,
       start,
+      maxHalvings: q8 ? INT8_MAX_HALVINGS : undefined,
       onIter: (it, F) => o.onIter?.(iterations + it, F, set.length),
     });
     lastExact = exact && !growing && r.converged;
@@ -467,9 +556,9 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     loss = r.loss;
     if (switched) roundStart = Infinity; // objectives of different row levels do not compare
     // loss gradient on all rows of the level: the KKT check
-    const full = fullGradient(pl, Yoh, r.Z, b);
+    const full = q8 ? q8.gradientAll(r.Z, b) : fullGradient(pl, Yoh, r.Z, b);
     G = full.G;
-    known = Yoh ? { loss: full.loss, gb: full.gb, Z: r.Z } : null;
+    known = Yoh || q8 ? { loss: full.loss, gb: full.gb, Z: r.Z } : null;
     if (!r.converged && iterations >= o.maxIter) break;
   }
   const W = new Float32Array(C * D);
@@ -483,6 +572,12 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       if (v !== 0) nz = true;
     }
     if (nz) nzCols++;
+  }
+  if (levels[level].int8) {
+    // the int8 phase was the last: loss and objective on the exact data
+    const Zx = forwardAll(p.X, W, C, kernelRows(D, p.blockRows));
+    loss = lossAndResidual(Zx, b, C, p.task, p.y, p.t, null);
+    objective = loss + penaltyValue(W, penalty);
   }
   return { W, b, objective, loss, iterations, rounds, activeColumns: set.length, nonzeroColumns: nzCols, converged };
 }

@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { addDataOptions, loadDataOptions, type DataOptionValues } from '../data-options.js';
-import { LogisticProbe, SOLVERS, type ProbeParamsExt } from '../../probe/linear-probe.js';
+import { ENGINES, LogisticProbe, SOLVERS, type Engine, type ProbeParamsExt } from '../../probe/linear-probe.js';
 import { classificationReport } from '../../probe/metrics.js';
 import { setKernelThreads } from '../../probe/gemm.js';
 import { UsageError } from '../../util/errors.js';
@@ -57,6 +57,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--l2 <list>', 'L2 strength λ2, or a comma-separated grid', numList('--l2'), [0.001])
     .addOption(new Option('--l2-form <form>', "'norm' = λ2‖W‖₂ (NeuroX), 'squared' = λ2‖W‖₂²").choices(['norm', 'squared']).default('norm'))
     .addOption(new Option('--solver <name>', "'auto' (working-set OWL-QN, converges), 'fista' (for comparison), 'neurox' (NeuroX Adam loop)").choices([...SOLVERS]).default('auto'))
+    .addOption(new Option('--engine <name>', "auto solver arithmetic: 'int8' (a 7-bit copy of the data first, then the exact data for tight tolerances), 'float' (exact data only), 'auto' (int8 for large problems)").choices([...ENGINES]).default('auto'))
     .option('--tol <x>', 'stopping tolerance: relative objective decrease over 5 iterations (0.01 loose, 1e-4 default)', num('--tol'), 1e-4)
     .option('--max-epochs <n>', 'neurox solver: epochs (default 10)', num('--max-epochs', true), 10)
     .option('--max-iter <n>', 'auto/fista: iteration cap (default 5000)', num('--max-iter', true), 5000)
@@ -82,6 +83,7 @@ export function register(program: Command, io: CliIO): void {
         const base: Partial<ProbeParamsExt> = {
           l2Form: o.l2Form as 'norm' | 'squared',
           solver: o.solver as string,
+          engine: o.engine as Engine,
           tol: o.tol as number,
           maxEpochs: o.maxEpochs as number,
           maxIter: o.maxIter as number,

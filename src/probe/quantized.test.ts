@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { columnSummary, QuantizedMatrix } from './quantized.js';
+import { solveWorkingSet } from './working-set.js';
+import { finishStats } from './fista.js';
+import { forwardAll, lossAndResidual, lossFullAll, oneHot, penaltyValue } from './objective.js';
+import { plantedProblem } from './testing.js';
+import { denseSource, selectColumns } from '../store/views.js';
+import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
+import { Rng } from '../util/rng.js';
+
+/** ‖a − b‖ / ‖b‖ */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let e = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    e += (a[i] - b[i]) ** 2;
+    s += b[i] ** 2;
+  }
+  return Math.sqrt(e / s);
+}
+
+/** Columns with offsets and scales (as real activations have), float32. */
+function shiftedProblem(n: number, d: number, C: number, seed: number) {
+  const P = plantedProblem(n, d, C, 6, seed);
+  const rng = new Rng(seed + 1);
+  const off = Array.from({ length: d }, () => 3 * rng.normal());
+  const sc = Array.from({ length: d }, () => Math.exp(rng.normal()));
+  const data = Float32Array.from(P.X.data, (v, i) => off[i % d] + sc[i % d] * v);
+  return { ...P, X: { ...P.X, data } };
+}
+
+function quantize(X: ReturnType<typeof denseSource>, y: Int32Array, C: number, tileRows: number): QuantizedMatrix {
+  const sm = columnSummary(X, 97);
+  const { mean } = finishStats(sm.sum, sm.sq, X.rows);
+  return new QuantizedMatrix(X, y, C, { min: sm.min, max: sm.max, mean }, tileRows);
+}
+
+test('column summary: sums, squares, minima and maxima of every column (float32, and float16 as its widened values)', () => {
+  const P = shiftedProblem(301, 13, 3, 4);
+  const got = columnSummary(denseSource(P.X), 64);
+  for (let j = 0; j < 13; j++) {
+    const col = Array.from({ length: 301 }, (_, i) => P.X.data[i * 13 + j]);
+    assert.ok(Math.abs(got.sum[j] - col.reduce((a, b) => a + b, 0)) < 1e-3, `sum ${j}`);
+    assert.ok(Math.abs(got.sq[j] / col.reduce((a, b) => a + b * b, 0) - 1) < 1e-6, `sq ${j}`);
+    assert.equal(got.min[j], Math.min(...col));
+    assert.equal(got.max[j], Math.max(...col));
+  }
+  const half = floatToHalfArray(P.X.data);
+  const a = columnSummary(denseSource({ ...P.X, dtype: 'float16', data: half }), 50);
+  const b = columnSummary(denseSource({ ...P.X, data: halfToFloatArray(half) }), 50);
+  assert.deepEqual(Array.from(a.min), Array.from(b.min));
+  assert.deepEqual(Array.from(a.max), Array.from(b.max));
+  assert.ok(relErr(a.sum, b.sum) < 1e-6 && relErr(a.sq, b.sq) < 1e-6);
+});
+
+test('int8 pass: loss, gradient and logits of the working set match the float pass within the 7-bit error', () => {
+  const n = 1500;
+  const d = 60;
+  const C = 5;
+  const P = shiftedProblem(n, d, C, 9);
+  const X = denseSource(P.X);
+  const Q = quantize(X, P.y, C, 256);
+  const set = [7, 3, 59, 0, 22, 41, 13, 8, 30, 55];
+  Q.append(set);
+  assert.deepEqual(Array.from(Q.cols), set);
+  const rng = new Rng(3);
+  const k = set.length;
+  const V = Float32Array.from({ length: C * k }, () => 0.3 * rng.normal());
+  const shift = Float32Array.from({ length: C }, () => rng.normal());
+  const b = Float32Array.from({ length: C }, () => 0.5 * rng.normal());
+  const Ze = new Float32Array(n * C);
+  const Ge = new Float32Array(C * k);
+  const gbe = new Float64Array(C);
+  const Le = lossFullAll(selectColumns(X, set), V, shift, b, oneHot(P.y, C), C, 512, Ze, Ge, gbe);
+  const errs: Record<string, number> = {};
+  for (const precise of [false, true]) {
+    Q.precise = precise;
+    const Z = new Float32Array(n * C);
+    const G = new Float32Array(C * k);
+    const gb = new Float64Array(C);
+    const L = Q.lossFull(V, shift, b, Z, G, gb);
+    assert.ok(Math.abs(L / Le - 1) < 5e-3, `${precise}: loss ${L} vs ${Le}`);
+    assert.ok(relErr(Z, Ze) < 0.03, `${precise}: logits ${relErr(Z, Ze)}`);
+    assert.ok(relErr(gb, gbe) < 0.02, `${precise}: bias gradient ${relErr(gb, gbe)}`);
+    errs[String(precise)] = relErr(G, Ge);
+  }
+  // the 7-bit data bounds the precise pass; one int8 level for the weights and residuals adds its own error
+  assert.ok(errs.true < 5e-3, `precise gradient error ${errs.true}`);
+  assert.ok(errs.false < 3e-2, `single-level gradient error ${errs.false}`);
+  assert.ok(errs.true < errs.false, 'two levels are more precise than one');
+});
+
+test('int8 KKT pass: the gradient on all columns, in source order, after columns were swapped in and out', () => {
+  const n = 900;
+  const d = 40;
+  const C = 4;
+  const P = shiftedProblem(n, d, C, 12);
+  const X = denseSource(P.X);
+  const Q = quantize(X, P.y, C, 200);
+  Q.precise = true;
+  Q.append([9, 2, 33, 17, 5]);
+  Q.keep(Int32Array.from([1, 3]));
+  assert.deepEqual(Array.from(Q.cols), [2, 17]);
+  Q.append([39, 0]);
+  assert.deepEqual(Array.from(Q.cols), [2, 17, 39, 0]);
+  const rng = new Rng(5);
+  const W = new Float32Array(C * d);
+  for (const j of [2, 17, 39, 0]) for (let c = 0; c < C; c++) W[c * d + j] = 0.2 * rng.normal();
+  const b = Float32Array.from({ length: C }, () => 0.1 * rng.normal());
+  const Z = forwardAll(X, W, C, 256);
+  const Ge = new Float32Array(C * d);
+  const gbe = new Float64Array(C);
+  const Le = lossFullAll(X, W, new Float32Array(C), b, oneHot(P.y, C), C, 256, new Float32Array(n * C), Ge, gbe);
+  const got = Q.gradientAll(Z, b);
+  assert.ok(relErr(got.G, Ge) < 5e-3, `gradient ${relErr(got.G, Ge)}`);
+  assert.ok(relErr(got.gb, gbe) < 1e-5, 'the bias gradient comes from the exact logits');
+  assert.ok(Math.abs(got.loss / Le - 1) < 1e-5);
+  // the passes still see the right columns: the working set's gradient equals the KKT pass's at those columns
+  const k = 4;
+  const V = new Float32Array(C * k);
+  [2, 17, 39, 0].forEach((j, p) => {
+    for (let c = 0; c < C; c++) V[c * k + p] = W[c * d + j];
+  });
+  const G = new Float32Array(C * k);
+  Q.lossFull(V, new Float32Array(C), b, new Float32Array(n * C), G, new Float64Array(C));
+  const Gk = new Float32Array(C * k);
+  [2, 17, 39, 0].forEach((j, p) => {
+    for (let c = 0; c < C; c++) Gk[c * k + p] = got.G[c * d + j];
+  });
+  assert.ok(relErr(G, Gk) < 5e-3, `working set vs KKT pass ${relErr(G, Gk)}`);
+  assert.throws(() => Q.append([17]), RangeError);
+});
+
+test('int8 engine: a tight fit polishes on the exact data to the float engine optimum; a loose one reports the exact objective', () => {
+  const n = 2400;
+  const d = 120;
+  const C = 4;
+  const P = shiftedProblem(n, d, C, 21);
+  const X = denseSource(P.X);
+  const pen = { l1: 0.003, l2: 0.002, l2Form: 'norm' as const };
+  const prob = { X, C, task: 'ce' as const, y: P.y, t: null, blockRows: 512 };
+  const counts = new Float64Array(C);
+  for (const c of P.y) counts[c]++;
+  const b0 = Array.from(counts, (c) => Math.log(c / n));
+  const float = solveWorkingSet(prob, b0, { penalty: pen, tol: 1e-7, maxIter: 5000, engine: 'float', initialSize: 16 });
+  const tight = solveWorkingSet(prob, b0, { penalty: pen, tol: 1e-7, maxIter: 5000, engine: 'int8', initialSize: 16 });
+  assert.ok(float.converged && tight.converged);
+  assert.ok(Math.abs(tight.objective / float.objective - 1) < 1e-5, `${tight.objective} vs ${float.objective}`);
+  const loose = solveWorkingSet(prob, b0, { penalty: pen, tol: 0.01, maxIter: 5000, engine: 'int8', initialSize: 16 });
+  // the reported objective is the exact one at the returned point
+  const Z = forwardAll(X, loose.W, C, 512);
+  const exact = lossAndResidual(Z, loose.b, C, 'ce', P.y, null, null) + penaltyValue(loose.W, pen);
+  assert.ok(Math.abs(loose.objective - exact) < 1e-6 * exact, `${loose.objective} vs ${exact}`);
+  assert.ok(loose.objective < float.objective * 1.05, `loose ${loose.objective} vs optimum ${float.objective}`);
+  // the planted neurons carry the largest weights
+  const mass = Array.from({ length: d }, (_, j) => {
+    let s = 0;
+    for (let c = 0; c < C; c++) s += Math.abs(loose.W[c * d + j]);
+    return s;
+  });
+  const top = Array.from({ length: d }, (_, j) => j).sort((a, b) => mass[b] - mass[a]).slice(0, P.informative.length);
+  assert.deepEqual(top.sort((a, b) => a - b), P.informative);
+});

@@ -1,0 +1,474 @@
+/**
+ * A 7-bit copy of the training matrix for the fast phase of the working-set solver, on ONNX Runtime's integer GEMMs
+ * (MLAS u8·s8 kernels: measured 4–9× the float32 GEMM throughput on this machine's AVX-512 VNNI cores).
+ *
+ * Layout: one byte per value, transposed ([D × n], a neuron's values contiguous), quantized per column:
+ * X_ij ≈ lo_j + δ_j·q_ij with q ∈ [0, 127] and δ_j = (max_j − min_j)/127. Values below 128 are the same number read
+ * as uint8 or int8, so the one buffer is the uint8 left operand of the gradient Xᵀ·R and the int8 right operand of
+ * the logits V·Xᵀ (MLAS has fast paths for u8·s8 only: s8·s8 ran 20–30× slower). The working set is a prefix of the
+ * rows of this buffer: columns join or leave by swapping rows, and the KKT pass runs on the whole buffer.
+ *
+ * Each pass also quantizes its other operand, in two 8-bit levels (hi and lo, about 15 bits):
+ * - the logits: U = V·diag(δ) per class (uint8, zero point 128, scale max|U_c|/127) → Z = Σ_j Û_cj q_ij + shift;
+ * - the gradient: R = (softmax − Y)/n per class (int8) → G = δ_j Σ_i q_ij R̂_ic + lo_j Σ_i R_ic.
+ * The constant parts of both rounding errors (their products with the column means m_j of q) are corrected
+ * exactly, so what remains is centred: the error is that of the 7-bit data, which at paper scale moved the
+ * objective of a solution by about 1e-4 (relative). The working-set solver therefore uses this copy for its first,
+ * fast phase only, and reports (and polishes, for tight tolerances) on the exact data.
+ */
+import { Tensor } from 'onnxruntime-node';
+import type { RowSource } from '../store/types.js';
+import { blockScratch, readBlock } from '../store/views.js';
+import { buildModel, ElemType, type NodeSpec } from './onnx-builder.js';
+import { addGemmFlops, graphSession } from './gemm.js';
+
+/** Largest quantized value (7 bits: the same byte as uint8 and int8). */
+const QMAX = 127;
+/** Ratio of the hi and lo quantization steps in the precise mode. */
+const LO = 254;
+/** Rows of int32 gradient accumulation before a flush to float64: 127²·rows < 2³¹. */
+const FLUSH_ROWS = 131072;
+/** Rows per tile: the quantizing pass writes a tile in place, the passes run tile by tile. */
+const TILE_ROWS = 1024;
+
+const F = ElemType.FLOAT;
+
+/**
+ * Column summaries of a source in one streamed pass: sums, sums of squares, minima and maxima (float32 within a
+ * block of rows, float64 across blocks).
+ */
+export function columnSummary(X: RowSource, blockRows = TILE_ROWS): { sum: Float64Array; sq: Float64Array; min: Float64Array; max: Float64Array } {
+  const D = X.cols;
+  const sum = new Float64Array(D);
+  const sq = new Float64Array(D);
+  const min = new Float64Array(D).fill(Infinity);
+  const max = new Float64Array(D).fill(-Infinity);
+  const scratch = blockScratch(X, blockRows);
+  const s = graphSession(`summary:${X.dtype}`, Infinity, () =>
+    buildModel({
+      nodes: [
+        ...(X.dtype === 'float16' ? [{ op: 'Cast', inputs: ['X'], outputs: ['Xf'], attrs: { to: { i: F } } }] : [{ op: 'Identity', inputs: ['X'], outputs: ['Xf'] }]),
+        { op: 'ReduceSum', inputs: ['Xf', 'ax0'], outputs: ['s1'], attrs: { keepdims: { i: 0 } } },
+        { op: 'Mul', inputs: ['Xf', 'Xf'], outputs: ['X2'] },
+        { op: 'ReduceSum', inputs: ['X2', 'ax0'], outputs: ['s2'], attrs: { keepdims: { i: 0 } } },
+        { op: 'ReduceMin', inputs: ['Xf'], outputs: ['mn'], attrs: { axes: { ints: [0] }, keepdims: { i: 0 } } },
+        { op: 'ReduceMax', inputs: ['Xf'], outputs: ['mx'], attrs: { axes: { ints: [0] }, keepdims: { i: 0 } } },
+      ],
+      inputs: [{ name: 'X', elemType: X.dtype === 'float16' ? ElemType.FLOAT16 : F, shape: ['m', 'd'] }],
+      outputs: ['s1', 's2', 'mn', 'mx'].map((name) => ({ name, elemType: F, shape: ['d'] })),
+      initializers: [{ name: 'ax0', int64: [0], dims: [1] }],
+    }),
+  );
+  const out = { s1: new Float32Array(D), s2: new Float32Array(D), mn: new Float32Array(D), mx: new Float32Array(D) };
+  const fetches = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Tensor('float32', v, [D])]));
+  for (let r = 0; r < X.rows; r += blockRows) {
+    const blk = readBlock(X, r, Math.min(X.rows, r + blockRows), scratch);
+    s.run({ X: xTensor(blk.data, blk.rows, D) }, fetches, {});
+    for (let j = 0; j < D; j++) {
+      sum[j] += out.s1[j];
+      sq[j] += out.s2[j];
+      if (out.mn[j] < min[j]) min[j] = out.mn[j];
+      if (out.mx[j] > max[j]) max[j] = out.mx[j];
+    }
+  }
+  return { sum, sq, min, max };
+}
+
+function xTensor(data: Float32Array | Uint16Array, rows: number, cols: number): Tensor {
+  return data instanceof Uint16Array ? new Tensor('float16', data, [rows, cols]) : new Tensor('float32', data, [rows, cols]);
+}
+
+export class QuantizedMatrix {
+  /** @internal */
+  endProfiling(): void {
+    for (const f of [true, false]) for (const p of [true, false]) (passSession(f, p, Infinity) as unknown as { endProfiling(): void }).endProfiling();
+  }
+  /** Rows (samples). */
+  readonly n: number;
+  /** Columns (neurons) of the source. */
+  readonly D: number;
+  /**
+   * Quantized values in row tiles: tile t (rows r0 … r0 + m) is a [D × m] block at byte offset r0·D, whose row p
+   * holds the tile's values of column `order[p]`. Each pass runs tile by tile on the prefix of the working set.
+   */
+  private readonly q: Uint8Array;
+  private readonly tiles: { r0: number; m: number }[] = [];
+  /** Column at each position; the first `size` positions are the working set. */
+  private readonly order: Int32Array;
+  /** Position of each column. */
+  private readonly where: Int32Array;
+  private size = 0;
+  /**
+   * Two int8 levels (about 15 bits) for the weights and residuals of each pass instead of one: passes cost about
+   * 1.5× as much, and the gradient stays consistent with the objective close to the optimum.
+   */
+  precise = false;
+  /** Per column: offset lo_j and step δ_j of the quantization, centre m_j of the quantized values. */
+  readonly lo: Float64Array;
+  readonly step: Float64Array;
+  readonly qmean: Float64Array;
+  /** One-hot targets [n × C]. */
+  private readonly Y: Float32Array;
+  private readonly C: number;
+
+  /**
+   * Quantize `X` in one streamed pass, with the column ranges `min`/`max` and means `mean` (the centre of the
+   * quantized values: any value near their mean keeps the rounding errors centred), for the `C`-class targets `y`.
+   * A constant column gets step 0 (all values exactly its offset).
+   */
+  constructor(X: RowSource, y: Int32Array, C: number, stats: { min: ArrayLike<number>; max: ArrayLike<number>; mean: ArrayLike<number> }, tileRows = TILE_ROWS) {
+    const n = X.rows;
+    const D = X.cols;
+    this.n = n;
+    this.D = D;
+    this.C = C;
+    this.q = new Uint8Array(n * D);
+    for (let r0 = 0; r0 < n; r0 += tileRows) this.tiles.push({ r0, m: Math.min(tileRows, n - r0) });
+    this.order = Int32Array.from({ length: D }, (_, j) => j);
+    this.where = Int32Array.from({ length: D }, (_, j) => j);
+    this.lo = Float64Array.from(stats.min);
+    this.step = Float64Array.from({ length: D }, (_, j) => (stats.max[j] > stats.min[j] ? (stats.max[j] - stats.min[j]) / QMAX : 0));
+    this.qmean = Float64Array.from({ length: D }, (_, j) => (this.step[j] > 0 ? (stats.mean[j] - this.lo[j]) / this.step[j] : 0));
+    this.Y = new Float32Array(n * C);
+    for (let i = 0; i < n; i++) this.Y[i * C + y[i]] = 1;
+    this.fill(X);
+  }
+
+  /** The byte buffer (reused by the solver for its float16 working matrix once this copy is no longer needed). */
+  get buffer(): ArrayBuffer {
+    return this.q.buffer as ArrayBuffer;
+  }
+
+  private fill(X: RowSource): void {
+    const { D, q } = this;
+    const s = graphSession(`quantize:${X.dtype}`, Infinity, () =>
+      buildModel({
+        nodes: [
+          ...(X.dtype === 'float16' ? [{ op: 'Cast', inputs: ['X'], outputs: ['Xf'], attrs: { to: { i: F } } }] : [{ op: 'Identity', inputs: ['X'], outputs: ['Xf'] }]),
+          { op: 'Sub', inputs: ['Xf', 'lo'], outputs: ['A'] },
+          { op: 'Mul', inputs: ['A', 'inv'], outputs: ['B'] },
+          // scale 1, zero point 0: rounds to nearest even and saturates to [0, 255] (B is within [0, 127] + rounding)
+          { op: 'QuantizeLinear', inputs: ['B', 'one', 'zp'], outputs: ['U'] },
+          { op: 'Transpose', inputs: ['U'], outputs: ['Ut'], attrs: { perm: { ints: [1, 0] } } },
+        ],
+        inputs: [
+          { name: 'X', elemType: X.dtype === 'float16' ? ElemType.FLOAT16 : F, shape: ['m', 'd'] },
+          { name: 'lo', elemType: F, shape: ['d'] },
+          { name: 'inv', elemType: F, shape: ['d'] },
+        ],
+        initializers: [
+          { name: 'one', float: [1], dims: [] },
+          { name: 'zp', uint8: [0], dims: [] },
+        ],
+        outputs: [{ name: 'Ut', elemType: ElemType.UINT8, shape: ['d', 'm'] }],
+      }),
+    );
+    const lo = new Tensor('float32', Float32Array.from(this.lo), [D]);
+    const inv = new Tensor('float32', Float32Array.from(this.step, (d) => (d > 0 ? 1 / d : 0)), [D]);
+    const scratch = blockScratch(X, this.tiles[0]?.m ?? 1);
+    for (const { r0, m } of this.tiles) {
+      const blk = readBlock(X, r0, r0 + m, scratch);
+      // the tile is written in place
+      s.run({ X: xTensor(blk.data, m, D), lo, inv }, { Ut: new Tensor('uint8', q.subarray(r0 * D, (r0 + m) * D), [D, m]) }, {});
+    }
+  }
+
+  /** The working set: the columns at the first positions, in position order. */
+  get cols(): Int32Array {
+    return this.order.slice(0, this.size);
+  }
+
+  /** How many columns fit: all of them. */
+  get capacity(): number {
+    return this.D;
+  }
+
+  private swap(a: number, b: number): void {
+    if (a === b) return;
+    const { q, order, where, D } = this;
+    for (const { r0, m } of this.tiles) {
+      const base = r0 * D;
+      const tmp = q.slice(base + a * m, base + a * m + m);
+      q.copyWithin(base + a * m, base + b * m, base + b * m + m);
+      q.set(tmp, base + b * m);
+    }
+    const ca = order[a];
+    const cb = order[b];
+    order[a] = cb;
+    order[b] = ca;
+    where[cb] = a;
+    where[ca] = b;
+  }
+
+  /** Append columns `add` (not in the set) at the end of the set. */
+  append(add: ArrayLike<number>): void {
+    for (let i = 0; i < add.length; i++) {
+      const j = add[i];
+      if (this.where[j] < this.size) throw new RangeError(`column ${j} is already in the working set`);
+      this.swap(this.size, this.where[j]);
+      this.size++;
+    }
+  }
+
+  /** Keep only the set's columns at positions `keep` (ascending), in that order. */
+  keep(keep: Int32Array): void {
+    for (let i = 0; i < keep.length; i++) {
+      if (i > 0 && keep[i] <= keep[i - 1]) throw new RangeError('keep: positions must ascend');
+      this.swap(i, keep[i]);
+    }
+    this.size = keep.length;
+  }
+
+  /**
+   * Softmax cross-entropy of the working set at V [C × k] (original coordinates) with shift [C] and bias b:
+   * logits Z = X·Vᵀ + shift [n × C] (no bias) into `Z`, the loss gradient ∇W [C × k] into `G`, ∇b into `gb`;
+   * returns the mean loss. All on the quantized data.
+   */
+  lossFull(V: Float32Array, shift: ArrayLike<number>, b: ArrayLike<number>, Z: Float32Array, G: Float32Array, gb: Float64Array): number {
+    const { n, C, D } = this;
+    const k = this.size;
+    const { Vq, vs, sh } = this.quantizeWeights(V, shift);
+    const L = this.precise ? 2 : 1;
+    addGemmFlops(2 * n * k * 2 * L * C);
+    // the per-class scales of the logits' integer rows as a [L·C × C] combination matrix (hi and lo rows summed)
+    const Mv = new Float32Array(L * C * C);
+    for (let r = 0; r < L * C; r++) Mv[r * C + (r % C)] = vs[r];
+    const feeds = {
+      Vq: new Tensor('uint8', Vq, [L * C, k]),
+      zp: new Tensor('uint8', new Uint8Array([128]), []),
+      Mv: new Tensor('float32', Mv, [L * C, C]),
+      sh: new Tensor('float32', sh, [1, C]),
+    };
+    return this.tilePasses(k, true, 2 * 2 * L * this.tiles[0].m * k * C, b, G, gb, ({ r0, m }) => ({
+      ...feeds,
+      Xs: new Tensor('int8', new Int8Array(this.q.buffer, r0 * D, k * m), [k, m]),
+      Z: new Tensor('float32', Z.subarray(r0 * C, (r0 + m) * C), [m, C]),
+    }));
+  }
+
+  /**
+   * The loss gradient ∇W [C × D] on all columns (column order of the source) at logits Z [n × C] (no bias) and
+   * bias b, with ∇b and the mean loss: the KKT pass, on the quantized data.
+   */
+  gradientAll(Z: Float32Array, b: ArrayLike<number>): { G: Float32Array; gb: Float64Array; loss: number } {
+    const { n, C, D } = this;
+    const L = this.precise ? 2 : 1;
+    addGemmFlops(2 * n * D * L * C);
+    const Gp = new Float32Array(C * D);
+    const gb = new Float64Array(C);
+    const k = this.size;
+    this.size = D;
+    let loss: number;
+    try {
+      loss = this.tilePasses(D, false, 2 * L * this.tiles[0].m * D * C, b, Gp, gb, ({ r0, m }) => ({
+        Zin: new Tensor('float32', Z.subarray(r0 * C, (r0 + m) * C), [m, C]),
+      }));
+    } finally {
+      this.size = k;
+    }
+    // positions → source column order
+    const G = new Float32Array(C * D);
+    for (let c = 0; c < C; c++) for (let p = 0; p < D; p++) G[c * D + this.order[p]] = Gp[c * D + p];
+    return { G, gb, loss };
+  }
+
+  /**
+   * Run the pass on every tile (the first `k` positions), the gradient summed across tiles by the graph itself
+   * (Gin), then ∇W in original coordinates: G_cj = δ_j·(Gq_jc − m_j·Σ_i R̂_ic) + (lo_j + δ_j·m_j)·∇b_c, i.e. the
+   * centred part of Σ_i q_ij·R̂_ic plus the exact constant part. Returns the mean loss.
+   */
+  private tilePasses(k: number, forward: boolean, tileFlops: number, b: ArrayLike<number>, G: Float32Array, gb: Float64Array, tileFeeds: (t: { r0: number; m: number }) => Record<string, Tensor>): number {
+    const { C, n, D } = this;
+    const L = this.precise ? 2 : 1;
+    const LC = L * C;
+    const sess = passSession(forward, this.precise, tileFlops);
+    // the integer gradient is summed across tiles by the graph (int32: exact, and |Σ| ≤ 127²·rows stays below 2³¹
+    // for up to FLUSH_ROWS rows); beyond, it is flushed into float64
+    let Gin = new Int32Array(k * LC);
+    let Gout = new Int32Array(k * LC);
+    const acc = new Float64Array(k * LC);
+    const sums = new Float32Array(3 * C);
+    const rs = new Float64Array(C);
+    const bT = new Tensor('float32', Float32Array.from(b), [1, C]);
+    // P − Y ∈ [−1, 1] is quantized with step 1/127 (and 1/(127·254) for the lo level)
+    const qs = new Tensor('float32', new Float32Array([1 / QMAX]), []);
+    const qsl = new Tensor('float32', new Float32Array([1 / (QMAX * LO)]), []);
+    const onesT = new Tensor('float32', new Float32Array(this.tiles[0].m).fill(1), [1, this.tiles[0].m]);
+    gb.fill(0);
+    let total = 0;
+    let pending = 0;
+    const flush = (): void => {
+      for (let i = 0; i < acc.length; i++) acc[i] += Gin[i];
+      Gin.fill(0);
+      pending = 0;
+    };
+    for (const t of this.tiles) {
+      const { r0, m } = t;
+      if (pending + m > FLUSH_ROWS) flush();
+      const tf = tileFeeds(t);
+      sess.run(
+        {
+          ...tf,
+          Xu: new Tensor('uint8', this.q.subarray(r0 * D, r0 * D + k * m), [k, m]),
+          b: bT,
+          Y: new Tensor('float32', this.Y.subarray(r0 * C, (r0 + m) * C), [m, C]),
+          qs,
+          ...(this.precise ? { qsl } : {}),
+          ones: m === this.tiles[0].m ? onesT : new Tensor('float32', new Float32Array(m).fill(1), [1, m]),
+          Gin: new Tensor('int32', Gin, [k, LC]),
+        },
+        {
+          ...(forward ? { Z: tf.Z } : {}),
+          Gq: new Tensor('int32', Gout, [k, LC]),
+          sums: new Tensor('float32', sums, [1, 3 * C]),
+        },
+        {},
+      );
+      [Gin, Gout] = [Gout, Gin];
+      pending += m;
+      for (let c = 0; c < C; c++) {
+        total += sums[c];
+        gb[c] += sums[C + c] / n;
+        rs[c] += sums[2 * C + c] / n;
+      }
+    }
+    flush();
+    for (let p = 0; p < k; p++) {
+      const j = this.order[p];
+      const d = this.step[j];
+      const mj = this.qmean[j];
+      const off = this.lo[j] + d * mj;
+      for (let c = 0; c < C; c++) {
+        let gq = acc[p * LC + c] / QMAX;
+        if (L === 2) gq += acc[p * LC + C + c] / (QMAX * LO);
+        G[c * k + p] = d * (gq / n - mj * rs[c]) + off * gb[c];
+      }
+    }
+    return -total / n;
+  }
+
+  /**
+   * U = V·diag(δ) as uint8 per class (zero point 128, scale max_j |U_cj|/127; in the precise mode a lo level for
+   * the remainder at 1/254 of the step, as C more rows), the row scales, and the per-class shift:
+   * shift + Σ_j V_cj·lo_j (the offsets) + Σ_j (U − Û)_cj·m_j (the constant part of U's rounding error).
+   */
+  private quantizeWeights(V: Float32Array, shift: ArrayLike<number>): { Vq: Uint8Array; vs: Float32Array; sh: Float32Array } {
+    const { C, precise } = this;
+    const k = this.size;
+    const L = precise ? 2 : 1;
+    const Vq = new Uint8Array(L * C * k);
+    const vs = new Float32Array(L * C);
+    const sh = new Float32Array(C);
+    const U = new Float64Array(k);
+    for (let c = 0; c < C; c++) {
+      let mx = 0;
+      let off = shift[c];
+      for (let p = 0; p < k; p++) {
+        const j = this.order[p];
+        const v = V[c * k + p];
+        off += v * this.lo[j];
+        const u = v * this.step[j];
+        U[p] = u;
+        if (Math.abs(u) > mx) mx = Math.abs(u);
+      }
+      const t = mx > 0 ? mx / QMAX : 1;
+      const hi = c * k;
+      const lo = (C + c) * k;
+      for (let p = 0; p < k; p++) {
+        const x = U[p] / t;
+        const h = Math.round(x);
+        let deq = h;
+        Vq[hi + p] = h + 128;
+        if (precise) {
+          const l = Math.round((x - h) * LO);
+          Vq[lo + p] = l + 128;
+          deq += l / LO;
+        }
+        off += (U[p] - t * deq) * this.qmean[this.order[p]];
+      }
+      vs[c] = t;
+      if (precise) vs[C + c] = t / LO;
+      sh[c] = off;
+    }
+    return { Vq, vs, sh };
+  }
+}
+
+/**
+ * The integer cross-entropy pass of one tile. With `forward`: logits from the quantized weights and the 7-bit data,
+ * Z = Zᵢₙₜᵀ·Mv + shift (Mv: the per-class scales, summing the hi and lo rows when `precise`); without: given logits
+ * Zin [m × C]. Then log-softmax with bias, the summed log-likelihood ll, E = softmax − Y, ∇b·n = Σ_i E, E as int8
+ * (step 1/127; when `precise`, a second int8 level for the remainder, step 1/(127·254)), the sums rs of the
+ * dequantized Ê, and Gq = Xᵀ·Ê/n + Gin [k × C] from the uint8 data (Mc: the dequantizing scales and 1/n; Gin: the
+ * sum over the earlier tiles), all in one run.
+ */
+function passSession(forward: boolean, precise: boolean, callFlops: number) {
+  return graphSession(`q:${forward ? 'pass' : 'grad'}:${precise ? 2 : 1}`, callFlops, () => {
+    const I8 = ElemType.INT8;
+    const nodes: NodeSpec[] = [];
+    const inputs = [];
+    if (forward) {
+      nodes.push(
+        { op: 'MatMulInteger', inputs: ['Vq', 'Xs', 'zp'], outputs: ['Zi'] },
+        { op: 'Cast', inputs: ['Zi'], outputs: ['Zf'], attrs: { to: { i: F } } },
+        { op: 'Gemm', inputs: ['Zf', 'Mv', 'sh'], outputs: ['Z'], attrs: { transA: { i: 1 } } },
+      );
+      inputs.push(
+        { name: 'Vq', elemType: ElemType.UINT8, shape: ['c2', 'k'] },
+        { name: 'Xs', elemType: I8, shape: ['k', 'n'] },
+        { name: 'zp', elemType: ElemType.UINT8, shape: [] },
+        { name: 'Mv', elemType: F, shape: ['c2', 'c'] },
+        { name: 'sh', elemType: F, shape: [1, 'c'] },
+      );
+    } else {
+      nodes.push({ op: 'Identity', inputs: ['Zin'], outputs: ['Z'] });
+      inputs.push({ name: 'Zin', elemType: F, shape: ['n', 'c'] });
+    }
+    nodes.push(
+      { op: 'Add', inputs: ['Z', 'b'], outputs: ['Lg'] },
+      { op: 'LogSoftmax', inputs: ['Lg'], outputs: ['LS'], attrs: { axis: { i: 1 } } },
+      { op: 'Mul', inputs: ['LS', 'Y'], outputs: ['LY'] },
+      { op: 'Exp', inputs: ['LS'], outputs: ['P'] },
+      { op: 'Sub', inputs: ['P', 'Y'], outputs: ['E'] },
+      { op: 'QuantizeLinear', inputs: ['E', 'qs', 'zp8'], outputs: ['Eh'] },
+      { op: 'DequantizeLinear', inputs: ['Eh', 'qs', 'zp8'], outputs: ['Edh'] },
+    );
+    if (precise)
+      nodes.push(
+        { op: 'Sub', inputs: ['E', 'Edh'], outputs: ['Er'] },
+        { op: 'QuantizeLinear', inputs: ['Er', 'qsl', 'zp8'], outputs: ['El'] },
+        { op: 'DequantizeLinear', inputs: ['El', 'qsl', 'zp8'], outputs: ['Edl'] },
+        { op: 'Add', inputs: ['Edh', 'Edl'], outputs: ['Ed'] },
+        { op: 'Concat', inputs: ['Eh', 'El'], outputs: ['E8'], attrs: { axis: { i: 1 } } },
+      );
+    else nodes.push({ op: 'Identity', inputs: ['Edh'], outputs: ['Ed'] }, { op: 'Identity', inputs: ['Eh'], outputs: ['E8'] });
+    nodes.push(
+      // column sums of the log-likelihoods, of E and of Ê in one product with a row of ones
+      { op: 'Concat', inputs: ['LY', 'E', 'Ed'], outputs: ['S3'], attrs: { axis: { i: 1 } } },
+      { op: 'MatMul', inputs: ['ones', 'S3'], outputs: ['sums'] },
+      { op: 'MatMulInteger', inputs: ['Xu', 'E8'], outputs: ['Gi'] },
+      { op: 'Add', inputs: ['Gi', 'Gin'], outputs: ['Gq'] },
+    );
+    inputs.push(
+      { name: 'Xu', elemType: ElemType.UINT8, shape: ['k', 'n'] },
+      { name: 'b', elemType: F, shape: [1, 'c'] },
+      { name: 'Y', elemType: F, shape: ['n', 'c'] },
+      { name: 'qs', elemType: F, shape: [] },
+      ...(precise ? [{ name: 'qsl', elemType: F, shape: [] }] : []),
+      { name: 'ones', elemType: F, shape: [1, 'n'] },
+      { name: 'Gin', elemType: ElemType.INT32, shape: ['k', 'c2'] },
+    );
+    return buildModel({
+      nodes,
+      inputs,
+      outputs: [
+        ...(forward ? [{ name: 'Z', elemType: F, shape: ['n', 'c'] }] : []),
+        { name: 'Gq', elemType: ElemType.INT32, shape: ['k', 'c2'] },
+        { name: 'sums', elemType: F, shape: [1, 'c3'] },
+      ],
+      initializers: [
+        { name: 'zp8', int8: [0], dims: [] },
+      ],
+    });
+  }, { profile: process.env.NP_QPROFILE });
+}
