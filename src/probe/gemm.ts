@@ -18,6 +18,8 @@ import type { DenseMatrix, DType } from '../store/types.js';
 export interface NativeSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
   run(feeds: Record<string, Tensor>, fetches: Record<string, Tensor | null>, options: object): Record<string, { data: Float32Array; dims: readonly number[] }>;
+  /** Free the session and its memory arena. */
+  dispose(): void;
 }
 interface NativeBinding {
   InferenceSession: new () => NativeSession;
@@ -108,6 +110,17 @@ export function graphSession(key: string, callFlops: number, build: () => Uint8A
     s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, opts);
     sessions.set(k, s);
   }
+  return s;
+}
+
+/**
+ * An uncached session for a one-off pass: `dispose()` it afterwards, which frees its memory arena (a cached session
+ * keeps the arena of its largest run for the life of the process).
+ */
+export function passSessionOnce(model: Uint8Array, callFlops: number): NativeSession {
+  const threads = callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
+  const s = new (nativeBinding().InferenceSession)();
+  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
   return s;
 }
 

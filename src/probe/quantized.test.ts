@@ -162,3 +162,20 @@ test('int8 engine: a tight fit polishes on the exact data to the float engine op
   const top = Array.from({ length: d }, (_, j) => j).sort((a, b) => mass[b] - mass[a]).slice(0, P.informative.length);
   assert.deepEqual(top.sort((a, b) => a - b), P.informative);
 });
+
+test('int8 engine with row levels (every 4th tile first) reaches the float engine optimum', () => {
+  const n = 16384;
+  const d = 24;
+  const C = 3;
+  const P = shiftedProblem(n, d, C, 31);
+  const X = denseSource(P.X);
+  const pen = { l1: 0.002, l2: 0.001, l2Form: 'norm' as const };
+  const prob = { X, C, task: 'ce' as const, y: P.y, t: null, blockRows: 4096 };
+  const b0 = [0, 0, 0];
+  const rounds: number[] = [];
+  const float = solveWorkingSet(prob, b0, { penalty: pen, tol: 1e-6, maxIter: 5000, engine: 'float', initialSize: 8 });
+  const int8 = solveWorkingSet(prob, b0, { penalty: pen, tol: 1e-6, maxIter: 5000, engine: 'int8', initialSize: 8, onRound: (r) => rounds.push(r) });
+  assert.ok(int8.converged);
+  assert.ok(rounds.length >= 3, 'a reduced int8 level, all rows, then the exact data');
+  assert.ok(Math.abs(int8.objective / float.objective - 1) < 1e-5, `${int8.objective} vs ${float.objective}`);
+});

@@ -20,7 +20,7 @@ import { Tensor } from 'onnxruntime-node';
 import type { RowSource } from '../store/types.js';
 import { blockScratch, readBlock } from '../store/views.js';
 import { buildModel, ElemType, type NodeSpec } from './onnx-builder.js';
-import { addGemmFlops, graphSession } from './gemm.js';
+import { addGemmFlops, graphSession, passSessionOnce } from './gemm.js';
 
 /** Largest quantized value (7 bits: the same byte as uint8 and int8). */
 const QMAX = 127;
@@ -28,6 +28,8 @@ const QMAX = 127;
 const LO = 254;
 /** Rows of int32 gradient accumulation before a flush to float64: 127²·rows < 2³¹. */
 const FLUSH_ROWS = 131072;
+/** Rows per block of the summary pass (its float32 intermediates stay small). */
+const SUMMARY_ROWS = 256;
 /** Rows per tile: the quantizing pass writes a tile in place, the passes run tile by tile. */
 const TILE_ROWS = 1024;
 
@@ -37,14 +39,14 @@ const F = ElemType.FLOAT;
  * Column summaries of a source in one streamed pass: sums, sums of squares, minima and maxima (float32 within a
  * block of rows, float64 across blocks).
  */
-export function columnSummary(X: RowSource, blockRows = TILE_ROWS): { sum: Float64Array; sq: Float64Array; min: Float64Array; max: Float64Array } {
+export function columnSummary(X: RowSource, blockRows = SUMMARY_ROWS): { sum: Float64Array; sq: Float64Array; min: Float64Array; max: Float64Array } {
   const D = X.cols;
   const sum = new Float64Array(D);
   const sq = new Float64Array(D);
   const min = new Float64Array(D).fill(Infinity);
   const max = new Float64Array(D).fill(-Infinity);
   const scratch = blockScratch(X, blockRows);
-  const s = graphSession(`summary:${X.dtype}`, Infinity, () =>
+  const s = passSessionOnce(
     buildModel({
       nodes: [
         ...(X.dtype === 'float16' ? [{ op: 'Cast', inputs: ['X'], outputs: ['Xf'], attrs: { to: { i: F } } }] : [{ op: 'Identity', inputs: ['X'], outputs: ['Xf'] }]),
@@ -58,6 +60,7 @@ export function columnSummary(X: RowSource, blockRows = TILE_ROWS): { sum: Float
       outputs: ['s1', 's2', 'mn', 'mx'].map((name) => ({ name, elemType: F, shape: ['d'] })),
       initializers: [{ name: 'ax0', int64: [0], dims: [1] }],
     }),
+    Infinity,
   );
   const out = { s1: new Float32Array(D), s2: new Float32Array(D), mn: new Float32Array(D), mx: new Float32Array(D) };
   const fetches = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Tensor('float32', v, [D])]));
@@ -71,6 +74,7 @@ export function columnSummary(X: RowSource, blockRows = TILE_ROWS): { sum: Float
       if (out.mx[j] > max[j]) max[j] = out.mx[j];
     }
   }
+  s.dispose();
   return { sum, sq, min, max };
 }
 
@@ -93,6 +97,8 @@ export class QuantizedMatrix {
    */
   private readonly q: Uint8Array;
   private readonly tiles: { r0: number; m: number }[] = [];
+  /** The tiles the passes run on (a row level: every stride-th tile), with their rows' offset l0 in Z. */
+  private active: { r0: number; m: number; l0: number }[] = [];
   /** Column at each position; the first `size` positions are the working set. */
   private readonly order: Int32Array;
   /** Position of each column. */
@@ -124,6 +130,7 @@ export class QuantizedMatrix {
     this.C = C;
     this.q = new Uint8Array(n * D);
     for (let r0 = 0; r0 < n; r0 += tileRows) this.tiles.push({ r0, m: Math.min(tileRows, n - r0) });
+    this.useRows(1);
     this.order = Int32Array.from({ length: D }, (_, j) => j);
     this.where = Int32Array.from({ length: D }, (_, j) => j);
     this.lo = Float64Array.from(stats.min);
@@ -141,7 +148,7 @@ export class QuantizedMatrix {
 
   private fill(X: RowSource): void {
     const { D, q } = this;
-    const s = graphSession(`quantize:${X.dtype}`, Infinity, () =>
+    const s = passSessionOnce(
       buildModel({
         nodes: [
           ...(X.dtype === 'float16' ? [{ op: 'Cast', inputs: ['X'], outputs: ['Xf'], attrs: { to: { i: F } } }] : [{ op: 'Identity', inputs: ['X'], outputs: ['Xf'] }]),
@@ -162,6 +169,7 @@ export class QuantizedMatrix {
         ],
         outputs: [{ name: 'Ut', elemType: ElemType.UINT8, shape: ['d', 'm'] }],
       }),
+      Infinity,
     );
     const lo = new Tensor('float32', Float32Array.from(this.lo), [D]);
     const inv = new Tensor('float32', Float32Array.from(this.step, (d) => (d > 0 ? 1 / d : 0)), [D]);
@@ -171,6 +179,33 @@ export class QuantizedMatrix {
       // the tile is written in place
       s.run({ X: xTensor(blk.data, m, D), lo, inv }, { Ut: new Tensor('uint8', q.subarray(r0 * D, (r0 + m) * D), [D, m]) }, {});
     }
+    s.dispose();
+  }
+
+  /**
+   * Run the passes on every `stride`-th tile only (a row level; 1: all rows). Logits and losses then refer to those
+   * rows, in order.
+   */
+  useRows(stride: number): void {
+    let l0 = 0;
+    this.active = [];
+    this.tiles.forEach((t, i) => {
+      if (i % stride !== 0) return;
+      this.active.push({ ...t, l0 });
+      l0 += t.m;
+    });
+  }
+
+  /** How many rows the current level has. */
+  get levelRows(): number {
+    return this.active.reduce((a, t) => a + t.m, 0);
+  }
+
+  /** The rows of the current level (see `useRows`), ascending. */
+  rowIds(): Int32Array {
+    const ids = new Int32Array(this.active.reduce((a, t) => a + t.m, 0));
+    for (const { r0, m, l0 } of this.active) for (let i = 0; i < m; i++) ids[l0 + i] = r0 + i;
+    return ids;
   }
 
   /** The working set: the columns at the first positions, in position order. */
@@ -229,7 +264,7 @@ export class QuantizedMatrix {
     const k = this.size;
     const { Vq, vs, sh } = this.quantizeWeights(V, shift);
     const L = this.precise ? 2 : 1;
-    addGemmFlops(2 * n * k * 2 * L * C);
+    addGemmFlops(2 * this.levelRows * k * 2 * L * C);
     // the per-class scales of the logits' integer rows as a [L·C × C] combination matrix (hi and lo rows summed)
     const Mv = new Float32Array(L * C * C);
     for (let r = 0; r < L * C; r++) Mv[r * C + (r % C)] = vs[r];
@@ -239,10 +274,10 @@ export class QuantizedMatrix {
       Mv: new Tensor('float32', Mv, [L * C, C]),
       sh: new Tensor('float32', sh, [1, C]),
     };
-    return this.tilePasses(k, true, 2 * 2 * L * this.tiles[0].m * k * C, b, G, gb, ({ r0, m }) => ({
+    return this.tilePasses(k, true, 2 * 2 * L * this.tiles[0].m * k * C, b, G, gb, ({ r0, m, l0 }) => ({
       ...feeds,
       Xs: new Tensor('int8', new Int8Array(this.q.buffer, r0 * D, k * m), [k, m]),
-      Z: new Tensor('float32', Z.subarray(r0 * C, (r0 + m) * C), [m, C]),
+      Z: new Tensor('float32', Z.subarray(l0 * C, (l0 + m) * C), [m, C]),
     }));
   }
 
@@ -253,15 +288,15 @@ export class QuantizedMatrix {
   gradientAll(Z: Float32Array, b: ArrayLike<number>): { G: Float32Array; gb: Float64Array; loss: number } {
     const { n, C, D } = this;
     const L = this.precise ? 2 : 1;
-    addGemmFlops(2 * n * D * L * C);
+    addGemmFlops(2 * this.levelRows * D * L * C);
     const Gp = new Float32Array(C * D);
     const gb = new Float64Array(C);
     const k = this.size;
     this.size = D;
     let loss: number;
     try {
-      loss = this.tilePasses(D, false, 2 * L * this.tiles[0].m * D * C, b, Gp, gb, ({ r0, m }) => ({
-        Zin: new Tensor('float32', Z.subarray(r0 * C, (r0 + m) * C), [m, C]),
+      loss = this.tilePasses(D, false, 2 * L * this.tiles[0].m * D * C, b, Gp, gb, ({ m, l0 }) => ({
+        Zin: new Tensor('float32', Z.subarray(l0 * C, (l0 + m) * C), [m, C]),
       }));
     } finally {
       this.size = k;
@@ -277,8 +312,9 @@ export class QuantizedMatrix {
    * (Gin), then ∇W in original coordinates: G_cj = δ_j·(Gq_jc − m_j·Σ_i R̂_ic) + (lo_j + δ_j·m_j)·∇b_c, i.e. the
    * centred part of Σ_i q_ij·R̂_ic plus the exact constant part. Returns the mean loss.
    */
-  private tilePasses(k: number, forward: boolean, tileFlops: number, b: ArrayLike<number>, G: Float32Array, gb: Float64Array, tileFeeds: (t: { r0: number; m: number }) => Record<string, Tensor>): number {
-    const { C, n, D } = this;
+  private tilePasses(k: number, forward: boolean, tileFlops: number, b: ArrayLike<number>, G: Float32Array, gb: Float64Array, tileFeeds: (t: { r0: number; m: number; l0: number }) => Record<string, Tensor>): number {
+    const { C, D } = this;
+    const n = this.levelRows;
     const L = this.precise ? 2 : 1;
     const LC = L * C;
     const sess = passSession(forward, this.precise, tileFlops);
@@ -302,7 +338,7 @@ export class QuantizedMatrix {
       Gin.fill(0);
       pending = 0;
     };
-    for (const t of this.tiles) {
+    for (const t of this.active) {
       const { r0, m } = t;
       if (pending + m > FLUSH_ROWS) flush();
       const tf = tileFeeds(t);

@@ -314,11 +314,16 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     penalty.l1 > 0 &&
     (engine === 'int8' || (engine === 'auto' && n * D >= INT8_MIN_VALUES && n * D <= maxGather));
   // row subsets (float engine), or the int8 phase and, for tight tolerances, the exact phase
-  const levels: { rows: Int32Array | null; int8: boolean }[] = int8
-    ? o.tol < INT8_POLISH_BELOW
-      ? [{ rows: null, int8: true }, { rows: null, int8: false }]
-      : [{ rows: null, int8: true }]
-    : (o.progressive === false ? [null] : rowLevels(n)).map((rows) => ({ rows, int8: false }));
+  // row subsets (float engine: chunks of rows; int8: every stride-th tile of the copy), then all rows; with int8 and a
+  // tight tolerance, a last level on the exact data
+  let levels: { rows: Int32Array | null; int8: boolean; stride?: number }[] = (o.progressive === false ? [null] : rowLevels(n)).map((rows) => ({
+    rows,
+    int8: false,
+  }));
+  if (int8) {
+    levels = levels.map((l) => ({ rows: null, int8: true, stride: l.rows ? Math.round(n / l.rows.length) : 1 }));
+    if (o.tol < INT8_POLISH_BELOW) levels.push({ rows: null, int8: false });
+  }
   let level = 0;
   let pl = levelProblem(p, levels[0].rows);
   let Yoh = pl.task === 'ce' && !int8 ? oneHot(pl.y!, C) : null;
@@ -327,6 +332,13 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   if (int8) {
     const qf = quantizedFirstPass(p, b0);
     Q = qf.Q;
+    for (const l of levels) {
+      if (!l.int8 || l.stride === 1) continue;
+      Q.useRows(l.stride!);
+      l.rows = Q.rowIds();
+    }
+    Q.useRows(levels[0].stride ?? 1);
+    pl = levelProblem(p, levels[0].rows);
     // an exact phase follows: the int8 phase goes as close to the optimum as its data allows
     Q.precise = levels.length > 1;
     first = qf;
@@ -365,7 +377,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let wbuf: ArrayBuffer | null = null;
   const newMatrix = (): WorkingMatrix => new WorkingMatrix(pl.X, (wbuf ??= new ArrayBuffer(capacity * n * bytes)), wdtype);
   // the current level's restricted data: a view of the float working matrix, or the shape of the int8 one
-  const viewOf = (m: WorkingMatrix | QuantizedMatrix): RowSource => (m instanceof QuantizedMatrix ? shapeOnly(n, m.cols.length) : m.source());
+  const viewOf = (m: WorkingMatrix | QuantizedMatrix): RowSource => (m instanceof QuantizedMatrix ? shapeOnly(pl.X.rows, m.cols.length) : m.source());
   /** Columns the current level's working matrix can hold. */
   const cap = (): number => (levels[level].int8 ? D : capacity);
   const inSet = new Uint8Array(D);
@@ -421,7 +433,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     const stalled = levelRounds > 1 && lastInnerConverged && roundStart - objective <= o.tol * Math.abs(objective);
     switched = false;
     // a reduced row level only warms up the next one: one round each (the int8 phase runs until solved)
-    if (solved || stalled || (!last && !levels[level].int8 && levelRounds >= 1)) {
+    if (solved || stalled || (!last && levels[level].rows !== null && levelRounds >= 1)) {
       if (last) {
         converged = true;
         break;
@@ -430,15 +442,21 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       level++;
       levelRounds = 0;
       pl = levelProblem(p, levels[level].rows);
-      Yoh = pl.task === 'ce' ? oneHot(pl.y!, C) : null;
+      Yoh = pl.task === 'ce' && !levels[level].int8 ? oneHot(pl.y!, C) : null;
       // the working matrix is gathered again for the new rows or from the exact data (with this round's new
       // columns, in one pass); after the int8 phase, the float matrix reuses the 7-bit copy's memory
-      regather = wm ? wm.cols : null;
-      if (Q && Q.buffer.byteLength >= capacity * n * bytes) wbuf = Q.buffer;
-      Q = null;
-      wm = null;
-      Xs = pl.X;
       switched = true;
+      if (levels[level].int8) {
+        // the next int8 level: the same copy, on more of its tiles
+        Q!.useRows(levels[level].stride ?? 1);
+        Xs = viewOf(Q!);
+      } else {
+        regather = wm ? wm.cols : null;
+        if (Q && Q.buffer.byteLength >= capacity * n * bytes) wbuf = Q.buffer;
+        Q = null;
+        wm = null;
+        Xs = pl.X;
+      }
       if (regather && regather.length > capacity) {
         goFull();
         regather = null;
@@ -449,7 +467,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     levelRounds++;
     roundStart = objective;
     const growing = viol.length > 0;
-    if (growing && wm && !regather && (last || levels[level].int8)) {
+    if (growing && wm && !regather && (last || (levels[level].int8 && !levels[level].rows))) {
       // drop the zero columns that satisfy KKT (when they are a tenth of the set or more): later passes are cheaper.
       // A column that came back after being dropped stays; when the working matrix is full, every zero column goes
       const k = set.length;
