@@ -1,13 +1,15 @@
 /**
  * Probe training benchmark: `npm run bench -- probe [--scale small|paper] [--reference] [--skip-neurox]
- * [--l1 1e-3] [--l2 1e-3] [--seed 1] [--threads 2]`.
+ * [--skip-float] [--l1 1e-3] [--l2 1e-3] [--seed 1] [--threads 2]`.
  *
  * Generates a seeded BERT-like problem (paper scale: 40,000 train rows × 9,984 neurons × 45 classes + 10,000 test
  * rows, stored as float16 raw files streamed from disk): low-rank correlated features with per-neuron scales and
  * offsets, a few high-magnitude outlier neurons, Zipf class frequencies, labels from a latent direction per class
  * plus noise. Then, each in its own child process (so peak RSS is per configuration):
  * NeuroX mode (the baseline: Adam, batch 32, 10 epochs), the default solver with tol 0.01 and with the default tol,
- * and with --reference a long tight-tolerance run. Prints seconds, GFLOP/s, peak RSS, accuracy, objective, ratios.
+ * the same two on the float engine (exact data throughout: the baseline of the int8 engine), and with --reference a
+ * long tight-tolerance run. Prints seconds, GFLOP/s (int8 multiply-adds count as two operations, like float ones),
+ * peak RSS, accuracy, objective, ratios.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -212,6 +214,11 @@ export async function run(args: string[]): Promise<void> {
     if (!args.includes('--skip-neurox')) configs.push({ label: 'neurox (Adam, batch 32, 10 epochs)', params: { l1, l2, solver: 'neurox', seed } });
     configs.push({ label: 'auto --tol 0.01', params: { l1, l2, tol: 0.01 } });
     configs.push({ label: 'auto (default tol 1e-4)', params: { l1, l2 } });
+    // the float engine (exact data throughout): the baseline of the int8 engine, in the same run
+    if (!args.includes('--skip-float')) {
+      configs.push({ label: 'auto --tol 0.01 --engine float', params: { l1, l2, tol: 0.01, engine: 'float' } });
+      configs.push({ label: 'auto --engine float', params: { l1, l2, engine: 'float' } });
+    }
     if (args.includes('--reference')) configs.push({ label: 'reference (tol 1e-7)', params: { l1, l2, tol: 1e-7, maxIter: 20000 } });
     const results: ChildResult[] = [];
     for (const c of configs) {

@@ -21,6 +21,7 @@ import type { RowSource } from '../store/types.js';
 import { blockScratch, readBlock } from '../store/views.js';
 import { buildModel, ElemType, type NodeSpec } from './onnx-builder.js';
 import { addGemmFlops, graphSession, passSessionOnce } from './gemm.js';
+import { F16ColumnRange } from '../util/f16-range.js';
 
 /** Largest quantized value (7 bits: the same byte as uint8 and int8). */
 const QMAX = 127;
@@ -31,9 +32,30 @@ const FLUSH_ROWS = 131072;
 /** Rows per block of the summary pass (its float32 intermediates stay small). */
 const SUMMARY_ROWS = 256;
 /** Rows per tile: the quantizing pass writes a tile in place, the passes run tile by tile. */
-const TILE_ROWS = 1024;
+const TILE_ROWS = 512;
 
 const F = ElemType.FLOAT;
+
+/**
+ * Column minima and maxima of a source in one streamed pass: float16 on the WebAssembly kernel of f16-range.ts
+ * (its blocks are read straight into the kernel's memory), float32 through `columnSummary`.
+ */
+export function columnRange(X: RowSource, blockRows = SUMMARY_ROWS): { min: Float64Array; max: Float64Array } {
+  if (X.dtype !== 'float16') {
+    const { min, max } = columnSummary(X, blockRows);
+    return { min, max };
+  }
+  const r = new F16ColumnRange(X.cols, blockRows);
+  for (let s = 0; s < X.rows; s += blockRows) {
+    const e = Math.min(X.rows, s + blockRows);
+    const buf = r.block(e - s);
+    // read straight into the kernel's memory when the source copies into a buffer; else copy its block there
+    const blk = X.readRowsInto ? X.readRowsInto(s, e, buf) : X.readRows(s, e);
+    if (blk.data.buffer !== buf.buffer || blk.data.byteOffset !== buf.byteOffset) buf.set(blk.data as Uint16Array);
+    r.add(e - s);
+  }
+  return r.finish();
+}
 
 /**
  * Column summaries of a source in one streamed pass: sums, sums of squares, minima and maxima (float32 within a
@@ -122,7 +144,7 @@ export class QuantizedMatrix {
    * quantized values: any value near their mean keeps the rounding errors centred), for the `C`-class targets `y`.
    * A constant column gets step 0 (all values exactly its offset).
    */
-  constructor(X: RowSource, y: Int32Array, C: number, stats: { min: ArrayLike<number>; max: ArrayLike<number>; mean: ArrayLike<number> }, tileRows = TILE_ROWS) {
+  constructor(X: RowSource, y: Int32Array, C: number, stats: { min: ArrayLike<number>; max: ArrayLike<number> }, tileRows = TILE_ROWS) {
     const n = X.rows;
     const D = X.cols;
     this.n = n;
@@ -135,11 +157,19 @@ export class QuantizedMatrix {
     this.where = Int32Array.from({ length: D }, (_, j) => j);
     this.lo = Float64Array.from(stats.min);
     this.step = Float64Array.from({ length: D }, (_, j) => (stats.max[j] > stats.min[j] ? (stats.max[j] - stats.min[j]) / QMAX : 0));
-    this.qmean = Float64Array.from({ length: D }, (_, j) => (this.step[j] > 0 ? (stats.mean[j] - this.lo[j]) / this.step[j] : 0));
+    this.qmean = new Float64Array(D);
+    this.sum = new Float64Array(D);
+    this.sq = new Float64Array(D);
     this.Y = new Float32Array(n * C);
     for (let i = 0; i < n; i++) this.Y[i * C + y[i]] = 1;
     this.fill(X);
+    // the centre of the quantized values: their mean (any value near it keeps the rounding errors centred)
+    for (let j = 0; j < D; j++) this.qmean[j] = this.step[j] > 0 ? (this.sum[j] / n - this.lo[j]) / this.step[j] : 0;
   }
+
+  /** Column sums and sums of squares of the source (float32 within a tile, float64 across), from the fill pass. */
+  readonly sum: Float64Array;
+  readonly sq: Float64Array;
 
   /** The byte buffer (reused by the solver for its float16 working matrix once this copy is no longer needed). */
   get buffer(): ArrayBuffer {
@@ -157,6 +187,10 @@ export class QuantizedMatrix {
           // scale 1, zero point 0: rounds to nearest even and saturates to [0, 255] (B is within [0, 127] + rounding)
           { op: 'QuantizeLinear', inputs: ['B', 'one', 'zp'], outputs: ['U'] },
           { op: 'Transpose', inputs: ['U'], outputs: ['Ut'], attrs: { perm: { ints: [1, 0] } } },
+          // the column sums and sums of squares, from the same cast
+          { op: 'ReduceSum', inputs: ['Xf', 'ax0'], outputs: ['s1'], attrs: { keepdims: { i: 0 } } },
+          { op: 'Mul', inputs: ['Xf', 'Xf'], outputs: ['X2'] },
+          { op: 'ReduceSum', inputs: ['X2', 'ax0'], outputs: ['s2'], attrs: { keepdims: { i: 0 } } },
         ],
         inputs: [
           { name: 'X', elemType: X.dtype === 'float16' ? ElemType.FLOAT16 : F, shape: ['m', 'd'] },
@@ -166,18 +200,35 @@ export class QuantizedMatrix {
         initializers: [
           { name: 'one', float: [1], dims: [] },
           { name: 'zp', uint8: [0], dims: [] },
+          { name: 'ax0', int64: [0], dims: [1] },
         ],
-        outputs: [{ name: 'Ut', elemType: ElemType.UINT8, shape: ['d', 'm'] }],
+        outputs: [
+          { name: 'Ut', elemType: ElemType.UINT8, shape: ['d', 'm'] },
+          { name: 's1', elemType: F, shape: ['d'] },
+          { name: 's2', elemType: F, shape: ['d'] },
+        ],
       }),
       Infinity,
     );
     const lo = new Tensor('float32', Float32Array.from(this.lo), [D]);
     const inv = new Tensor('float32', Float32Array.from(this.step, (d) => (d > 0 ? 1 / d : 0)), [D]);
     const scratch = blockScratch(X, this.tiles[0]?.m ?? 1);
+    const s1 = new Float32Array(D);
+    const s2 = new Float32Array(D);
+    const s1T = new Tensor('float32', s1, [D]);
+    const s2T = new Tensor('float32', s2, [D]);
     for (const { r0, m } of this.tiles) {
       const blk = readBlock(X, r0, r0 + m, scratch);
       // the tile is written in place
-      s.run({ X: xTensor(blk.data, m, D), lo, inv }, { Ut: new Tensor('uint8', q.subarray(r0 * D, (r0 + m) * D), [D, m]) }, {});
+      s.run(
+        { X: xTensor(blk.data, m, D), lo, inv },
+        { Ut: new Tensor('uint8', q.subarray(r0 * D, (r0 + m) * D), [D, m]), s1: s1T, s2: s2T },
+        {},
+      );
+      for (let j = 0; j < D; j++) {
+        this.sum[j] += s1[j];
+        this.sq[j] += s2[j];
+      }
     }
     s.dispose();
   }
@@ -221,11 +272,12 @@ export class QuantizedMatrix {
   private swap(a: number, b: number): void {
     if (a === b) return;
     const { q, order, where, D } = this;
+    const tmp = (this.swapBuf ??= new Uint8Array(this.tiles[0].m));
     for (const { r0, m } of this.tiles) {
       const base = r0 * D;
-      const tmp = q.slice(base + a * m, base + a * m + m);
+      tmp.set(q.subarray(base + a * m, base + a * m + m));
       q.copyWithin(base + a * m, base + b * m, base + b * m + m);
-      q.set(tmp, base + b * m);
+      q.set(m === tmp.length ? tmp : tmp.subarray(0, m), base + b * m);
     }
     const ca = order[a];
     const cb = order[b];
@@ -234,6 +286,7 @@ export class QuantizedMatrix {
     where[cb] = a;
     where[ca] = b;
   }
+  private swapBuf: Uint8Array | null = null;
 
   /** Append columns `add` (not in the set) at the end of the set. */
   append(add: ArrayLike<number>): void {

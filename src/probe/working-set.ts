@@ -24,7 +24,7 @@ import { blockScratch, denseSource, readBlock, selectRows } from '../store/views
 import { reportNonFinite } from './check.js';
 import { ortGradStats } from './gemm.js';
 import { forwardAll, gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, colSums, penaltyValue, untranspose, type Penalty } from './objective.js';
-import { columnSummary, QuantizedMatrix } from './quantized.js';
+import { columnRange, QuantizedMatrix } from './quantized.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
 import { owlqn } from './owlqn.js';
 import { LbfgsMemory } from './lbfgs.js';
@@ -191,16 +191,16 @@ function firstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; 
 }
 
 /**
- * First pass of the int8 engine: column summaries (one streamed pass), the 7-bit copy (a second one), and the loss
- * gradient at W = 0 with bias b0 on that copy.
+ * First passes of the int8 engine: column ranges (one streamed pass), the 7-bit copy with the column sums and sums
+ * of squares (a second one), and the loss gradient at W = 0 with bias b0 on that copy.
  */
 function quantizedFirstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number; Q: QuantizedMatrix } {
   const { X, C } = p;
   const n = X.rows;
-  const sm = columnSummary(X);
-  if (!allFinite(sm.sq) || !allFinite(sm.min) || !allFinite(sm.max)) reportNonFinite(X, p.blockRows);
-  const { mean, scale } = finishStats(sm.sum, sm.sq, n);
-  const Q = new QuantizedMatrix(X, p.y!, C, { min: sm.min, max: sm.max, mean });
+  const { min, max } = columnRange(X);
+  if (!allFinite(min) || !allFinite(max)) reportNonFinite(X, p.blockRows);
+  const Q = new QuantizedMatrix(X, p.y!, C, { min, max });
+  const { mean, scale } = finishStats(Q.sum, Q.sq, n);
   const { G, loss } = Q.gradientAll(new Float32Array(n * C), b0);
   return { G, mean, scale, loss, Q };
 }
@@ -339,8 +339,6 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     }
     Q.useRows(levels[0].stride ?? 1);
     pl = levelProblem(p, levels[0].rows);
-    // an exact phase follows: the int8 phase goes as close to the optimum as its data allows
-    Q.precise = levels.length > 1;
     first = qf;
   } else {
     first = firstPass(pl, b0);
@@ -458,8 +456,9 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         Xs = pl.X;
       }
       if (regather && regather.length > capacity) {
+        // too many columns for the float working matrix: all columns, streamed (none is outside the set any more)
         goFull();
-        regather = null;
+        viol.length = 0;
       }
     }
     if (iterations >= o.maxIter) break;
@@ -553,6 +552,10 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       start = { ...known, G: Gs };
     }
     const q8 = levels[level].int8 ? Q : null;
+    // one int8 level for the weights and residuals while the set still grows by much; when an exact phase follows,
+    // two levels (about 15 bits) for the other rounds, so that the int8 phase goes as close to the optimum as its
+    // data allows
+    if (q8) q8.precise = !rough && levels.some((l) => !l.int8);
     const pass = q8 ? q8.lossFull.bind(q8) : undefined;
     const r: FistaResult = inner({ ...pl, X: Xs, blockRows: kernelRows(Xs.cols, pl.blockRows), pass }, Wset, b, {
       penalty: lf === 1 ? penalty : { ...penalty, l1: penalty.l1 * lf, l2: penalty.l2 * lf },
