@@ -29,6 +29,15 @@ const QMAX = 127;
 const LO = 254;
 /** Rows of int32 gradient accumulation before a flush to float64: 127²·rows < 2³¹. */
 const FLUSH_ROWS = 131072;
+/**
+ * Columns of the integer gradient Xᵀ·Ê: hi and lo residuals (2C) in the two-level mode; else C padded with zero
+ * columns to a multiple of 16 (MLAS's uint8 × int8 kernel ran 25 % faster at 48 columns than at 45: 33.7 against
+ * 44.6 ms per pass, k = 2,500).
+ */
+function gradWidth(C: number, precise: boolean): number {
+  return precise ? 2 * C : Math.ceil(C / 16) * 16;
+}
+
 /** Rows per block of the summary pass (its float32 intermediates stay small). */
 const SUMMARY_ROWS = 256;
 /** Rows per tile: the quantizing pass writes a tile in place, the passes run tile by tile. */
@@ -150,7 +159,8 @@ export class QuantizedMatrix {
     this.n = n;
     this.D = D;
     this.C = C;
-    this.q = new Uint8Array(n * D);
+    // one spare tile row at the end: the scratch of `swap`
+    this.q = new Uint8Array(n * D + tileRows);
     for (let r0 = 0; r0 < n; r0 += tileRows) this.tiles.push({ r0, m: Math.min(tileRows, n - r0) });
     this.useRows(1);
     this.order = Int32Array.from({ length: D }, (_, j) => j);
@@ -272,12 +282,14 @@ export class QuantizedMatrix {
   private swap(a: number, b: number): void {
     if (a === b) return;
     const { q, order, where, D } = this;
-    const tmp = (this.swapBuf ??= new Uint8Array(this.tiles[0].m));
+    // three in-buffer copies per tile through the spare row (no views created: ~340,000 swaps per paper-scale fit)
+    const spare = this.n * D;
     for (const { r0, m } of this.tiles) {
-      const base = r0 * D;
-      tmp.set(q.subarray(base + a * m, base + a * m + m));
-      q.copyWithin(base + a * m, base + b * m, base + b * m + m);
-      q.set(m === tmp.length ? tmp : tmp.subarray(0, m), base + b * m);
+      const pa = r0 * D + a * m;
+      const pb = r0 * D + b * m;
+      q.copyWithin(spare, pa, pa + m);
+      q.copyWithin(pa, pb, pb + m);
+      q.copyWithin(pb, spare, spare + m);
     }
     const ca = order[a];
     const cb = order[b];
@@ -286,7 +298,6 @@ export class QuantizedMatrix {
     where[cb] = a;
     where[ca] = b;
   }
-  private swapBuf: Uint8Array | null = null;
 
   /** Append columns `add` (not in the set) at the end of the set. */
   append(add: ArrayLike<number>): void {
@@ -369,7 +380,8 @@ export class QuantizedMatrix {
     const { C, D } = this;
     const n = this.levelRows;
     const L = this.precise ? 2 : 1;
-    const LC = L * C;
+    // width of the integer gradient: the residual columns, padded to a multiple of 16 in the one-level mode
+    const LC = gradWidth(C, this.precise);
     const sess = passSession(forward, this.precise, tileFlops);
     // the integer gradient is summed across tiles by the graph (int32: exact, and |Σ| ≤ 127²·rows stays below 2³¹
     // for up to FLUSH_ROWS rows); beyond, it is flushed into float64
@@ -382,6 +394,7 @@ export class QuantizedMatrix {
     // P − Y ∈ [−1, 1] is quantized with step 1/127 (and 1/(127·254) for the lo level)
     const qs = new Tensor('float32', new Float32Array([1 / QMAX]), []);
     const qsl = new Tensor('float32', new Float32Array([1 / (QMAX * LO)]), []);
+    const pads = new Tensor('int64', BigInt64Array.from([0n, 0n, 0n, BigInt(LC - C)]), [4]);
     const onesT = new Tensor('float32', new Float32Array(this.tiles[0].m).fill(1), [1, this.tiles[0].m]);
     gb.fill(0);
     let total = 0;
@@ -402,7 +415,7 @@ export class QuantizedMatrix {
           b: bT,
           Y: new Tensor('float32', this.Y.subarray(r0 * C, (r0 + m) * C), [m, C]),
           qs,
-          ...(this.precise ? { qsl } : {}),
+          ...(this.precise ? { qsl } : { pads }),
           ones: m === this.tiles[0].m ? onesT : new Tensor('float32', new Float32Array(m).fill(1), [1, m]),
           Gin: new Tensor('int32', Gin, [k, LC]),
         },
@@ -530,7 +543,12 @@ function passSession(forward: boolean, precise: boolean, callFlops: number) {
         { op: 'Add', inputs: ['Edh', 'Edl'], outputs: ['Ed'] },
         { op: 'Concat', inputs: ['Eh', 'El'], outputs: ['E8'], attrs: { axis: { i: 1 } } },
       );
-    else nodes.push({ op: 'Identity', inputs: ['Edh'], outputs: ['Ed'] }, { op: 'Identity', inputs: ['Eh'], outputs: ['E8'] });
+    else
+      nodes.push(
+        { op: 'Identity', inputs: ['Edh'], outputs: ['Ed'] },
+        // zero columns up to gradWidth (`pads`: [0, 0, 0, extra])
+        { op: 'Pad', inputs: ['Eh', 'pads'], outputs: ['E8'] },
+      );
     nodes.push(
       // column sums of the log-likelihoods, of E and of Ê in one product with a row of ones
       { op: 'Concat', inputs: ['LY', 'E', 'Ed'], outputs: ['S3'], attrs: { axis: { i: 1 } } },
@@ -543,7 +561,7 @@ function passSession(forward: boolean, precise: boolean, callFlops: number) {
       { name: 'b', elemType: F, shape: [1, 'c'] },
       { name: 'Y', elemType: F, shape: ['n', 'c'] },
       { name: 'qs', elemType: F, shape: [] },
-      ...(precise ? [{ name: 'qsl', elemType: F, shape: [] }] : []),
+      ...(precise ? [{ name: 'qsl', elemType: F, shape: [] }] : [{ name: 'pads', elemType: ElemType.INT64, shape: [4] }]),
       { name: 'ones', elemType: F, shape: [1, 'n'] },
       { name: 'Gin', elemType: ElemType.INT32, shape: ['k', 'c2'] },
     );
