@@ -330,6 +330,7 @@ export function fromStandardized(
   iterations: number,
   converged: boolean,
   L: number,
+  knownLoss?: number,
 ): FistaResult {
   const { C } = p;
   const d = p.X.cols;
@@ -350,7 +351,8 @@ export function fromStandardized(
   // plain loop: Float32Array.from with a mapping callback was the costliest line of this function in profiles
   const Z = new Float32Array(n * C);
   for (let i = 0, r = 0; r < n; r++) for (let c = 0; c < C; c++, i++) Z[i] = Zs[i] + sh[c];
-  const loss = lossAndResidual(Z, b, C, p.task, p.y, p.t, null);
+  // the loss at this point, unless the solver's last pass gave it (the change of coordinates does not change it)
+  const loss = knownLoss ?? lossAndResidual(Z, b, C, p.task, p.y, p.t, null);
   return { W, b, Z, objective: loss + penaltyValue(W, pen), loss, iterations, converged, L };
 }
 

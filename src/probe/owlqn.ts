@@ -72,6 +72,8 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
    * Smooth part f (mean loss + L2 term) at x, its gradient into g, logits (standardized, no bias) into Z; with
    * `known`, the loss, gradient and logits at x come from it instead of a pass.
    */
+  /** The mean loss of the last evaluation. */
+  let lastLoss = 0;
   const evaluate = (x: Float64Array, g: Float64Array, Z: Float32Array, known?: OwlqnOptions['start']): number => {
     for (let c = 0; c < C; c++) {
       let sh = 0;
@@ -118,6 +120,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       if (k > 0) for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) g[c * d + j] += k * V[c * d + j] * inv[j];
       l2 = pen.l2Form === 'norm' ? pen.l2 * norm : pen.l2 * ss;
     }
+    lastLoss = loss;
     return loss + l2;
   };
   const l1Of = (x: Float64Array): number => {
@@ -139,6 +142,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   let g = new Float64Array(N);
   let Z = new Float32Array(n * C);
   let f = evaluate(x, g, Z, o.start);
+  let loss = lastLoss;
   if (!Number.isFinite(f)) reportNonFinite(X, p.blockRows);
   let F = f + l1Of(x);
   let xn = new Float64Array(N);
@@ -230,6 +234,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     [Z, Zn] = [Zn, Z];
     f = fn;
     F = Fn;
+    loss = lastLoss;
     hist.push(F);
     o.onIter?.(iter, F);
     if (windowConverged(hist, window, o.tol)) {
@@ -237,5 +242,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       break;
     }
   }
-  return fromStandardized(p, x, x.subarray(P), Z, mu, sc, pen, iter, converged, o.L0 ?? 1);
+  // on the quantized data (p.pass), the loss at x is the one its pass gave: recomputing it from Z (that pass's
+  // logits) in JS would cost a loop of exponentials per round and add nothing
+  return fromStandardized(p, x, x.subarray(P), Z, mu, sc, pen, iter, converged, o.L0 ?? 1, p.pass ? loss : undefined);
 }
