@@ -43,7 +43,7 @@ export interface WorkingSetOptions {
   onRound?: (round: number, active: number, objective: number, violations: number) => void;
   /** Inner solver of the restricted problems (default 'owlqn'). */
   inner?: 'fista' | 'owlqn';
-  /** Inner iteration cap of a round that grows the set (default 25). */
+  /** Inner iteration cap of a round that grows the set (default 25 when tol < 1e-3, else none). */
   roundIters?: number;
   /** Start on row subsets (rowLevels) before all rows (default true; float engine only). */
   progressive?: boolean;
@@ -305,7 +305,10 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   const { penalty } = o;
   const inner = (o.inner ?? 'owlqn') === 'fista' ? fista : owlqn;
   const kktSlack = penalty.l1 * Math.max(o.tol, 1e-3);
-  const roundIters = o.roundIters ?? 25;
+  // a round that grows the set by much is capped at roundIters when its tolerance (1e-3) is looser than the fit's;
+  // with tol ≥ 1e-3 it already solves to the fit's own tolerance, and a cap only forces another round (paper scale,
+  // tol 0.01, int8: 3 rounds and 6.5–7.8 s uncapped, against 4 rounds and 8.2–9.1 s with the cap at 25)
+  const roundIters = o.roundIters ?? (o.tol >= 1e-3 ? Infinity : 25);
   const maxGather = o.maxGatherBytes ?? 512 * 2 ** 20;
   const engine = o.engine ?? 'auto';
   const int8 =
