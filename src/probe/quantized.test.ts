@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { columnRange, columnSummary, QuantizedMatrix } from './quantized.js';
 import { solveWorkingSet } from './working-set.js';
+import { LogisticProbe } from './linear-probe.js';
 import { forwardAll, lossAndResidual, lossFullAll, oneHot, penaltyValue } from './objective.js';
 import { plantedProblem } from './testing.js';
 import { denseSource, selectColumns } from '../store/views.js';
@@ -185,4 +186,14 @@ test('int8 engine with row levels (every 4th tile first) reaches the float engin
   assert.ok(int8.converged);
   assert.ok(rounds.length >= 3, 'a reduced int8 level, all rows, then the exact data');
   assert.ok(Math.abs(int8.objective / float.objective - 1) < 2e-5, `${int8.objective} vs ${float.objective}`);
+});
+
+test('LogisticProbe passes engine through: int8 and float fits of one problem agree; a bad engine is an input error', () => {
+  const P = shiftedProblem(1200, 30, 3, 41);
+  const X = denseSource(P.X);
+  const fit = (engine: 'int8' | 'float') => new LogisticProbe({ l1: 2e-3, l2: 1e-3, tol: 1e-7, engine }).fit(X, P.y).fitInfo;
+  const a = fit('int8');
+  const b = fit('float');
+  assert.ok(Math.abs(a.objective / b.objective - 1) < 1e-4, `${a.objective} vs ${b.objective}`);
+  assert.throws(() => new LogisticProbe({ engine: 'gpu' as never }), /engine/);
 });
