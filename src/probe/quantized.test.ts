@@ -197,3 +197,18 @@ test('LogisticProbe passes engine through: int8 and float fits of one problem ag
   assert.ok(Math.abs(a.objective / b.objective - 1) < 1e-4, `${a.objective} vs ${b.objective}`);
   assert.throws(() => new LogisticProbe({ engine: 'gpu' as never }), /engine/);
 });
+
+test('int8 engine: a NaN or an infinity in the activations is an input error naming its row and column', () => {
+  const P = plantedProblem(300, 20, 3, 4, 5);
+  for (const bad of [NaN, Infinity]) {
+    const data = Float32Array.from(P.X.data);
+    data[123 * 20 + 7] = bad;
+    for (const m of [{ ...P.X, data }, { ...P.X, dtype: 'float16' as const, data: floatToHalfArray(data) }]) {
+      const prob = { X: denseSource(m), C: 3, task: 'ce' as const, y: P.y, t: null, blockRows: 64 };
+      assert.throws(
+        () => solveWorkingSet(prob, [0, 0, 0], { penalty: { l1: 1e-3, l2: 1e-3, l2Form: 'norm' }, tol: 1e-4, maxIter: 100, engine: 'int8' }),
+        (e: Error) => /row 124|row 123/.test(e.message) && /column|neuron/.test(e.message),
+      );
+    }
+  }
+});

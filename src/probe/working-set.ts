@@ -373,7 +373,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   const wdtype: DType = X.dtype === 'float16' && n * Math.floor(D / 2) * 4 <= WIDEN_BELOW_BYTES ? 'float32' : X.dtype;
   const bytes = wdtype === 'float16' ? 2 : 4;
   // columns the in-memory working matrix may hold (half the columns at most: beyond, stream the source)
-  const capacity = Math.min(Math.floor(D / 2), Math.floor(maxGather / (n * bytes)));
+  let capacity = Math.min(Math.floor(D / 2), Math.floor(maxGather / (n * bytes)));
   let wm: WorkingMatrix | QuantizedMatrix | null = Q;
   let wbuf: ArrayBuffer | null = null;
   const newMatrix = (): WorkingMatrix => new WorkingMatrix(pl.X, (wbuf ??= new ArrayBuffer(capacity * n * bytes)), wdtype);
@@ -453,7 +453,12 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
         Xs = viewOf(Q!);
       } else {
         regather = wm ? wm.cols : null;
-        if (Q && Q.buffer.byteLength >= capacity * n * bytes) wbuf = Q.buffer;
+        if (Q) {
+          // the float working matrix lives in the 7-bit copy's buffer (no second allocation within the budget):
+          // it holds as many columns as fit there, and beyond that the solve streams all columns
+          capacity = Math.min(capacity, Math.floor(Q.buffer.byteLength / (n * bytes)));
+          wbuf = Q.buffer;
+        }
         Q = null;
         wm = null;
         Xs = pl.X;
