@@ -99,15 +99,14 @@ function kernelSession(
  * A cached session for any graph: `build` runs once per (key, threads). Calls below SMALL_GEMM_FLOPS run
  * single-threaded, as for the other kernels.
  */
-export function graphSession(key: string, callFlops: number, build: () => Uint8Array, options: { profile?: string } = {}): NativeSession {
+export function graphSession(key: string, callFlops: number, build: () => Uint8Array): NativeSession {
   const threads = callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
   const k = `graph:${key}:${threads}`;
   let s = sessions.get(k);
   if (!s) {
     const model = build();
     s = new (nativeBinding().InferenceSession)();
-    const opts = options.profile ? { ...sessionOptions(threads), enableProfiling: true, profileFilePrefix: options.profile } : sessionOptions(threads);
-    s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, opts);
+    s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
     sessions.set(k, s);
   }
   return s;

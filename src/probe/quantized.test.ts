@@ -4,21 +4,11 @@ import { columnRange, columnSummary, QuantizedMatrix } from './quantized.js';
 import { solveWorkingSet } from './working-set.js';
 import { LogisticProbe } from './linear-probe.js';
 import { forwardAll, lossAndResidual, lossFullAll, oneHot, penaltyValue } from './objective.js';
-import { plantedProblem } from './testing.js';
+import { plantedProblem, relativeError } from './testing.js';
 import { denseSource, selectColumns } from '../store/views.js';
 import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { Rng } from '../util/rng.js';
 
-/** ‖a − b‖ / ‖b‖ */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let e = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    e += (a[i] - b[i]) ** 2;
-    s += b[i] ** 2;
-  }
-  return Math.sqrt(e / s);
-}
 
 /** Columns with offsets and scales (as real activations have), float32. */
 function shiftedProblem(n: number, d: number, C: number, seed: number) {
@@ -50,14 +40,14 @@ test('column summary: sums, squares, minima and maxima of every column (float32,
   const b = columnSummary(denseSource({ ...P.X, data: halfToFloatArray(half) }), 50);
   assert.deepEqual(Array.from(a.min), Array.from(b.min));
   assert.deepEqual(Array.from(a.max), Array.from(b.max));
-  assert.ok(relErr(a.sum, b.sum) < 1e-6 && relErr(a.sq, b.sq) < 1e-6);
+  assert.ok(relativeError(a.sum, b.sum) < 1e-6 && relativeError(a.sq, b.sq) < 1e-6);
   // the WebAssembly range of float16 data: the same minima and maxima
   const w = columnRange(denseSource({ ...P.X, dtype: 'float16', data: half }), 64);
   assert.deepEqual(Array.from(w.min), Array.from(a.min));
   assert.deepEqual(Array.from(w.max), Array.from(a.max));
   // the quantizing pass sums the columns as well
   const Q = new QuantizedMatrix(denseSource(P.X), P.y, 3, got, 100);
-  assert.ok(relErr(Q.sum, got.sum) < 1e-6 && relErr(Q.sq, got.sq) < 1e-6);
+  assert.ok(relativeError(Q.sum, got.sum) < 1e-6 && relativeError(Q.sq, got.sq) < 1e-6);
 });
 
 test('int8 pass: loss, gradient and logits of the working set match the float pass within the 7-bit error', () => {
@@ -87,9 +77,9 @@ test('int8 pass: loss, gradient and logits of the working set match the float pa
     const gb = new Float64Array(C);
     const L = Q.lossFull(V, shift, b, Z, G, gb);
     assert.ok(Math.abs(L / Le - 1) < 5e-3, `${precise}: loss ${L} vs ${Le}`);
-    assert.ok(relErr(Z, Ze) < 0.03, `${precise}: logits ${relErr(Z, Ze)}`);
-    assert.ok(relErr(gb, gbe) < 0.02, `${precise}: bias gradient ${relErr(gb, gbe)}`);
-    errs[String(precise)] = relErr(G, Ge);
+    assert.ok(relativeError(Z, Ze) < 0.03, `${precise}: logits ${relativeError(Z, Ze)}`);
+    assert.ok(relativeError(gb, gbe) < 0.02, `${precise}: bias gradient ${relativeError(gb, gbe)}`);
+    errs[String(precise)] = relativeError(G, Ge);
   }
   // the 7-bit data bounds the precise pass; one int8 level for the weights and residuals adds its own error
   assert.ok(errs.true < 5e-3, `precise gradient error ${errs.true}`);
@@ -119,8 +109,8 @@ test('int8 KKT pass: the gradient on all columns, in source order, after columns
   const gbe = new Float64Array(C);
   const Le = lossFullAll(X, W, new Float32Array(C), b, oneHot(P.y, C), C, 256, new Float32Array(n * C), Ge, gbe);
   const got = Q.gradientAll(Z, b);
-  assert.ok(relErr(got.G, Ge) < 5e-3, `gradient ${relErr(got.G, Ge)}`);
-  assert.ok(relErr(got.gb, gbe) < 1e-5, 'the bias gradient comes from the exact logits');
+  assert.ok(relativeError(got.G, Ge) < 5e-3, `gradient ${relativeError(got.G, Ge)}`);
+  assert.ok(relativeError(got.gb, gbe) < 1e-5, 'the bias gradient comes from the exact logits');
   assert.ok(Math.abs(got.loss / Le - 1) < 1e-5);
   // the passes still see the right columns: the working set's gradient equals the KKT pass's at those columns
   const k = 4;
@@ -134,7 +124,7 @@ test('int8 KKT pass: the gradient on all columns, in source order, after columns
   [2, 17, 39, 0].forEach((j, p) => {
     for (let c = 0; c < C; c++) Gk[c * k + p] = got.G[c * d + j];
   });
-  assert.ok(relErr(G, Gk) < 5e-3, `working set vs KKT pass ${relErr(G, Gk)}`);
+  assert.ok(relativeError(G, Gk) < 5e-3, `working set vs KKT pass ${relativeError(G, Gk)}`);
   assert.throws(() => Q.append([17]), RangeError);
 });
 

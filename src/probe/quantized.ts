@@ -8,9 +8,10 @@
  * the logits V·Xᵀ (MLAS has fast paths for u8·s8 only: s8·s8 ran 20–30× slower). The working set is a prefix of the
  * rows of this buffer: columns join or leave by swapping rows, and the KKT pass runs on the whole buffer.
  *
- * Each pass also quantizes its other operand, in two 8-bit levels (hi and lo, about 15 bits):
+ * Each pass also quantizes its other operand, in one int8 level, or two (hi and lo, about 15 bits) when `precise`:
  * - the logits: U = V·diag(δ) per class (uint8, zero point 128, scale max|U_c|/127) → Z = Σ_j Û_cj q_ij + shift;
- * - the gradient: R = (softmax − Y)/n per class (int8) → G = δ_j Σ_i q_ij R̂_ic + lo_j Σ_i R_ic.
+ * - the gradient: E = softmax − Y (int8, fixed step 1/127) → G = (δ_j Σ_i q_ij Ê_ic + lo_j Σ_i E_ic)/n, the integer
+ *   products summed in int32 across tiles.
  * The constant parts of both rounding errors (their products with the column means m_j of q) are corrected
  * exactly, so what remains is centred: the error is that of the 7-bit data, which at paper scale moved the
  * objective of a solution by about 1e-4 (relative). The working-set solver therefore uses this copy for its first,
@@ -114,10 +115,6 @@ function xTensor(data: Float32Array | Uint16Array, rows: number, cols: number): 
 }
 
 export class QuantizedMatrix {
-  /** @internal */
-  endProfiling(): void {
-    for (const f of [true, false]) for (const p of [true, false]) (passSession(f, p, Infinity) as unknown as { endProfiling(): void }).endProfiling();
-  }
   /** Rows (samples). */
   readonly n: number;
   /** Columns (neurons) of the source. */
@@ -149,9 +146,9 @@ export class QuantizedMatrix {
   private readonly C: number;
 
   /**
-   * Quantize `X` in one streamed pass, with the column ranges `min`/`max` and means `mean` (the centre of the
-   * quantized values: any value near their mean keeps the rounding errors centred), for the `C`-class targets `y`.
-   * A constant column gets step 0 (all values exactly its offset).
+   * Quantize `X` in one streamed pass, with the column ranges `min`/`max` (from `columnRange`), for the `C`-class
+   * targets `y`; the same pass sums the columns (`sum`, `sq`). A constant column gets step 0 (all values exactly its
+   * offset).
    */
   constructor(X: RowSource, y: Int32Array, C: number, stats: { min: ArrayLike<number>; max: ArrayLike<number> }, tileRows = TILE_ROWS) {
     const n = X.rows;
@@ -264,7 +261,7 @@ export class QuantizedMatrix {
 
   /** The rows of the current level (see `useRows`), ascending. */
   rowIds(): Int32Array {
-    const ids = new Int32Array(this.active.reduce((a, t) => a + t.m, 0));
+    const ids = new Int32Array(this.levelRows);
     for (const { r0, m, l0 } of this.active) for (let i = 0; i < m; i++) ids[l0 + i] = r0 + i;
     return ids;
   }
@@ -272,11 +269,6 @@ export class QuantizedMatrix {
   /** The working set: the columns at the first positions, in position order. */
   get cols(): Int32Array {
     return this.order.slice(0, this.size);
-  }
-
-  /** How many columns fit: all of them. */
-  get capacity(): number {
-    return this.D;
   }
 
   private swap(a: number, b: number): void {
@@ -324,7 +316,7 @@ export class QuantizedMatrix {
    * returns the mean loss. All on the quantized data.
    */
   lossFull(V: Float32Array, shift: ArrayLike<number>, b: ArrayLike<number>, Z: Float32Array, G: Float32Array, gb: Float64Array): number {
-    const { n, C, D } = this;
+    const { C, D } = this;
     const k = this.size;
     const { Vq, vs, sh } = this.quantizeWeights(V, shift);
     const L = this.precise ? 2 : 1;
@@ -350,7 +342,7 @@ export class QuantizedMatrix {
    * bias b, with ∇b and the mean loss: the KKT pass, on the quantized data.
    */
   gradientAll(Z: Float32Array, b: ArrayLike<number>): { G: Float32Array; gb: Float64Array; loss: number } {
-    const { n, C, D } = this;
+    const { C, D } = this;
     const L = this.precise ? 2 : 1;
     addGemmFlops(2 * this.levelRows * D * L * C);
     const Gp = new Float32Array(C * D);
@@ -500,9 +492,9 @@ export class QuantizedMatrix {
  * The integer cross-entropy pass of one tile. With `forward`: logits from the quantized weights and the 7-bit data,
  * Z = Zᵢₙₜᵀ·Mv + shift (Mv: the per-class scales, summing the hi and lo rows when `precise`); without: given logits
  * Zin [m × C]. Then log-softmax with bias, the summed log-likelihood ll, E = softmax − Y, ∇b·n = Σ_i E, E as int8
- * (step 1/127; when `precise`, a second int8 level for the remainder, step 1/(127·254)), the sums rs of the
- * dequantized Ê, and Gq = Xᵀ·Ê/n + Gin [k × C] from the uint8 data (Mc: the dequantizing scales and 1/n; Gin: the
- * sum over the earlier tiles), all in one run.
+ * (step 1/127; when `precise`, a second int8 level for the remainder, step 1/(127·254), as C more columns; else
+ * zero columns up to `gradWidth`), the column sums of the log-likelihoods, of E and of Ê, and the int32 product
+ * Gq = Xᵀ·Ê₈ + Gin [k × width] from the uint8 data (Gin: the sum over the earlier tiles), all in one run.
  */
 function passSession(forward: boolean, precise: boolean, callFlops: number) {
   return graphSession(`q:${forward ? 'pass' : 'grad'}:${precise ? 2 : 1}`, callFlops, () => {
@@ -577,5 +569,5 @@ function passSession(forward: boolean, precise: boolean, callFlops: number) {
         { name: 'zp8', int8: [0], dims: [] },
       ],
     });
-  }, { profile: process.env.NP_QPROFILE });
+  });
 }

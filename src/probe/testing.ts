@@ -41,3 +41,14 @@ export function plantedProblem(n: number, d: number, C: number, k: number, seed:
   const data = dtype === 'float16' ? Uint16Array.from(f, (v) => floatToHalf(v)) : f;
   return { X: { rows: n, cols: d, dtype, data }, y, informative };
 }
+
+/** Relative error ‖a − b‖ / ‖b‖ (Euclidean norms), for comparisons in tests. */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let e = 0;
+  let t = 0;
+  for (let i = 0; i < a.length; i++) {
+    e += (a[i] - b[i]) ** 2;
+    t += b[i] ** 2;
+  }
+  return Math.sqrt(e / t);
+}

@@ -9,7 +9,7 @@ import { LbfgsMemory } from './lbfgs.js';
 import { Rng } from '../util/rng.js';
 import { referenceSolve } from './reference.js';
 import { LogisticProbe } from './linear-probe.js';
-import { plantedProblem } from './testing.js';
+import { plantedProblem, relativeError } from './testing.js';
 import { denseSource, selectColumns, selectRows } from '../store/views.js';
 import { openRawMatrix, RawMatrixWriter } from './file-source.js';
 import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
@@ -184,15 +184,6 @@ function twoLoop(S: Float64Array[], Y: Float64Array[], v: Float64Array): Float64
   return q;
 }
 
-function relDiff(a: Float64Array, b: Float64Array): number {
-  let d = 0;
-  let t = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    t += b[i] ** 2;
-  }
-  return Math.sqrt(d / t);
-}
 
 test('compact L-BFGS gives the two-loop recursion\'s direction, also after a re-layout', () => {
   const C = 2;
@@ -215,7 +206,7 @@ test('compact L-BFGS gives the two-loop recursion\'s direction, also after a re-
   const v = Float64Array.from({ length: n }, () => rng.normal());
   const out = new Float64Array(n);
   mem.apply(v, out, 1);
-  assert.ok(relDiff(out, twoLoop(S.slice(-m), Y.slice(-m), v)) < 1e-5);
+  assert.ok(relativeError(out, twoLoop(S.slice(-m), Y.slice(-m), v)) < 1e-5);
   // drop column 0: the pairs and their products follow
   const to = Int32Array.from({ length: k }, (_, j) => j - 1);
   mem.remap(C, k, k - 1, to);
@@ -223,7 +214,7 @@ test('compact L-BFGS gives the two-loop recursion\'s direction, also after a re-
   const v2 = drop(v);
   const out2 = new Float64Array(v2.length);
   mem.apply(v2, out2, 1);
-  assert.ok(relDiff(out2, twoLoop(S.slice(-m).map(drop), Y.slice(-m).map(drop), v2)) < 1e-5);
+  assert.ok(relativeError(out2, twoLoop(S.slice(-m).map(drop), Y.slice(-m).map(drop), v2)) < 1e-5);
 });
 
 test('a narrow problem that outgrows the working matrix while changing row levels still reaches the optimum', () => {

@@ -9,6 +9,8 @@
  * The module is assembled here from its opcodes (about 150 bytes), no toolchain needed.
  */
 
+import { halfToFloat } from './float16.js';
+
 /** Unsigned LEB128. */
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -117,12 +119,7 @@ let compiled: object | null = null;
 
 /** The float16 value of a key (the key map is its own inverse). */
 function keyToHalf(k: number): number {
-  const h = (k ^ ((k >> 15) & 0x7fff)) & 0xffff;
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 31;
-  const f = h & 1023;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return e === 0 ? s * f * 2 ** -24 : s * (1 + f / 1024) * 2 ** (e - 15);
+  return halfToFloat(k ^ ((k >> 15) & 0x7fff));
 }
 
 /**
