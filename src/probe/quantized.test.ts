@@ -5,7 +5,7 @@ import { solveWorkingSet } from './working-set.js';
 import { LogisticProbe } from './linear-probe.js';
 import { forwardAll, lossAndResidual, lossFullAll, oneHot, penaltyValue } from './objective.js';
 import { plantedProblem, relativeError } from './testing.js';
-import { denseSource, selectColumns } from '../store/views.js';
+import { denseSource, selectColumns, selectRows } from '../store/views.js';
 import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { Rng } from '../util/rng.js';
 
@@ -22,7 +22,7 @@ function shiftedProblem(n: number, d: number, C: number, seed: number) {
 
 function quantize(X: ReturnType<typeof denseSource>, y: Int32Array, C: number, tileRows: number): QuantizedMatrix {
   const sm = columnSummary(X, 97);
-  return new QuantizedMatrix(X, y, C, { min: sm.min, max: sm.max }, tileRows);
+  return new QuantizedMatrix(X, y, C, { min: sm.min, max: sm.max }, { tileRows });
 }
 
 test('column summary: sums, squares, minima and maxima of every column (float32, and float16 as its widened values)', () => {
@@ -46,7 +46,7 @@ test('column summary: sums, squares, minima and maxima of every column (float32,
   assert.deepEqual(Array.from(w.min), Array.from(a.min));
   assert.deepEqual(Array.from(w.max), Array.from(a.max));
   // the quantizing pass sums the columns as well
-  const Q = new QuantizedMatrix(denseSource(P.X), P.y, 3, got, 100);
+  const Q = new QuantizedMatrix(denseSource(P.X), P.y, 3, got, { tileRows: 100 });
   assert.ok(relativeError(Q.sum, got.sum) < 1e-6 && relativeError(Q.sq, got.sq) < 1e-6);
 });
 
@@ -85,6 +85,47 @@ test('int8 pass: loss, gradient and logits of the working set match the float pa
   assert.ok(errs.true < 5e-3, `precise gradient error ${errs.true}`);
   assert.ok(errs.false < 3e-2, `single-level gradient error ${errs.false}`);
   assert.ok(errs.true < errs.false, 'two levels are more precise than one');
+});
+
+test('int8 layout: units of a row level share tiles; a level\'s passes are the float passes on its rows, in rowIds order', () => {
+  const n = 1000;
+  const d = 30;
+  const C = 4;
+  const P = shiftedProblem(n, d, C, 17);
+  const X = denseSource(P.X);
+  const sm = columnSummary(X, 128);
+  // 16 units of 64 rows (the last of 40); stride 4: units 0, 4, 8, 12 in one tile; the others in tiles of up to 4
+  const Q = new QuantizedMatrix(X, P.y, C, sm, { tileRows: 256, unitRows: 64, strides: [4] });
+  assert.ok(relativeError(Q.sum, sm.sum) < 1e-6, 'the fill pass sums every row once');
+  const set = [3, 29, 11, 0, 17];
+  Q.append(set);
+  Q.precise = true;
+  const rng = new Rng(8);
+  const k = set.length;
+  const V = Float32Array.from({ length: C * k }, () => 0.3 * rng.normal());
+  const shift = new Float32Array(C);
+  const b = Float32Array.from({ length: C }, () => 0.2 * rng.normal());
+  const quarter = [0, 4, 8, 12].flatMap((u) => Array.from({ length: 64 }, (_, i) => u * 64 + i));
+  for (const [stride, want] of [[4, quarter], [1, null]] as const) {
+    Q.useRows(stride);
+    const ids = Q.rowIds();
+    if (want) assert.deepEqual(Array.from(ids), want);
+    else assert.deepEqual(Array.from(ids).sort((a, c) => a - c), Array.from({ length: n }, (_, i) => i), 'a permutation of all rows');
+    assert.equal(Q.levelRows, ids.length);
+    const rows = selectRows(selectColumns(X, set), ids);
+    const Ze = new Float32Array(ids.length * C);
+    const Ge = new Float32Array(C * k);
+    const Le = lossFullAll(rows, V, shift, b, oneHot(Int32Array.from(ids, (r) => P.y[r]), C), C, 128, Ze, Ge, new Float64Array(C));
+    const Z = new Float32Array(ids.length * C);
+    const G = new Float32Array(C * k);
+    const L = Q.lossFull(V, shift, b, Z, G, new Float64Array(C));
+    assert.ok(Math.abs(L / Le - 1) < 5e-3, `stride ${stride}: loss ${L} vs ${Le}`);
+    assert.ok(relativeError(Z, Ze) < 0.03, `stride ${stride}: logits ${relativeError(Z, Ze)}`);
+    assert.ok(relativeError(G, Ge) < 5e-3, `stride ${stride}: gradient ${relativeError(G, Ge)}`);
+  }
+  assert.throws(() => Q.useRows(2), /stride 2/);
+  assert.throws(() => new QuantizedMatrix(X, P.y, C, sm, { tileRows: 256, unitRows: 64, strides: [6, 4] }), /multiple/);
+  assert.throws(() => new QuantizedMatrix(X, P.y, C, sm, { tileRows: 100, unitRows: 64 }), /divide/);
 });
 
 test('int8 KKT pass: the gradient on all columns, in source order, after columns were swapped in and out', () => {
@@ -202,3 +243,4 @@ test('int8 engine: a NaN or an infinity in the activations is an input error nam
     }
   }
 });
+

@@ -194,12 +194,12 @@ function firstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; 
  * First passes of the int8 engine: column ranges (one streamed pass), the 7-bit copy with the column sums and sums
  * of squares (a second one), and the loss gradient at W = 0 with bias b0 on that copy.
  */
-function quantizedFirstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number; Q: QuantizedMatrix } {
+function quantizedFirstPass(p: SmoothProblem, b0: ArrayLike<number>, strides: number[]): { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number; Q: QuantizedMatrix } {
   const { X, C } = p;
   const n = X.rows;
   const { min, max } = columnRange(X);
   if (!allFinite(min) || !allFinite(max)) reportNonFinite(X, p.blockRows);
-  const Q = new QuantizedMatrix(X, p.y!, C, { min, max });
+  const Q = new QuantizedMatrix(X, p.y!, C, { min, max }, { strides });
   const { mean, scale } = finishStats(Q.sum, Q.sq, n);
   const { G, loss } = Q.gradientAll(new Float32Array(n * C), b0);
   return { G, mean, scale, loss, Q };
@@ -333,7 +333,11 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let Q: QuantizedMatrix | null = null;
   let first: { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number };
   if (int8) {
-    const qf = quantizedFirstPass(p, b0);
+    const qf = quantizedFirstPass(
+      p,
+      b0,
+      levels.flatMap((l) => (l.int8 ? [l.stride!] : [])),
+    );
     Q = qf.Q;
     for (const l of levels) {
       if (!l.int8 || l.stride === 1) continue;
