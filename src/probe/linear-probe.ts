@@ -204,6 +204,7 @@ abstract class LinearModelBase {
         maxIter: p.maxIter,
         maxGatherBytes: p.workingSetMB * 2 ** 20,
         engine: p.engine,
+        exactObjective: opts?.exactObjective,
         onIter: (it, F, active) =>
           onProgress?.({ kind: 'train', done: it, unit: 'iterations', message: `objective ${F.toPrecision(6)}, ${active} active neurons` }),
         onRound: (round, active, F, violations) =>
@@ -217,6 +218,7 @@ abstract class LinearModelBase {
         objective: r.objective,
         loss: r.loss,
         solver: 'auto',
+        objectiveExact: r.objectiveExact,
         rounds: r.rounds,
         activeColumns: r.activeColumns,
       };
@@ -357,21 +359,36 @@ export class LogisticProbe extends LinearModelBase implements Classifier {
 
   /** Class id per row (argmax; ties → lowest id). */
   predict(X: RowSource): Int32Array {
-    const Z = this.decisionFunction(X);
-    const C = this.C;
-    const out = new Int32Array(X.rows);
-    for (let i = 0; i < X.rows; i++) {
-      let best = 0;
-      for (let c = 1; c < C; c++) if (Z[i * C + c] > Z[i * C + best]) best = c;
-      out[i] = best;
-    }
-    return out;
+    return argmaxRows(this.decisionFunction(X), this.C);
   }
 
   /** Accuracy on (X, y). */
   score(X: RowSource, y: Int32Array): number {
     if (y.length !== X.rows) throw new InputError(`${y.length} labels but ${X.rows} activation rows`, { expected: 'one label per activation row' });
     return accuracy(this.predict(X), y);
+  }
+
+  /**
+   * Predictions on (X, y) with their accuracy, the mean cross-entropy and the objective there (mean loss +
+   * penalties), from one pass over X. With `training: true`, (X, y) is the training data: a fit that left its
+   * objective on the int8 copy (`exactObjective: false`) then gets the exact loss and objective in `fitInfo`.
+   */
+  evaluate(X: RowSource, y: Int32Array, opts: { training?: boolean } = {}): { predictions: Int32Array; accuracy: number; loss: number; objective: number } {
+    const W = this.coef;
+    if (y.length !== X.rows) throw new InputError(`${y.length} labels but ${X.rows} activation rows`, { expected: 'one label per activation row' });
+    if (X.cols !== this.D) throw new InputError(`activations have ${X.cols} neurons, the probe was trained on ${this.D}`, { expected: `${this.D} columns` });
+    const C = this.C;
+    for (let i = 0; i < y.length; i++)
+      if (!(Number.isInteger(y[i]) && y[i] >= 0 && y[i] < C)) throw new InputError(`label id ${y[i]} at row ${i + 1}`, { expected: `class ids 0..${C - 1}` });
+    const Z = forwardAll(X, W, C, kernelRows(X.cols, this.params.blockRows));
+    const b = this.intercept;
+    const loss = lossAndResidual(Z, b, C, 'ce', y, null, null);
+    const objective = loss + penaltyValue(W, this.penalty);
+    // the scores of `predict` (bias added in float32), so that both agree on ties
+    for (let i = 0; i < Z.length; i++) Z[i] += b[i % C];
+    const predictions = argmaxRows(Z, C);
+    if (opts.training && this.info && this.info.objectiveExact === false) this.info = { ...this.info, loss, objective, objectiveExact: true };
+    return { predictions, accuracy: accuracy(predictions, y), loss, objective };
   }
 
   /** Load a probe written by `save`. */
@@ -433,6 +450,18 @@ export class LinearProbe extends LinearModelBase {
     p.loadFrom(dir);
     return p;
   }
+}
+
+/** Index of the largest of each row's C scores (ties → lowest index). */
+function argmaxRows(Z: Float32Array, C: number): Int32Array {
+  const rows = Z.length / C;
+  const out = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let best = 0;
+    for (let c = 1; c < C; c++) if (Z[i * C + c] > Z[i * C + best]) best = c;
+    out[i] = best;
+  }
+  return out;
 }
 
 function readFileSafe(path: string): string {

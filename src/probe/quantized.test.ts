@@ -244,3 +244,22 @@ test('int8 engine: a NaN or an infinity in the activations is an input error nam
   }
 });
 
+test('exactObjective false: a loose int8 fit reports the copy\'s objective; evaluating the training data makes it exact', () => {
+  const P = shiftedProblem(1500, 40, 3, 51);
+  const X = denseSource(P.X);
+  const params = { l1: 2e-3, l2: 1e-3, tol: 0.01, engine: 'int8' as const };
+  const exact = new LogisticProbe(params).fit(X, P.y);
+  const lazy = new LogisticProbe(params).fit(X, P.y, { exactObjective: false });
+  assert.notEqual(exact.fitInfo.objectiveExact, false);
+  assert.equal(lazy.fitInfo.objectiveExact, false);
+  assert.deepEqual(Array.from(lazy.coef), Array.from(exact.coef), 'the same fit');
+  assert.ok(Math.abs(lazy.fitInfo.objective / exact.fitInfo.objective - 1) < 1e-2, `${lazy.fitInfo.objective} vs ${exact.fitInfo.objective}`);
+  assert.notEqual(lazy.fitInfo.objective, exact.fitInfo.objective, 'the copy\'s value, not the exact one');
+  const ev = lazy.evaluate(X, P.y, { training: true });
+  assert.equal(lazy.fitInfo.objectiveExact, true);
+  assert.ok(Math.abs(lazy.fitInfo.objective - exact.fitInfo.objective) < 1e-6 * exact.fitInfo.objective, `${lazy.fitInfo.objective} vs ${exact.fitInfo.objective}`);
+  assert.equal(ev.objective, lazy.fitInfo.objective);
+  assert.deepEqual(Array.from(ev.predictions), Array.from(lazy.predict(X)));
+  assert.equal(ev.accuracy, lazy.score(X, P.y));
+  assert.throws(() => lazy.evaluate(X, P.y.subarray(1)), /labels/);
+});

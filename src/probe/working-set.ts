@@ -51,9 +51,15 @@ export interface WorkingSetOptions {
    * Arithmetic of the restricted solves and KKT passes ('auto', the default: 'int8' for cross-entropy problems of
    * at least 2^24 values whose 7-bit copy fits the byte budget, else 'float'). 'int8' runs a first phase on a 7-bit
    * copy of the data (quantized.ts) and then, for tol < 1e-3, polishes on the exact data; the reported objective
-   * is always computed on the exact data.
+   * is computed on the exact data unless `exactObjective` is false.
    */
   engine?: 'auto' | 'int8' | 'float';
+  /**
+   * When the solve ends on the int8 copy, compute the loss and objective on the exact data (one more pass; default
+   * true). False: the copy's values are returned (within about 1e-4 relative) with `objectiveExact` false, for a
+   * caller that evaluates the exact data anyway (e.g. with its training metrics, see LogisticProbe.evaluate).
+   */
+  exactObjective?: boolean;
 }
 
 export interface WorkingSetResult {
@@ -66,6 +72,8 @@ export interface WorkingSetResult {
   activeColumns: number;
   nonzeroColumns: number;
   converged: boolean;
+  /** Whether `objective` and `loss` were computed on the exact data (false: on the int8 copy). */
+  objectiveExact: boolean;
 }
 
 /** Rows per read when gathering columns (a 5 MB block of 9,984 float16 columns stays in cache). */
@@ -362,7 +370,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let b: Float64Array = Float64Array.from(b0);
   let loss = first.loss;
   let objective = loss;
-  const zero = (): WorkingSetResult => ({ W: new Float32Array(C * D), b, objective: loss, loss, iterations: 0, rounds: 0, activeColumns: 0, nonzeroColumns: 0, converged: true });
+  const zero = (): WorkingSetResult => ({ W: new Float32Array(C * D), b, objective: loss, loss, iterations: 0, rounds: 0, activeColumns: 0, nonzeroColumns: 0, converged: true, objectiveExact: true });
   if (int8 && zeroIsOptimal(G, penalty)) {
     // the 7-bit copy says W = 0: decide on the exact data
     first = firstPass(p, b0);
@@ -606,11 +614,12 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     }
     if (nz) nzCols++;
   }
-  if (levels[level].int8) {
+  const onCopy = levels[level].int8;
+  if (onCopy && o.exactObjective !== false) {
     // the int8 phase was the last: loss and objective on the exact data
     const Zx = forwardAll(p.X, W, C, kernelRows(D, p.blockRows));
     loss = lossAndResidual(Zx, b, C, p.task, p.y, p.t, null);
     objective = loss + penaltyValue(W, penalty);
   }
-  return { W, b, objective, loss, iterations, rounds, activeColumns: set.length, nonzeroColumns: nzCols, converged };
+  return { W, b, objective, loss, iterations, rounds, activeColumns: set.length, nonzeroColumns: nzCols, converged, objectiveExact: !onCopy || o.exactObjective !== false };
 }
