@@ -158,6 +158,9 @@ export class QuantizedMatrix {
   private readonly maxTile: number;
   /** Rows per unit. */
   private readonly unitRows: number;
+  /** Integer gradient accumulators of the passes (two, swapped per tile) and their float64 sum. */
+  private gi: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
+  private acc: Float64Array | null = null;
   /** Column at each position; the first `size` positions are the working set. */
   private readonly order: Int32Array;
   /** Position of each column. */
@@ -421,9 +424,18 @@ export class QuantizedMatrix {
     const sess = passSession(forward, this.precise, tileFlops);
     // the integer gradient is summed across tiles by the graph (int32: exact, and |Σ| ≤ 127²·rows stays below 2³¹
     // for up to FLUSH_ROWS rows); beyond, it is flushed into float64
-    let Gin = new Int32Array(k * LC);
-    let Gout = new Int32Array(k * LC);
-    const acc = new Float64Array(k * LC);
+    // the accumulators, reused across passes (a paper-scale fit runs ~80 passes of up to 9,984 × 90 of them)
+    const size = k * LC;
+    if (!this.acc || this.acc.length < size) {
+      const cap = D * Math.max(gradWidth(C, true), gradWidth(C, false));
+      this.acc = new Float64Array(cap);
+      this.gi = [new Int32Array(cap), new Int32Array(cap)];
+    }
+    let Gin = this.gi[0].subarray(0, size);
+    let Gout = this.gi[1].subarray(0, size);
+    const acc = this.acc.subarray(0, size);
+    Gin.fill(0);
+    acc.fill(0);
     const sums = new Float32Array(3 * C);
     const rs = new Float64Array(C);
     const bT = new Tensor('float32', Float32Array.from(b), [1, C]);
@@ -622,9 +634,12 @@ function passSession(forward: boolean, precise: boolean, callFlops: number) {
         { op: 'Pad', inputs: ['Eh', 'pads'], outputs: ['E8'] },
       );
     nodes.push(
-      // column sums of the log-likelihoods, of E and of Ê in one product with a row of ones
-      { op: 'Concat', inputs: ['LY', 'E', 'Ed'], outputs: ['S3'], attrs: { axis: { i: 1 } } },
-      { op: 'MatMul', inputs: ['ones', 'S3'], outputs: ['sums'] },
+      // column sums of the log-likelihoods, of E and of Ê: products with a row of ones (60 µs per 2,048-row tile,
+      // against 150-180 µs for one product of their concatenation, and for three ReduceSums)
+      { op: 'MatMul', inputs: ['ones', 'LY'], outputs: ['sLY'] },
+      { op: 'MatMul', inputs: ['ones', 'E'], outputs: ['sE'] },
+      { op: 'MatMul', inputs: ['ones', 'Ed'], outputs: ['sEd'] },
+      { op: 'Concat', inputs: ['sLY', 'sE', 'sEd'], outputs: ['sums'], attrs: { axis: { i: 1 } } },
       { op: 'MatMulInteger', inputs: ['Xu', 'E8'], outputs: ['Gi'] },
       { op: 'Add', inputs: ['Gi', 'Gin'], outputs: ['Gq'] },
     );
