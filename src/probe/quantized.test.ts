@@ -128,6 +128,50 @@ test('int8 layout: units of a row level share tiles; a level\'s passes are the f
   assert.throws(() => new QuantizedMatrix(X, P.y, C, sm, { tileRows: 100, unitRows: 64 }), /divide/);
 });
 
+test('int8 logits from the row-major copy of the working set equal those from the transposed copy, as the set grows and shrinks', () => {
+  const n = 1000;
+  const d = 30;
+  const C = 4;
+  const P = shiftedProblem(n, d, C, 23);
+  const X = denseSource(P.X);
+  const sm = columnSummary(X, 128);
+  const layout = { tileRows: 256, unitRows: 64, strides: [4] };
+  const withRows = new QuantizedMatrix(X, P.y, C, sm, layout);
+  const without = new QuantizedMatrix(X, P.y, C, sm, { ...layout, rowsMaxBytes: 0 });
+  const rng = new Rng(4);
+  const steps: ((Q: QuantizedMatrix) => void)[] = [
+    (Q) => Q.append([5, 17, 2]),
+    (Q) => Q.useRows(1), // more tiles: built on first use
+    (Q) => Q.append([29, 0, 11, 8]), // appended: re-strided in place
+    (Q) => Q.keep(Int32Array.from([0, 2, 3, 6])), // positions move: rebuilt
+    (Q) => Q.append([1]),
+  ];
+  withRows.useRows(4);
+  without.useRows(4);
+  for (const step of steps) {
+    step(withRows);
+    step(without);
+    for (const precise of [false, true]) {
+      withRows.precise = without.precise = precise;
+      const k = withRows.cols.length;
+      const V = Float32Array.from({ length: C * k }, () => 0.3 * rng.normal());
+      const shift = Float32Array.from({ length: C }, () => rng.normal());
+      const b = Float32Array.from({ length: C }, () => 0.2 * rng.normal());
+      const run = (Q: QuantizedMatrix) => {
+        const Z = new Float32Array(Q.levelRows * C);
+        const G = new Float32Array(C * k);
+        const gb = new Float64Array(C);
+        return { L: Q.lossFull(V, shift, b, Z, G, gb), Z, G, gb };
+      };
+      const a = run(withRows);
+      const e = run(without);
+      assert.ok(Math.abs(a.L - e.L) < 1e-6 * Math.abs(e.L), `loss ${a.L} vs ${e.L}`);
+      assert.ok(relativeError(a.Z, e.Z) < 1e-6, `logits ${relativeError(a.Z, e.Z)}`);
+      assert.ok(relativeError(a.G, e.G) < 1e-5, `gradient ${relativeError(a.G, e.G)}`);
+    }
+  }
+});
+
 test('int8 KKT pass: the gradient on all columns, in source order, after columns were swapped in and out', () => {
   const n = 900;
   const d = 40;

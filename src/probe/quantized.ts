@@ -64,7 +64,18 @@ export interface QuantizedLayout {
    * units of a level are grouped into tiles of their own, so a level runs on whole tiles.
    */
   strides?: number[];
+  /** Largest row-major copy of the working set for the logits, in bytes (default 160 MiB; 0: none). */
+  rowsMaxBytes?: number;
 }
+
+/**
+ * Largest row-major copy of the working set (bytes) kept for the logits' GEMM. MLAS packs the right operand of a
+ * u8·s8 product on every call: with the data there (the transposed copy) a 2,048-row tile's logits took 1.3 ms at
+ * k = 2,496; with the data on the left (row-major) and the weights on the right, whole passes went from 51-63 to
+ * 40-45 ms (k = 2,496) and from 83-93 to 65-73 ms (k = 4,000). The copy is rebuilt, tile by tile, when the set
+ * changes (a transpose per tile: ~30 ms per 100 MB).
+ */
+const ROWS_MAX_BYTES = 160 * 2 ** 20;
 
 const F = ElemType.FLOAT;
 
@@ -161,6 +172,15 @@ export class QuantizedMatrix {
   /** Integer gradient accumulators of the passes (two, swapped per tile) and their float64 sum. */
   private gi: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
   private acc: Float64Array | null = null;
+  /**
+   * Row-major copy of the working set for the logits: tile t's rows as an [m × k] block at byte offset r0·k
+   * (k = `rowsK`, the set's size when built), built per tile on first use (`rowsBuilt`) and invalid once the set
+   * changes. Null until first needed, and when the set is too large for ROWS_MAX_BYTES.
+   */
+  private rows: Uint8Array | null = null;
+  private readonly rowsMax: number;
+  private rowsK = -1;
+  private rowsBuilt = new Uint8Array(0);
   /** Column at each position; the first `size` positions are the working set. */
   private readonly order: Int32Array;
   /** Position of each column. */
@@ -218,6 +238,7 @@ export class QuantizedMatrix {
     }
     this.maxTile = Math.max(...this.tiles.map((t) => t.m));
     this.unitRows = unitRows;
+    this.rowsMax = layout.rowsMaxBytes ?? ROWS_MAX_BYTES;
     // spare room at the end: the scratch of `swap` (a tile row) and of the quantizing pass (a unit)
     this.q = new Uint8Array(n * D + Math.max(this.maxTile, unitRows * D));
     this.useRows(1);
@@ -320,6 +341,8 @@ export class QuantizedMatrix {
 
   private swap(a: number, b: number): void {
     if (a === b) return;
+    // the row-major copy holds positions below rowsK: appends (swaps beyond it) keep it valid
+    if (Math.min(a, b) < this.rowsK) this.rowsK = -1;
     const { q, order, where, D } = this;
     // three in-buffer copies per tile through the spare row (no views created: ~340,000 swaps per paper-scale fit)
     const spare = this.n * D;
@@ -365,9 +388,28 @@ export class QuantizedMatrix {
   lossFull(V: Float32Array, shift: ArrayLike<number>, b: ArrayLike<number>, Z: Float32Array, G: Float32Array, gb: Float64Array): number {
     const { C, D } = this;
     const k = this.size;
-    const { Vq, vs, sh } = this.quantizeWeights(V, shift);
     const L = this.precise ? 2 : 1;
     addGemmFlops(2 * this.levelRows * k * 2 * L * C);
+    const rows = this.rowMajor();
+    const flops = 2 * 2 * L * this.maxTile * k * C;
+    if (rows) {
+      // the data on the left: X [m × k] · Wq [k × w] (int8 weights, hi and lo columns, zero columns up to w)
+      const w = Math.ceil((L * C) / 16) * 16;
+      const { Vq, vs, sh } = this.quantizeWeights(V, shift, w);
+      const Mw = new Float32Array(w * C);
+      for (let r = 0; r < L * C; r++) Mw[r * C + (r % C)] = vs[r];
+      const feeds = {
+        Wq: new Tensor('int8', new Int8Array(Vq.buffer, Vq.byteOffset, Vq.length), [k, w]),
+        Mw: new Tensor('float32', Mw, [w, C]),
+        sh: new Tensor('float32', sh, [1, C]),
+      };
+      return this.tilePasses(k, 'rows', flops, b, G, gb, ({ r0, m, l0 }) => ({
+        ...feeds,
+        Xr: new Tensor('uint8', rows.subarray(r0 * k, (r0 + m) * k), [m, k]),
+        Z: new Tensor('float32', Z.subarray(l0 * C, (l0 + m) * C), [m, C]),
+      }));
+    }
+    const { Vq, vs, sh } = this.quantizeWeights(V, shift, 0);
     // the per-class scales of the logits' integer rows as a [L·C × C] combination matrix (hi and lo rows summed)
     const Mv = new Float32Array(L * C * C);
     for (let r = 0; r < L * C; r++) Mv[r * C + (r % C)] = vs[r];
@@ -377,11 +419,62 @@ export class QuantizedMatrix {
       Mv: new Tensor('float32', Mv, [L * C, C]),
       sh: new Tensor('float32', sh, [1, C]),
     };
-    return this.tilePasses(k, true, 2 * 2 * L * this.maxTile * k * C, b, G, gb, ({ r0, m, l0 }) => ({
+    return this.tilePasses(k, 'pass', flops, b, G, gb, ({ r0, m, l0 }) => ({
       ...feeds,
       Xs: new Tensor('int8', new Int8Array(this.q.buffer, r0 * D, k * m), [k, m]),
       Z: new Tensor('float32', Z.subarray(l0 * C, (l0 + m) * C), [m, C]),
     }));
+  }
+
+  /**
+   * The row-major copy of the working set on the active tiles (built where missing; after appends, each built
+   * tile is re-strided in place and gets the new columns only), or null when the set is empty or too large for
+   * ROWS_MAX_BYTES.
+   */
+  private rowMajor(): Uint8Array | null {
+    const { n, D } = this;
+    const k = this.size;
+    if (k === 0 || n * k > this.rowsMax) return null;
+    if (!this.rows) {
+      // pages are committed as they are first written: the copy costs n·k bytes, not the reservation
+      this.rows = new Uint8Array(Math.min(n * D, this.rowsMax));
+      this.rowsBuilt = new Uint8Array(this.tiles.length);
+    }
+    const rows = this.rows;
+    const k0 = this.rowsK;
+    if (k0 !== k) {
+      if (k0 > 0 && k0 < k) {
+        // the set grew by appends: tiles move to their new offsets (last first, so nothing is overwritten before
+        // it moved), each row to its new stride, and the new columns are transposed into place
+        for (let i = this.tiles.length - 1; i >= 0; i--) {
+          if (!this.rowsBuilt[i]) continue;
+          const t = this.tiles[i];
+          for (let r = t.m - 1; r >= 0; r--) rows.copyWithin((t.r0 + r) * k, (t.r0 + r) * k0, (t.r0 + r) * k0 + k0);
+          this.transposeInto(t, k0, k);
+        }
+      } else this.rowsBuilt.fill(0);
+      this.rowsK = k;
+    }
+    this.tiles.forEach((t, i) => {
+      if (this.rowsBuilt[i] || !this.active.some((a) => a.r0 === t.r0)) return;
+      this.transposeInto(t, 0, k);
+      this.rowsBuilt[i] = 1;
+    });
+    return rows;
+  }
+
+  /** Positions p0 … p1 − 1 of tile t, transposed into columns p0 … p1 − 1 of its row-major block (stride p1). */
+  private transposeInto(t: { r0: number; m: number }, p0: number, p1: number): void {
+    const rows = this.rows!;
+    const w = p1 - p0;
+    const src = new Tensor('uint8', this.q.subarray(t.r0 * this.D + p0 * t.m, t.r0 * this.D + p1 * t.m), [w, t.m]);
+    if (p0 === 0) {
+      transposeSession(t.m * w).run({ X: src }, { Xt: new Tensor('uint8', rows.subarray(t.r0 * p1, (t.r0 + t.m) * p1), [t.m, w]) }, {});
+      return;
+    }
+    const tmp = new Uint8Array(t.m * w);
+    transposeSession(t.m * w).run({ X: src }, { Xt: new Tensor('uint8', tmp, [t.m, w]) }, {});
+    for (let r = 0; r < t.m; r++) rows.set(tmp.subarray(r * w, (r + 1) * w), (t.r0 + r) * p1 + p0);
   }
 
   /**
@@ -398,7 +491,7 @@ export class QuantizedMatrix {
     this.size = D;
     let loss: number;
     try {
-      loss = this.tilePasses(D, false, 2 * L * this.maxTile * D * C, b, Gp, gb, ({ m, l0 }) => ({
+      loss = this.tilePasses(D, 'grad', 2 * L * this.maxTile * D * C, b, Gp, gb, ({ m, l0 }) => ({
         Zin: new Tensor('float32', Z.subarray(l0 * C, (l0 + m) * C), [m, C]),
       }));
     } finally {
@@ -415,13 +508,14 @@ export class QuantizedMatrix {
    * (Gin), then ∇W in original coordinates: G_cj = δ_j·(Gq_jc − m_j·Σ_i R̂_ic) + (lo_j + δ_j·m_j)·∇b_c, i.e. the
    * centred part of Σ_i q_ij·R̂_ic plus the exact constant part. Returns the mean loss.
    */
-  private tilePasses(k: number, forward: boolean, tileFlops: number, b: ArrayLike<number>, G: Float32Array, gb: Float64Array, tileFeeds: (t: { r0: number; m: number; l0: number }) => Record<string, Tensor>): number {
+  private tilePasses(k: number, kind: PassKind, tileFlops: number, b: ArrayLike<number>, G: Float32Array, gb: Float64Array, tileFeeds: (t: { r0: number; m: number; l0: number }) => Record<string, Tensor>): number {
     const { C, D } = this;
     const n = this.levelRows;
     const L = this.precise ? 2 : 1;
     // width of the integer gradient: the residual columns, padded to a multiple of 16 in the one-level mode
     const LC = gradWidth(C, this.precise);
-    const sess = passSession(forward, this.precise, tileFlops);
+    const forward = kind !== 'grad';
+    const sess = passSession(kind, this.precise, tileFlops);
     // the integer gradient is summed across tiles by the graph (int32: exact, and |Σ| ≤ 127²·rows stays below 2³¹
     // for up to FLUSH_ROWS rows); beyond, it is flushed into float64
     // the accumulators, reused across passes (a paper-scale fit runs ~80 passes of up to 9,984 × 90 of them)
@@ -498,15 +592,20 @@ export class QuantizedMatrix {
   }
 
   /**
-   * U = V·diag(δ) as uint8 per class (zero point 128, scale max_j |U_cj|/127; in the precise mode a lo level for
-   * the remainder at 1/254 of the step, as C more rows), the row scales, and the per-class shift:
-   * shift + Σ_j V_cj·lo_j (the offsets) + Σ_j (U − Û)_cj·m_j (the constant part of U's rounding error).
+   * U = V·diag(δ) as 8-bit integers per class (scale max_j |U_cj|/127; in the precise mode a lo level for the
+   * remainder at 1/254 of the step, as C more rows), the row scales, and the per-class shift: shift + Σ_j V_cj·lo_j
+   * (the offsets) + Σ_j (U − Û)_cj·m_j (the constant part of U's rounding error). Layout: with `w` = 0, uint8
+   * [L·C × k] with zero point 128 (the right-hand data of the transposed copy); with `w` > 0, int8 [k × w], hi
+   * levels in columns 0 … C − 1, lo levels in C … 2C − 1, zero columns up to w (the left-hand row-major data).
    */
-  private quantizeWeights(V: Float32Array, shift: ArrayLike<number>): { Vq: Uint8Array; vs: Float32Array; sh: Float32Array } {
+  private quantizeWeights(V: Float32Array, shift: ArrayLike<number>, w: number): { Vq: Uint8Array; vs: Float32Array; sh: Float32Array } {
     const { C, precise } = this;
     const k = this.size;
     const L = precise ? 2 : 1;
-    const Vq = new Uint8Array(L * C * k);
+    const Vq = new Uint8Array(w > 0 ? k * w : L * C * k);
+    // index of (level row r, position p) and the stored byte of integer v
+    const at = w > 0 ? (r: number, p: number) => p * w + r : (r: number, p: number) => r * k + p;
+    const zero = w > 0 ? 0 : 128;
     const vs = new Float32Array(L * C);
     const sh = new Float32Array(C);
     const U = new Float64Array(k);
@@ -522,16 +621,14 @@ export class QuantizedMatrix {
         if (Math.abs(u) > mx) mx = Math.abs(u);
       }
       const t = mx > 0 ? mx / QMAX : 1;
-      const hi = c * k;
-      const lo = (C + c) * k;
       for (let p = 0; p < k; p++) {
         const x = U[p] / t;
         const h = Math.round(x);
         let deq = h;
-        Vq[hi + p] = h + 128;
+        Vq[at(c, p)] = (h + zero) & 255;
         if (precise) {
           const l = Math.round((x - h) * LO);
-          Vq[lo + p] = l + 128;
+          Vq[at(C + c, p)] = (l + zero) & 255;
           deq += l / LO;
         }
         off += (U[p] - t * deq) * this.qmean[this.order[p]];
@@ -542,6 +639,17 @@ export class QuantizedMatrix {
     }
     return { Vq, vs, sh };
   }
+}
+
+/** A uint8 transpose [k × m] → [m × k] (the row-major copy of a tile's working set). */
+function transposeSession(values: number) {
+  return graphSession('q:T', values, () =>
+    buildModel({
+      nodes: [{ op: 'Transpose', inputs: ['X'], outputs: ['Xt'], attrs: { perm: { ints: [1, 0] } } }],
+      inputs: [{ name: 'X', elemType: ElemType.UINT8, shape: ['k', 'm'] }],
+      outputs: [{ name: 'Xt', elemType: ElemType.UINT8, shape: ['m', 'k'] }],
+    }),
+  );
 }
 
 /**
@@ -588,12 +696,27 @@ function fillModel(half: boolean): Uint8Array {
  * zero columns up to `gradWidth`), the column sums of the log-likelihoods, of E and of Ê, and the int32 product
  * Gq = Xᵀ·Ê₈ + Gin [k × width] from the uint8 data (Gin: the sum over the earlier tiles), all in one run.
  */
-function passSession(forward: boolean, precise: boolean, callFlops: number) {
-  return graphSession(`q:${forward ? 'pass' : 'grad'}:${precise ? 2 : 1}`, callFlops, () => {
+type PassKind = 'pass' | 'rows' | 'grad';
+
+function passSession(kind: PassKind, precise: boolean, callFlops: number) {
+  return graphSession(`q:${kind}:${precise ? 2 : 1}`, callFlops, () => {
     const I8 = ElemType.INT8;
     const nodes: NodeSpec[] = [];
     const inputs = [];
-    if (forward) {
+    const forward = kind !== 'grad';
+    if (kind === 'rows') {
+      nodes.push(
+        { op: 'MatMulInteger', inputs: ['Xr', 'Wq'], outputs: ['Zi'] },
+        { op: 'Cast', inputs: ['Zi'], outputs: ['Zf'], attrs: { to: { i: F } } },
+        { op: 'Gemm', inputs: ['Zf', 'Mw', 'sh'], outputs: ['Z'] },
+      );
+      inputs.push(
+        { name: 'Xr', elemType: ElemType.UINT8, shape: ['n', 'k'] },
+        { name: 'Wq', elemType: I8, shape: ['k', 'w'] },
+        { name: 'Mw', elemType: F, shape: ['w', 'c'] },
+        { name: 'sh', elemType: F, shape: [1, 'c'] },
+      );
+    } else if (forward) {
       nodes.push(
         { op: 'MatMulInteger', inputs: ['Vq', 'Xs', 'zp'], outputs: ['Zi'] },
         { op: 'Cast', inputs: ['Zi'], outputs: ['Zf'], attrs: { to: { i: F } } },
