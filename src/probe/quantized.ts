@@ -472,9 +472,17 @@ export class QuantizedMatrix {
       transposeSession(t.m * w).run({ X: src }, { Xt: new Tensor('uint8', rows.subarray(t.r0 * p1, (t.r0 + t.m) * p1), [t.m, w]) }, {});
       return;
     }
-    const tmp = new Uint8Array(t.m * w);
-    transposeSession(t.m * w).run({ X: src }, { Xt: new Tensor('uint8', tmp, [t.m, w]) }, {});
-    for (let r = 0; r < t.m; r++) rows.set(tmp.subarray(r * w, (r + 1) * w), (t.r0 + r) * p1 + p0);
+    // the new columns [m × w] go to the free end of the buffer when there is room (in-buffer copies from there,
+    // no views: 40,000 rows per extension at paper scale), else to a buffer of their own
+    const at = rows.length - t.m * w;
+    if (at >= this.n * p1) {
+      transposeSession(t.m * w).run({ X: src }, { Xt: new Tensor('uint8', rows.subarray(at, at + t.m * w), [t.m, w]) }, {});
+      for (let r = 0; r < t.m; r++) rows.copyWithin((t.r0 + r) * p1 + p0, at + r * w, at + (r + 1) * w);
+    } else {
+      const tmp = new Uint8Array(t.m * w);
+      transposeSession(t.m * w).run({ X: src }, { Xt: new Tensor('uint8', tmp, [t.m, w]) }, {});
+      for (let r = 0; r < t.m; r++) rows.set(tmp.subarray(r * w, (r + 1) * w), (t.r0 + r) * p1 + p0);
+    }
   }
 
   /**
