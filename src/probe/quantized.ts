@@ -64,7 +64,7 @@ export interface QuantizedLayout {
    * units of a level are grouped into tiles of their own, so a level runs on whole tiles.
    */
   strides?: number[];
-  /** Largest row-major copy of the working set for the logits, in bytes (default 160 MiB; 0: none). */
+  /** Largest row-major copy of the working set for the logits, in bytes (default 192 MiB; 0: none). */
   rowsMaxBytes?: number;
 }
 
@@ -75,7 +75,7 @@ export interface QuantizedLayout {
  * 40-45 ms (k = 2,496) and from 83-93 to 65-73 ms (k = 4,000). The copy is rebuilt, tile by tile, when the set
  * changes (a transpose per tile: ~30 ms per 100 MB).
  */
-const ROWS_MAX_BYTES = 160 * 2 ** 20;
+const ROWS_MAX_BYTES = 192 * 2 ** 20;
 
 const F = ElemType.FLOAT;
 
