@@ -40,7 +40,8 @@ export interface ProbeParamsExt extends ProbeParams {
    * Arithmetic of the 'auto' solver: 'int8' solves first on a 7-bit copy of the data (integer GEMMs, several times
    * the float throughput) and, for tol < 1e-3, finishes on the exact data; 'float' uses the exact data throughout;
    * 'auto' (default) picks int8 for cross-entropy problems of at least 2^24 values whose copy fits the working-set
-   * budget. The reported objective is always computed on the exact data.
+   * budget. The reported objective is computed on the exact data (after a loose int8 fit, by one more pass, or by
+   * `evaluate(X, y, { training: true })` when `fit` was told `exactObjective: false`).
    */
   engine: Engine;
 }
