@@ -96,6 +96,11 @@ export interface FistaResult {
   iterations: number;
   converged: boolean;
   L: number;
+  /**
+   * The loss gradient at the solution in original coordinates ([C × d], and the bias's), when the solver's last
+   * pass computed it there (owlqn on a `pass`): a KKT pass then needs only the other columns.
+   */
+  grad?: { G: Float32Array; gb: Float64Array };
 }
 
 /**

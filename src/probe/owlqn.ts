@@ -148,6 +148,9 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   let Z = new Float32Array(n * C);
   let f = evaluate(x, g, Z, o.start);
   let loss = lastLoss;
+  // with a pass (the int8 copy), the loss gradient at the accepted point, for the caller's KKT pass
+  const Gacc = p.pass ? Float32Array.from(Graw) : null;
+  const gbAcc = p.pass ? Float64Array.from(gbRaw) : null;
   if (!Number.isFinite(f)) reportNonFinite(X, p.blockRows);
   let F = f + l1Of(x);
   let xn = new Float64Array(N);
@@ -237,6 +240,10 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       break;
     }
     mem.push(xn, x, gn, g);
+    if (Gacc) {
+      Gacc.set(Graw);
+      gbAcc!.set(gbRaw);
+    }
     [x, xn] = [xn, x];
     [g, gn] = [gn, g];
     [Z, Zn] = [Zn, Z];
@@ -252,5 +259,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   }
   // on the quantized data (p.pass), the loss at x is the one its pass gave: recomputing it from Z (that pass's
   // logits) in JS would cost a loop of exponentials per round and add nothing
-  return fromStandardized(p, x, x.subarray(P), Z, mu, sc, pen, iter, converged, o.L0 ?? 1, p.pass ? loss : undefined);
+  const res = fromStandardized(p, x, x.subarray(P), Z, mu, sc, pen, iter, converged, o.L0 ?? 1, p.pass ? loss : undefined);
+  if (Gacc) res.grad = { G: Gacc, gb: gbAcc! };
+  return res;
 }

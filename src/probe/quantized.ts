@@ -486,37 +486,49 @@ export class QuantizedMatrix {
   }
 
   /**
-   * The loss gradient ∇W [C × D] on all columns (column order of the source) at logits Z [n × C] (no bias) and
-   * bias b, with ∇b and the mean loss: the KKT pass, on the quantized data.
+   * The loss gradient ∇W [C × D] (column order of the source) at logits Z [n × C] (no bias) and bias b, with ∇b
+   * and the mean loss: the KKT pass, on the quantized data. With `outside`, only the columns outside the working
+   * set (the caller has the set's gradient from its last pass; theirs are left 0).
    */
-  gradientAll(Z: Float32Array, b: ArrayLike<number>): { G: Float32Array; gb: Float64Array; loss: number } {
+  gradientAll(Z: Float32Array, b: ArrayLike<number>, outside = false): { G: Float32Array; gb: Float64Array; loss: number } {
     const { C, D } = this;
     const L = this.precise ? 2 : 1;
-    addGemmFlops(2 * this.levelRows * D * L * C);
-    const Gp = new Float32Array(C * D);
+    const p0 = outside && this.size < D ? this.size : 0;
+    const w = D - p0;
+    addGemmFlops(2 * this.levelRows * w * L * C);
+    const Gp = new Float32Array(C * w);
     const gb = new Float64Array(C);
     const k = this.size;
     this.size = D;
     let loss: number;
     try {
-      loss = this.tilePasses(D, 'grad', 2 * L * this.maxTile * D * C, b, Gp, gb, ({ m, l0 }) => ({
+      loss = this.tilePasses(w, 'grad', 2 * L * this.maxTile * w * C, b, Gp, gb, ({ m, l0 }) => ({
         Zin: new Tensor('float32', Z.subarray(l0 * C, (l0 + m) * C), [m, C]),
-      }));
+      }), p0);
     } finally {
       this.size = k;
     }
     // positions → source column order
     const G = new Float32Array(C * D);
-    for (let c = 0; c < C; c++) for (let p = 0; p < D; p++) G[c * D + this.order[p]] = Gp[c * D + p];
+    for (let c = 0; c < C; c++) for (let p = 0; p < w; p++) G[c * D + this.order[p0 + p]] = Gp[c * w + p];
     return { G, gb, loss };
   }
 
   /**
-   * Run the pass on every tile (the first `k` positions), the gradient summed across tiles by the graph itself
+   * Run the pass on every tile (the `k` positions from p0), the gradient summed across tiles by the graph itself
    * (Gin), then ∇W in original coordinates: G_cj = δ_j·(Gq_jc − m_j·Σ_i R̂_ic) + (lo_j + δ_j·m_j)·∇b_c, i.e. the
    * centred part of Σ_i q_ij·R̂_ic plus the exact constant part. Returns the mean loss.
    */
-  private tilePasses(k: number, kind: PassKind, tileFlops: number, b: ArrayLike<number>, G: Float32Array, gb: Float64Array, tileFeeds: (t: { r0: number; m: number; l0: number }) => Record<string, Tensor>): number {
+  private tilePasses(
+    k: number,
+    kind: PassKind,
+    tileFlops: number,
+    b: ArrayLike<number>,
+    G: Float32Array,
+    gb: Float64Array,
+    tileFeeds: (t: { r0: number; m: number; l0: number }) => Record<string, Tensor>,
+    p0 = 0,
+  ): number {
     const { C, D } = this;
     const n = this.levelRows;
     const L = this.precise ? 2 : 1;
@@ -561,7 +573,7 @@ export class QuantizedMatrix {
       sess.run(
         {
           ...tf,
-          Xu: new Tensor('uint8', this.q.subarray(r0 * D, r0 * D + k * m), [k, m]),
+          Xu: new Tensor('uint8', this.q.subarray(r0 * D + p0 * m, r0 * D + (p0 + k) * m), [k, m]),
           b: bT,
           Y: new Tensor('float32', this.Y.subarray(r0 * C, (r0 + m) * C), [m, C]),
           qs,
@@ -586,7 +598,7 @@ export class QuantizedMatrix {
     }
     flush();
     for (let p = 0; p < k; p++) {
-      const j = this.order[p];
+      const j = this.order[p0 + p];
       const d = this.step[j];
       const mj = this.qmean[j];
       const off = this.lo[j] + d * mj;

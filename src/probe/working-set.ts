@@ -597,8 +597,13 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     loss = r.loss;
     if (switched) roundStart = Infinity; // objectives of different row levels do not compare
     // loss gradient on all rows of the level: the KKT check
-    const full = q8 ? q8.gradientAll(r.Z, b) : fullGradient(pl, Yoh, r.Z, b);
+    // (on the int8 copy, the set's gradient comes from the inner solve's last pass, at this point)
+    const full = q8 ? q8.gradientAll(r.Z, b, !!r.grad) : fullGradient(pl, Yoh, r.Z, b);
     G = full.G;
+    if (q8 && r.grad) {
+      const k = set.length;
+      for (let c = 0; c < C; c++) for (let q = 0; q < k; q++) G[c * D + set[q]] = r.grad.G[c * k + q];
+    }
     known = Yoh || q8 ? { loss: full.loss, gb: full.gb, Z: r.Z } : null;
     if (!r.converged && iterations >= o.maxIter) break;
   }
