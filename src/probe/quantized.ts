@@ -169,6 +169,8 @@ export class QuantizedMatrix {
   private readonly maxTile: number;
   /** Rows per unit. */
   private readonly unitRows: number;
+  /** lo, step and qmean of the working set in position order (for the weights' quantization), and their size. */
+  private stats: { lo: Float64Array; step: Float64Array; mid: Float64Array } | null = null;
   /** Integer gradient accumulators of the passes (two, swapped per tile) and their float64 sum. */
   private gi: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
   private acc: Float64Array | null = null;
@@ -341,6 +343,7 @@ export class QuantizedMatrix {
 
   private swap(a: number, b: number): void {
     if (a === b) return;
+    this.stats = null;
     // the row-major copy holds positions below rowsK: appends (swaps beyond it) keep it valid
     if (Math.min(a, b) < this.rowsK) this.rowsK = -1;
     const { q, order, where, D } = this;
@@ -611,6 +614,16 @@ export class QuantizedMatrix {
     return -total / n;
   }
 
+  /** The working set's quantization offsets, steps and centres, in position order (cached until the set changes). */
+  private setStats(): { lo: Float64Array; step: Float64Array; mid: Float64Array } {
+    const k = this.size;
+    if (!this.stats || this.stats.lo.length !== k) {
+      const at = (a: Float64Array) => Float64Array.from({ length: k }, (_, p) => a[this.order[p]]);
+      this.stats = { lo: at(this.lo), step: at(this.step), mid: at(this.qmean) };
+    }
+    return this.stats;
+  }
+
   /**
    * U = V·diag(δ) as 8-bit integers per class (scale max_j |U_cj|/127; in the precise mode a lo level for the
    * remainder at 1/254 of the step, as C more rows), the row scales, and the per-class shift: shift + Σ_j V_cj·lo_j
@@ -623,9 +636,10 @@ export class QuantizedMatrix {
     const k = this.size;
     const L = precise ? 2 : 1;
     const Vq = new Uint8Array(w > 0 ? k * w : L * C * k);
-    // index of (level row r, position p) and the stored byte of integer v
-    const at = w > 0 ? (r: number, p: number) => p * w + r : (r: number, p: number) => r * k + p;
+    // byte of (level row r, position p): r·k + p, or p·w + r in the row-major layout
+    const stride = w > 0 ? w : 1;
     const zero = w > 0 ? 0 : 128;
+    const { lo, step, mid } = this.setStats();
     const vs = new Float32Array(L * C);
     const sh = new Float32Array(C);
     const U = new Float64Array(k);
@@ -633,25 +647,26 @@ export class QuantizedMatrix {
       let mx = 0;
       let off = shift[c];
       for (let p = 0; p < k; p++) {
-        const j = this.order[p];
         const v = V[c * k + p];
-        off += v * this.lo[j];
-        const u = v * this.step[j];
+        off += v * lo[p];
+        const u = v * step[p];
         U[p] = u;
         if (Math.abs(u) > mx) mx = Math.abs(u);
       }
       const t = mx > 0 ? mx / QMAX : 1;
+      const hi0 = w > 0 ? c : c * k;
+      const lo0 = w > 0 ? C + c : (C + c) * k;
       for (let p = 0; p < k; p++) {
         const x = U[p] / t;
         const h = Math.round(x);
         let deq = h;
-        Vq[at(c, p)] = (h + zero) & 255;
+        Vq[hi0 + p * stride] = (h + zero) & 255;
         if (precise) {
           const l = Math.round((x - h) * LO);
-          Vq[at(C + c, p)] = (l + zero) & 255;
+          Vq[lo0 + p * stride] = (l + zero) & 255;
           deq += l / LO;
         }
-        off += (U[p] - t * deq) * this.qmean[this.order[p]];
+        off += (U[p] - t * deq) * mid[p];
       }
       vs[c] = t;
       if (precise) vs[C + c] = t / LO;
