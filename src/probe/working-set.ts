@@ -596,6 +596,12 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     objective = r.objective;
     loss = r.loss;
     if (switched) roundStart = Infinity; // objectives of different row levels do not compare
+    // a stalled round on the last level ends the fit (see `stalled` above) whatever a KKT pass would find: the pass
+    // (a float pass over all columns after the exact phase) is skipped, and the round goes unreported to onRound
+    if (level === levels.length - 1 && levelRounds > 1 && r.converged && roundStart - objective <= o.tol * Math.abs(objective)) {
+      converged = true;
+      break;
+    }
     // loss gradient on all rows of the level: the KKT check
     // (on the int8 copy, the set's gradient comes from the inner solve's last pass, at this point)
     const full = q8 ? q8.gradientAll(r.Z, b, !!r.grad) : fullGradient(pl, Yoh, r.Z, b);
