@@ -67,6 +67,18 @@ function sessionOptions(threads: number): object {
  */
 const SMALL_GEMM_FLOPS = 5e7;
 
+/** Intra-op threads for a call of `callFlops` (one below SMALL_GEMM_FLOPS). */
+function threadsFor(callFlops: number): number {
+  return callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
+}
+
+/** A new native session of `model` on `threads` intra-op threads. */
+function loadSession(model: Uint8Array, threads: number): NativeSession {
+  const s = new (nativeBinding().InferenceSession)();
+  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
+  return s;
+}
+
 /**
  * The cached session of one kernel (per kind, dtype and thread count). `build` receives the node list, which already
  * holds the float16 → float32 Cast of X when needed, the name of the float32 X and X's element type.
@@ -77,7 +89,7 @@ function kernelSession(
   callFlops: number,
   build: (nodes: NodeSpec[], xf: string, xType: number) => Uint8Array,
 ): NativeSession {
-  const threads = callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
+  const threads = threadsFor(callFlops);
   const key = `${kind}:${dtype}:${threads}`;
   let s = sessions.get(key);
   if (s) return s;
@@ -88,9 +100,7 @@ function kernelSession(
     nodes.push({ op: 'Cast', inputs: ['X'], outputs: ['Xf'], attrs: { to: { i: ElemType.FLOAT } } });
     xf = 'Xf';
   }
-  const model = build(nodes, xf, xType);
-  s = new (nativeBinding().InferenceSession)();
-  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
+  s = loadSession(build(nodes, xf, xType), threads);
   sessions.set(key, s);
   return s;
 }
@@ -100,13 +110,11 @@ function kernelSession(
  * single-threaded, as for the other kernels.
  */
 export function graphSession(key: string, callFlops: number, build: () => Uint8Array): NativeSession {
-  const threads = callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
+  const threads = threadsFor(callFlops);
   const k = `graph:${key}:${threads}`;
   let s = sessions.get(k);
   if (!s) {
-    const model = build();
-    s = new (nativeBinding().InferenceSession)();
-    s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
+    s = loadSession(build(), threads);
     sessions.set(k, s);
   }
   return s;
@@ -117,10 +125,7 @@ export function graphSession(key: string, callFlops: number, build: () => Uint8A
  * keeps the arena of its largest run for the life of the process).
  */
 export function passSessionOnce(model: Uint8Array, callFlops: number): NativeSession {
-  const threads = callFlops < SMALL_GEMM_FLOPS ? 1 : kernelThreads;
-  const s = new (nativeBinding().InferenceSession)();
-  s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, sessionOptions(threads));
-  return s;
+  return loadSession(model, threadsFor(callFlops));
 }
 
 /** Count `f` floating-point (or integer multiply-add) operations issued to a kernel outside this module. */
