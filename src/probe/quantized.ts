@@ -501,16 +501,9 @@ export class QuantizedMatrix {
     addGemmFlops(2 * this.levelRows * w * L * C);
     const Gp = new Float32Array(C * w);
     const gb = new Float64Array(C);
-    const k = this.size;
-    this.size = D;
-    let loss: number;
-    try {
-      loss = this.tilePasses(w, 'grad', 2 * L * this.maxTile * w * C, b, Gp, gb, ({ m, l0 }) => ({
-        Zin: new Tensor('float32', Z.subarray(l0 * C, (l0 + m) * C), [m, C]),
-      }), p0);
-    } finally {
-      this.size = k;
-    }
+    const loss = this.tilePasses(w, 'grad', 2 * L * this.maxTile * w * C, b, Gp, gb, ({ m, l0 }) => ({
+      Zin: new Tensor('float32', Z.subarray(l0 * C, (l0 + m) * C), [m, C]),
+    }), p0);
     // positions → source column order
     const G = new Float32Array(C * D);
     for (let c = 0; c < C; c++) for (let p = 0; p < w; p++) G[c * D + this.order[p0 + p]] = Gp[c * w + p];
