@@ -19,7 +19,7 @@ import type { LayerInfo, RowSource } from '../store/types.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError, NotFittedError } from '../util/errors.js';
 import type { Classifier, FitInfo, FitOptions, ProbeParams } from './types.js';
-import { forwardAll, kernelRows, lossAndResidual, penaltyValue, type Penalty, type Task } from './objective.js';
+import { forwardAll, kernelRows, objectiveOn, type Penalty, type Task } from './objective.js';
 import { columnStats, fista, type SmoothProblem } from './fista.js';
 import { solveWorkingSet } from './working-set.js';
 import { owlqn } from './owlqn.js';
@@ -182,9 +182,8 @@ abstract class LinearModelBase {
       });
       W = r.W;
       b = r.b;
-      const Z = forwardAll(X, W, C, p.blockRows);
-      const loss = lossAndResidual(Z, b, C, prob.task, prob.y, prob.t, null);
-      info = { converged: true, iterations: p.maxEpochs, objective: loss + penaltyValue(W, pen), loss, solver: 'neurox', steps: r.steps };
+      const { loss, objective } = objectiveOn(X, W, b, C, prob.task, prob.y, prob.t, pen, p.blockRows);
+      info = { converged: true, iterations: p.maxEpochs, objective, loss, solver: 'neurox', steps: r.steps };
     } else if (p.solver === 'fista' || pen.l1 === 0) {
       const st = columnStats(X, p.blockRows);
       const r = (p.solver === 'fista' ? fista : owlqn)(prob, new Float32Array(C * D), b0, {
@@ -320,12 +319,7 @@ export class LogisticProbe extends LinearModelBase implements Classifier {
 
   fit(X: RowSource, y: Int32Array, opts?: FitOptions): this {
     this.checkRows(X, y.length);
-    let mx = -1;
-    for (let i = 0; i < y.length; i++) {
-      const v = y[i];
-      if (!Number.isInteger(v) || v < 0) throw new InputError(`label id ${v} at row ${i + 1}`, { expected: 'class ids 0..C−1' });
-      if (v > mx) mx = v;
-    }
+    const mx = checkLabelIds(y);
     const C = Math.max(opts?.numClasses ?? 0, mx + 1);
     if (mx >= C) throw new InputError(`label id ${mx} ≥ numClasses ${C}`, { expected: 'class ids 0..C−1' });
     const counts = new Float64Array(C);
@@ -379,12 +373,9 @@ export class LogisticProbe extends LinearModelBase implements Classifier {
     if (y.length !== X.rows) throw new InputError(`${y.length} labels but ${X.rows} activation rows`, { expected: 'one label per activation row' });
     if (X.cols !== this.D) throw new InputError(`activations have ${X.cols} neurons, the probe was trained on ${this.D}`, { expected: `${this.D} columns` });
     const C = this.C;
-    for (let i = 0; i < y.length; i++)
-      if (!(Number.isInteger(y[i]) && y[i] >= 0 && y[i] < C)) throw new InputError(`label id ${y[i]} at row ${i + 1}`, { expected: `class ids 0..${C - 1}` });
-    const Z = forwardAll(X, W, C, kernelRows(X.cols, this.params.blockRows));
+    checkLabelIds(y, C);
     const b = this.intercept;
-    const loss = lossAndResidual(Z, b, C, 'ce', y, null, null);
-    const objective = loss + penaltyValue(W, this.penalty);
+    const { Z, loss, objective } = objectiveOn(X, W, b, C, 'ce', y, null, this.penalty, kernelRows(X.cols, this.params.blockRows));
     // the scores of `predict` (bias added in float32), so that both agree on ties
     for (let i = 0; i < Z.length; i++) Z[i] += b[i % C];
     const predictions = argmaxRows(Z, C);
@@ -451,6 +442,21 @@ export class LinearProbe extends LinearModelBase {
     p.loadFrom(dir);
     return p;
   }
+}
+
+/**
+ * The largest label id, after checking that every label is a class id: an integer ≥ 0, and below C when given (an
+ * input error names the row).
+ */
+function checkLabelIds(y: Int32Array, C?: number): number {
+  let mx = -1;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    if (!Number.isInteger(v) || v < 0 || (C !== undefined && v >= C))
+      throw new InputError(`label id ${v} at row ${i + 1}`, { expected: C === undefined ? 'class ids 0..C−1' : `class ids 0..${C - 1}` });
+    if (v > mx) mx = v;
+  }
+  return mx;
 }
 
 /** Index of the largest of each row's C scores (ties → lowest index). */

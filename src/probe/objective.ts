@@ -119,6 +119,26 @@ export function forwardAll(X: RowSource, W: Float32Array, C: number, blockRows: 
 }
 
 /**
+ * The objective of weights W [C × cols] and bias b on data X: logits Z = X·Wᵀ (no bias, one streamed pass in
+ * blocks of `blockRows`), the mean loss against the targets (`y` for 'ce', `t` for 'mse') and loss + penalty.
+ */
+export function objectiveOn(
+  X: RowSource,
+  W: Float32Array,
+  b: ArrayLike<number>,
+  C: number,
+  task: Task,
+  y: Int32Array | null,
+  t: Float32Array | null,
+  penalty: Penalty,
+  blockRows: number,
+): { Z: Float32Array; loss: number; objective: number } {
+  const Z = forwardAll(X, W, C, blockRows);
+  const loss = lossAndResidual(Z, b, C, task, y, t, null);
+  return { Z, loss, objective: loss + penaltyValue(W, penalty) };
+}
+
+/**
  * G = Rᵀ·X (C × cols), streamed in row blocks. `onBlock` sees each block (used to check inputs while streaming).
  */
 export function backwardAll(

@@ -23,7 +23,7 @@ import { HALF_TO_FLOAT } from '../util/float16.js';
 import { blockScratch, denseSource, readBlock, selectRows } from '../store/views.js';
 import { reportNonFinite } from './check.js';
 import { ortGradStats } from './gemm.js';
-import { forwardAll, gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, colSums, penaltyValue, untranspose, type Penalty } from './objective.js';
+import { gradLossAll, kernelRows, lossAndResidual, objectiveOn, oneHot, backwardAll, colSums, untranspose, type Penalty } from './objective.js';
 import { columnRange, QuantizedMatrix } from './quantized.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
 import { owlqn } from './owlqn.js';
@@ -324,7 +324,6 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     inner === owlqn &&
     penalty.l1 > 0 &&
     (engine === 'int8' || (engine === 'auto' && n * D >= INT8_MIN_VALUES && n * D <= maxGather));
-  // row subsets (float engine), or the int8 phase and, for tight tolerances, the exact phase
   // row subsets (float engine: chunks of rows; int8: every stride-th tile of the copy), then all rows; with int8 and a
   // tight tolerance, a last level on the exact data
   let levels: { rows: Int32Array | null; int8: boolean; stride?: number }[] = (o.progressive === false ? [null] : rowLevels(n)).map((rows) => ({
@@ -411,6 +410,8 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let regather: Int32Array | null = null;
   // the loss, bias gradient and logits of the last KKT pass (on the current level's rows, at the current point)
   let known: { loss: number; gb: Float64Array; Z: Float32Array } | null = null;
+  /** The round just solved (inner solve `innerConverged`) gained at most tol, and was not the level's first. */
+  const stalledRound = (innerConverged: boolean): boolean => levelRounds > 1 && innerConverged && roundStart - objective <= o.tol * Math.abs(objective);
   /** The working matrix is full: solve on all columns, streamed from the source. */
   const goFull = (): void => {
     const k = set.length;
@@ -443,7 +444,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     // the level is solved: KKT holds and the restricted problem is solved to tol; or a whole round, solved to tol,
     // gained at most tol (the inner stopping rule, across rounds)
     const solved = levelRounds > 0 && viol.length === 0 && lastExact;
-    const stalled = levelRounds > 1 && lastInnerConverged && roundStart - objective <= o.tol * Math.abs(objective);
+    const stalled = stalledRound(lastInnerConverged);
     switched = false;
     // a reduced row level only warms up the next one: one round each (the int8 phase runs until solved)
     if (solved || stalled || (!last && levels[level].rows !== null && levelRounds >= 1)) {
@@ -598,7 +599,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     if (switched) roundStart = Infinity; // objectives of different row levels do not compare
     // a stalled round on the last level ends the fit (see `stalled` above) whatever a KKT pass would find: the pass
     // (a float pass over all columns after the exact phase) is skipped, and the round goes unreported to onRound
-    if (level === levels.length - 1 && levelRounds > 1 && r.converged && roundStart - objective <= o.tol * Math.abs(objective)) {
+    if (level === levels.length - 1 && stalledRound(r.converged)) {
       converged = true;
       break;
     }
@@ -628,9 +629,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   const onCopy = levels[level].int8;
   if (onCopy && o.exactObjective !== false) {
     // the int8 phase was the last: loss and objective on the exact data
-    const Zx = forwardAll(p.X, W, C, kernelRows(D, p.blockRows));
-    loss = lossAndResidual(Zx, b, C, p.task, p.y, p.t, null);
-    objective = loss + penaltyValue(W, penalty);
+    ({ loss, objective } = objectiveOn(p.X, W, b, C, p.task, p.y, p.t, penalty, kernelRows(D, p.blockRows)));
   }
   return { W, b, objective, loss, iterations, rounds, activeColumns: set.length, nonzeroColumns: nzCols, converged, objectiveExact: !onCopy || o.exactObjective !== false };
 }
