@@ -306,4 +306,7 @@ test('exactObjective false: a loose int8 fit reports the copy\'s objective; eval
   assert.deepEqual(Array.from(ev.predictions), Array.from(lazy.predict(X)));
   assert.equal(ev.accuracy, lazy.score(X, P.y));
   assert.throws(() => lazy.evaluate(X, P.y.subarray(1)), /labels/);
+  const bad = Int32Array.from(P.y);
+  bad[41] = 3;
+  assert.throws(() => lazy.evaluate(X, bad), (e: Error) => /label id 3 at row 42/.test(e.message) && /class ids 0\.\.2/.test(e.message));
 });
