@@ -23,6 +23,7 @@ import { blockScratch, readBlock } from '../store/views.js';
 import { buildModel, ElemType, type NodeSpec } from './onnx-builder.js';
 import { addGemmFlops, graphSession, passSessionOnce } from './gemm.js';
 import { F16ColumnRange } from '../util/f16-range.js';
+import { ColumnQuantizer } from '../util/column-quantizer.js';
 
 /** Largest quantized value (7 bits: the same byte as uint8 and int8). */
 const QMAX = 127;
@@ -241,8 +242,9 @@ export class QuantizedMatrix {
     this.maxTile = Math.max(...this.tiles.map((t) => t.m));
     this.unitRows = unitRows;
     this.rowsMax = layout.rowsMaxBytes ?? ROWS_MAX_BYTES;
-    // spare room at the end: the scratch of `swap` (a tile row) and of the quantizing pass (a unit)
-    this.q = new Uint8Array(n * D + Math.max(this.maxTile, unitRows * D));
+    // the copy lives in the quantizing kernel's memory, with spare room at the end for `swap` (a tile row)
+    const qz = new ColumnQuantizer(D, unitRows, X.dtype, n * D + this.maxTile);
+    this.q = qz.out;
     this.useRows(1);
     this.order = Int32Array.from({ length: D }, (_, j) => j);
     this.where = Int32Array.from({ length: D }, (_, j) => j);
@@ -256,7 +258,7 @@ export class QuantizedMatrix {
       let i = t.r0;
       for (const u of t.units) for (let r = u.src; r < u.src + u.rows; r++, i++) this.Y[i * C + y[r]] = 1;
     }
-    this.fill(X);
+    this.fill(X, qz);
     // the centre of the quantized values: their mean (any value near it keeps the rounding errors centred)
     for (let j = 0; j < D; j++) this.qmean[j] = this.step[j] > 0 ? (this.sum[j] / n - this.lo[j]) / this.step[j] : 0;
   }
@@ -271,38 +273,25 @@ export class QuantizedMatrix {
   }
 
   /**
-   * The quantizing pass, a unit per run (float32 intermediates of a unit stay small, its transpose cache-friendly):
-   * a unit that is its tile is written in place, the others go to the scratch at the end of the buffer and from
-   * there into their columns of the tile.
+   * The quantizing pass, a unit at a time, each written straight into its columns of its tile by the kernel (see
+   * column-quantizer.ts), with the column sums.
    */
-  private fill(X: RowSource): void {
-    const { D, q } = this;
-    const s = passSessionOnce(fillModel(X.dtype === 'float16'), Infinity);
-    const lo = new Tensor('float32', Float32Array.from(this.lo), [D]);
-    const inv = new Tensor('float32', Float32Array.from(this.step, (d) => (d > 0 ? 1 / d : 0)), [D]);
-    const scratch = blockScratch(X, this.unitRows);
-    const s1 = new Float32Array(D);
-    const s2 = new Float32Array(D);
-    const s1T = new Tensor('float32', s1, [D]);
-    const s2T = new Tensor('float32', s2, [D]);
-    const spare = this.n * D;
+  private fill(X: RowSource, qz: ColumnQuantizer): void {
+    const { D } = this;
+    qz.setRange(this.lo, Float64Array.from(this.step, (d) => (d > 0 ? 1 / d : 0)));
     const units = this.tiles.flatMap((t) => {
       let c0 = 0;
       return t.units.map((u) => ({ ...u, t, c0: (c0 += u.rows) - u.rows }));
     });
     units.sort((a, b) => a.src - b.src); // sequential reads
     for (const { src, rows, t, c0 } of units) {
-      const blk = readBlock(X, src, src + rows, scratch);
-      const direct = rows === t.m;
-      const at = direct ? t.r0 * D : spare;
-      s.run({ X: xTensor(blk.data, rows, D), lo, inv }, { Ut: new Tensor('uint8', q.subarray(at, at + rows * D), [D, rows]), s1: s1T, s2: s2T }, {});
-      if (!direct) for (let p = 0, o = t.r0 * D + c0; p < D; p++, o += t.m) q.copyWithin(o, spare + p * rows, spare + (p + 1) * rows);
-      for (let j = 0; j < D; j++) {
-        this.sum[j] += s1[j];
-        this.sq[j] += s2[j];
-      }
+      const buf = qz.block(rows);
+      // read straight into the kernel's memory when the source copies into a buffer; else copy its block there
+      const blk = X.readRowsInto ? X.readRowsInto(src, src + rows, buf) : X.readRows(src, src + rows);
+      if (blk.data.constructor !== buf.constructor) throw new TypeError(`QuantizedMatrix: a ${X.dtype} source gave rows of another type`);
+      if (blk.data.buffer !== buf.buffer || blk.data.byteOffset !== buf.byteOffset) buf.set(blk.data);
+      qz.quantize(rows, t.r0 * D + c0, t.m, this.sum, this.sq);
     }
-    s.dispose();
   }
 
   /**
@@ -681,42 +670,6 @@ function transposeSession() {
       outputs: [{ name: 'Xt', elemType: ElemType.UINT8, shape: ['m', 'k'] }],
     }),
   );
-}
-
-/**
- * The quantizing graph of a unit X [rows × d] (float16 or float32): q = round((x − lo)·inv) as uint8, transposed
- * to Ut [d × rows]; and the column sums and sums of squares (s1, s2).
- */
-function fillModel(half: boolean): Uint8Array {
-  return buildModel({
-    nodes: [
-      half ? { op: 'Cast', inputs: ['X'], outputs: ['Xf'], attrs: { to: { i: F } } } : { op: 'Identity', inputs: ['X'], outputs: ['Xf'] },
-      { op: 'Sub', inputs: ['Xf', 'lo'], outputs: ['A'] },
-      { op: 'Mul', inputs: ['A', 'inv'], outputs: ['B'] },
-      // scale 1, zero point 0: rounds to nearest even and saturates to [0, 255] (B is within [0, 127] + rounding)
-      { op: 'QuantizeLinear', inputs: ['B', 'one', 'zp'], outputs: ['U'] },
-      { op: 'Transpose', inputs: ['U'], outputs: ['Ut'], attrs: { perm: { ints: [1, 0] } } },
-      // the column sums and sums of squares, from the same cast
-      { op: 'ReduceSum', inputs: ['Xf', 'ax0'], outputs: ['s1'], attrs: { keepdims: { i: 0 } } },
-      { op: 'Mul', inputs: ['Xf', 'Xf'], outputs: ['X2'] },
-      { op: 'ReduceSum', inputs: ['X2', 'ax0'], outputs: ['s2'], attrs: { keepdims: { i: 0 } } },
-    ],
-    inputs: [
-      { name: 'X', elemType: half ? ElemType.FLOAT16 : F, shape: ['m', 'd'] },
-      { name: 'lo', elemType: F, shape: ['d'] },
-      { name: 'inv', elemType: F, shape: ['d'] },
-    ],
-    initializers: [
-      { name: 'one', float: [1], dims: [] },
-      { name: 'zp', uint8: [0], dims: [] },
-      { name: 'ax0', int64: [0], dims: [1] },
-    ],
-    outputs: [
-      { name: 'Ut', elemType: ElemType.UINT8, shape: ['d', 'm'] },
-      { name: 's1', elemType: F, shape: ['d'] },
-      { name: 's2', elemType: F, shape: ['d'] },
-    ],
-  });
 }
 
 /**

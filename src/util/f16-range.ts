@@ -10,49 +10,7 @@
  */
 
 import { halfToFloat } from './float16.js';
-
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-/** Signed LEB128 (small constants). */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-
-// opcodes
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32c = (v: number) => [0x41, ...sleb(v)];
-const ADD = 0x6a;
-const MUL = 0x6c;
-const SHL = 0x74;
-const GE_U = 0x4f;
-const simd = (op: number) => [0xfd, ...uleb(op)];
-const LOAD = [...simd(0x00), 4, 0]; // v128.load align 16, offset 0
-const STORE = [...simd(0x0b), 4, 0];
+import { ADD, BLOCK, br, brIf, END, GE_U, get, I32, i32c, instantiate, load, LOOP, MUL, OP, set, SHL, simd, store, V128, Wasm, wasmModule, type WasmMemory } from './wasm.js';
 
 /**
  * minmax(src, rows, rowBytes, chunks, mn, mx): for each of `rows` rows at src + r·rowBytes and each of `chunks`
@@ -63,57 +21,35 @@ function minmaxModule(): Uint8Array {
   const body = [
     ...[2, 4, I32, 2, V128], // 2 local groups: 4 × i32, 2 × v128
     ...i32c(0x7fff),
-    ...simd(0x10), // i16x8.splat
+    ...simd(OP.i16x8Splat),
     ...set(11),
-    0x02, 0x40, // block
-    0x03, 0x40, // loop (rows)
-    ...get(6), ...get(1), GE_U, 0x0d, 1, // br_if out
+    ...BLOCK,
+    ...LOOP, // rows
+    ...get(6), ...get(1), GE_U, ...brIf(1),
     ...get(0), ...get(6), ...get(2), MUL, ADD, ...set(8),
     ...i32c(0), ...set(7),
-    0x02, 0x40,
-    0x03, 0x40, // loop (chunks)
-    ...get(7), ...get(3), GE_U, 0x0d, 1,
+    ...BLOCK,
+    ...LOOP, // chunks
+    ...get(7), ...get(3), GE_U, ...brIf(1),
     ...get(7), ...i32c(4), SHL, ...set(9),
     // k = v ^ ((v >>s 15) & 0x7fff)
-    ...get(8), ...get(9), ADD, ...LOAD, ...set(10),
-    ...get(10), ...get(10), ...i32c(15), ...simd(0x8c), ...get(11), ...simd(0x4e), ...simd(0x51), ...set(10),
+    ...get(8), ...get(9), ADD, ...load(), ...set(10),
+    ...get(10), ...get(10), ...i32c(15), ...simd(OP.i16x8ShrS), ...get(11), ...simd(OP.and), ...simd(OP.xor), ...set(10),
     // mn[a] = min_s(mn[a], k)
     ...get(4), ...get(9), ADD,
-    ...get(4), ...get(9), ADD, ...LOAD, ...get(10), ...simd(0x96), ...STORE,
+    ...get(4), ...get(9), ADD, ...load(), ...get(10), ...simd(OP.i16x8MinS), ...store(),
     // mx[a] = max_s(mx[a], k)
     ...get(5), ...get(9), ADD,
-    ...get(5), ...get(9), ADD, ...LOAD, ...get(10), ...simd(0x98), ...STORE,
+    ...get(5), ...get(9), ADD, ...load(), ...get(10), ...simd(OP.i16x8MaxS), ...store(),
     ...get(7), ...i32c(1), ADD, ...set(7),
-    0x0c, 0, // br loop
-    0x0b, 0x0b, // end loop, end block
+    ...br(0),
+    END, END, // loop, block
     ...get(6), ...i32c(1), ADD, ...set(6),
-    0x0c, 0,
-    0x0b, 0x0b,
-    0x0b, // end function
+    ...br(0),
+    END, END,
   ];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]),
-    ...section(2, [1, ...name('e'), ...name('m'), 0x02, 0x00, 1]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('minmax'), 0x00, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
-  ]);
+  return wasmModule([{ name: 'minmax', params: 6, body }]);
 }
-
-/** The few WebAssembly APIs used here (the TypeScript lib of this project has no WebAssembly declarations). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-const Wasm = (
-  globalThis as unknown as {
-    WebAssembly: {
-      Memory: new (d: { initial: number }) => WasmMemory;
-      Module: new (bytes: Uint8Array) => object;
-      Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-    };
-  }
-).WebAssembly;
 
 let compiled: object | null = null;
 
@@ -148,10 +84,10 @@ export class F16ColumnRange {
     this.mxOff = acc;
     this.srcOff = 2 * acc;
     const bytes = this.srcOff + maxRows * cols * 2;
-    this.mem = new Wasm.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
     compiled ??= new Wasm.Module(minmaxModule());
-    const inst = new Wasm.Instance(compiled, { e: { m: this.mem } });
-    this.run = inst.exports.minmax as F16ColumnRange['run'];
+    const { mem, exports } = instantiate(compiled, bytes);
+    this.mem = mem;
+    this.run = exports.minmax as F16ColumnRange['run'];
     new Int16Array(this.mem.buffer, this.mnOff, this.chunks * 8).fill(0x7fff);
     new Int16Array(this.mem.buffer, this.mxOff, this.chunks * 8).fill(-0x8000);
     const tail = cols - this.chunks * 8;
