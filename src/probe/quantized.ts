@@ -74,7 +74,8 @@ export interface QuantizedLayout {
  * u8·s8 product on every call: with the data there (the transposed copy) a 2,048-row tile's logits took 1.3 ms at
  * k = 2,496; with the data on the left (row-major) and the weights on the right, whole passes went from 51-63 to
  * 40-45 ms (k = 2,496) and from 83-93 to 65-73 ms (k = 4,000). The copy is rebuilt, tile by tile, when the set
- * changes (a transpose per tile: ~30 ms per 100 MB).
+ * changes (a byte transpose per tile on the WebAssembly kernel of column-quantizer.ts: 14-22 ms per 100 MB on one
+ * thread, against ~30 ms for ORT's Transpose on two).
  */
 const ROWS_MAX_BYTES = 192 * 2 ** 20;
 
@@ -161,6 +162,10 @@ export class QuantizedMatrix {
    * of the working set.
    */
   private readonly q: Uint8Array;
+  /** The kernels of the quantizing pass and of the row-major copy's transposes, whose memory holds both copies. */
+  private readonly qz: ColumnQuantizer;
+  /** Offset of the row-major copy in the kernels' memory. */
+  private readonly rowsAt: number;
   private readonly tiles: { r0: number; m: number; stride: number; units: { src: number; rows: number }[] }[] = [];
   /** The strides of the row levels, descending. */
   private readonly strides: number[];
@@ -241,10 +246,14 @@ export class QuantizedMatrix {
     }
     this.maxTile = Math.max(...this.tiles.map((t) => t.m));
     this.unitRows = unitRows;
+    // the copy lives in the quantizing kernel's memory, with spare room at the end for `swap` (a tile row), and
+    // after it the row-major copy (its pages are committed as they are first written: it costs n·k bytes, not the
+    // reservation)
     this.rowsMax = layout.rowsMaxBytes ?? ROWS_MAX_BYTES;
-    // the copy lives in the quantizing kernel's memory, with spare room at the end for `swap` (a tile row)
-    const qz = new ColumnQuantizer(D, unitRows, X.dtype, n * D + this.maxTile);
-    this.q = qz.out;
+    const rowsBytes = Math.min(n * D, this.rowsMax);
+    this.qz = new ColumnQuantizer(D, unitRows, X.dtype, n * D + this.maxTile + rowsBytes);
+    this.q = this.qz.out.subarray(0, n * D + this.maxTile);
+    this.rowsAt = n * D + this.maxTile;
     this.useRows(1);
     this.order = Int32Array.from({ length: D }, (_, j) => j);
     this.where = Int32Array.from({ length: D }, (_, j) => j);
@@ -258,7 +267,7 @@ export class QuantizedMatrix {
       let i = t.r0;
       for (const u of t.units) for (let r = u.src; r < u.src + u.rows; r++, i++) this.Y[i * C + y[r]] = 1;
     }
-    this.fill(X, qz);
+    this.fill(X);
     // the centre of the quantized values: their mean (any value near it keeps the rounding errors centred)
     for (let j = 0; j < D; j++) this.qmean[j] = this.step[j] > 0 ? (this.sum[j] / n - this.lo[j]) / this.step[j] : 0;
   }
@@ -276,8 +285,8 @@ export class QuantizedMatrix {
    * The quantizing pass, a unit at a time, each written straight into its columns of its tile by the kernel (see
    * column-quantizer.ts), with the column sums.
    */
-  private fill(X: RowSource, qz: ColumnQuantizer): void {
-    const { D } = this;
+  private fill(X: RowSource): void {
+    const { D, qz } = this;
     qz.setRange(this.lo, Float64Array.from(this.step, (d) => (d > 0 ? 1 / d : 0)));
     const units = this.tiles.flatMap((t) => {
       let c0 = 0;
@@ -428,8 +437,7 @@ export class QuantizedMatrix {
     const k = this.size;
     if (k === 0 || n * k > this.rowsMax) return null;
     if (!this.rows) {
-      // pages are committed as they are first written: the copy costs n·k bytes, not the reservation
-      this.rows = new Uint8Array(Math.min(n * D, this.rowsMax));
+      this.rows = this.qz.out.subarray(this.rowsAt, this.rowsAt + Math.min(n * D, this.rowsMax));
       this.rowsBuilt = new Uint8Array(this.tiles.length);
     }
     const rows = this.rows;
@@ -457,24 +465,7 @@ export class QuantizedMatrix {
 
   /** Positions p0 … p1 − 1 of tile t, transposed into columns p0 … p1 − 1 of its row-major block (stride p1). */
   private transposeInto(t: { r0: number; m: number }, p0: number, p1: number): void {
-    const rows = this.rows!;
-    const w = p1 - p0;
-    const src = new Tensor('uint8', this.q.subarray(t.r0 * this.D + p0 * t.m, t.r0 * this.D + p1 * t.m), [w, t.m]);
-    if (p0 === 0) {
-      transposeSession().run({ X: src }, { Xt: new Tensor('uint8', rows.subarray(t.r0 * p1, (t.r0 + t.m) * p1), [t.m, w]) }, {});
-      return;
-    }
-    // the new columns [m × w] go to the free end of the buffer when there is room (in-buffer copies from there,
-    // no views: 40,000 rows per extension at paper scale), else to a buffer of their own
-    const at = rows.length - t.m * w;
-    if (at >= this.n * p1) {
-      transposeSession().run({ X: src }, { Xt: new Tensor('uint8', rows.subarray(at, at + t.m * w), [t.m, w]) }, {});
-      for (let r = 0; r < t.m; r++) rows.copyWithin((t.r0 + r) * p1 + p0, at + r * w, at + (r + 1) * w);
-    } else {
-      const tmp = new Uint8Array(t.m * w);
-      transposeSession().run({ X: src }, { Xt: new Tensor('uint8', tmp, [t.m, w]) }, {});
-      for (let r = 0; r < t.m; r++) rows.set(tmp.subarray(r * w, (r + 1) * w), (t.r0 + r) * p1 + p0);
-    }
+    this.qz.transpose(t.r0 * this.D + p0 * t.m, t.m, p1 - p0, t.m, this.rowsAt + t.r0 * p1 + p0, p1);
   }
 
   /**
@@ -656,20 +647,6 @@ export class QuantizedMatrix {
     }
     return { Vq, vs, sh };
   }
-}
-
-/**
- * A uint8 transpose [k × m] → [m × k] (the row-major copy of a tile's working set), on all kernel threads: ORT's
- * transpose ran at 0.84 GB/s on one thread and 1.56 GB/s on two ([2,496 × 2,048]).
- */
-function transposeSession() {
-  return graphSession('q:T', Infinity, () =>
-    buildModel({
-      nodes: [{ op: 'Transpose', inputs: ['X'], outputs: ['Xt'], attrs: { perm: { ints: [1, 0] } } }],
-      inputs: [{ name: 'X', elemType: ElemType.UINT8, shape: ['k', 'm'] }],
-      outputs: [{ name: 'Xt', elemType: ElemType.UINT8, shape: ['m', 'k'] }],
-    }),
-  );
 }
 
 /**

@@ -88,3 +88,27 @@ test('column quantizer: checks its block size and output range', () => {
   assert.throws(() => qz.block(5), /at most 4/);
   assert.throws(() => qz.quantize(4, 0, 16, new Float64Array(8), new Float64Array(8)), /does not fit/);
 });
+
+test('column quantizer: byte transposes within its buffer, whole blocks and tails, at offsets and strides', () => {
+  for (const [rows, cols] of [
+    [32, 48],
+    [37, 21],
+    [5, 40],
+    [16, 3],
+  ]) {
+    const srcStride = cols + 9;
+    const dstStride = rows + 4;
+    const src = 3;
+    const dst = src + rows * srcStride + 11;
+    const qz = new ColumnQuantizer(16, 16, 'float32', dst + cols * dstStride);
+    const { out } = qz;
+    for (let i = 0; i < out.length; i++) out[i] = (i * 37 + 11) & 255;
+    const before = Uint8Array.from(out);
+    qz.transpose(src, srcStride, rows, cols, dst, dstStride);
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) assert.equal(out[dst + c * dstStride + r], before[src + r * srcStride + c], `${rows} × ${cols}: (${r}, ${c})`);
+    // the gaps between destination rows are left alone
+    for (let c = 0; c < cols; c++) for (let r = rows; r < dstStride && dst + c * dstStride + r < out.length; r++) assert.equal(out[dst + c * dstStride + r], before[dst + c * dstStride + r]);
+    assert.throws(() => qz.transpose(src, srcStride, rows, cols, dst + dstStride, dstStride), /does not fit/);
+  }
+});

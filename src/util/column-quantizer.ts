@@ -16,7 +16,8 @@
  * float32's places (sign, exponent and mantissa) times 2^112, which also gives subnormals. Rows and columns past
  * the last whole block are done in JS with the same arithmetic.
  *
- * The output buffer lives in the kernel's memory (`out`): the caller keeps its data there.
+ * The output buffer lives in the kernel's memory (`out`): the caller keeps its data there, and can transpose
+ * blocks of bytes within it on the same kernel's byte transpose (`transpose`).
  */
 import { HALF_TO_FLOAT } from './float16.js';
 import { ADD, BLOCK, br, brIf, END, GE_U, get, GT_U, I32, i32c, IF, instantiate, load, LOOP, MUL, OP, set, SHL, shuffle, simd, store, V128, v128Zero, Wasm, wasmModule, type WasmMemory } from './wasm.js';
@@ -92,16 +93,7 @@ function quantizeModule(half: boolean): Uint8Array {
     code.push(...simd(OP.i8x16NarrowI16x8U), ...set(R[r]));
     code.push(...get(pr), ...get(rowBytes), ADD, ...set(pr));
   }
-  // transpose: four rounds of interleaving registers i and i + 8
-  let from = R;
-  let to = T;
-  for (let round = 0; round < 4; round++) {
-    for (let i = 0; i < 8; i++) {
-      code.push(...get(from[i]), ...get(from[i + 8]), ...shuffle(LO8), ...set(to[2 * i]));
-      code.push(...get(from[i]), ...get(from[i + 8]), ...shuffle(HI8), ...set(to[2 * i + 1]));
-    }
-    [from, to] = [to, from];
-  }
+  const from = transpose16(code, R, T);
   // column c of the block → out + (cb·16 + c)·outStride + rb·16
   code.push(...get(out), ...get(cb), ...i32c(4), SHL, ...get(outStride), MUL, ADD, ...get(rb), ...i32c(4), SHL, ADD, ...set(o));
   for (let c = 0; c < B; c++) {
@@ -116,7 +108,55 @@ function quantizeModule(half: boolean): Uint8Array {
   }
   code.push(...get(cb), ...i32c(1), ADD, ...set(cb), ...br(0), END, END);
   code.push(...get(re), ...set(rg), ...br(0), END, END);
-  return wasmModule([{ name: 'quantize', params: 10, body: code }]);
+  return wasmModule([
+    { name: 'quantize', params: 10, body: code },
+    { name: 'transpose', params: 6, body: transposeBody() },
+  ]);
+}
+
+/**
+ * transpose(src, srcStride, rowBlocks, colBlocks, dst, dstStride): dst[c·dstStride + r] = src[r·srcStride + c] for
+ * the rowBlocks·16 rows and colBlocks·16 columns (bytes). Columns in the outer loop: the destination rows are
+ * written sequentially.
+ */
+function transposeBody(): number[] {
+  const [src, srcStride, rowBlocks, colBlocks, dst, dstStride] = [0, 1, 2, 3, 4, 5];
+  const [rb, cb, p, o] = [6, 7, 8, 9];
+  let v = 10;
+  const next = (k: number): number[] => Array.from({ length: k }, () => v++);
+  const A = next(B);
+  const T = next(B);
+  const code: number[] = [2, 4, I32, 2 * B, V128];
+  code.push(...BLOCK, ...LOOP, ...get(cb), ...get(colBlocks), GE_U, ...brIf(1), ...i32c(0), ...set(rb));
+  code.push(...BLOCK, ...LOOP, ...get(rb), ...get(rowBlocks), GE_U, ...brIf(1));
+  code.push(...get(src), ...get(rb), ...i32c(4), SHL, ...get(srcStride), MUL, ADD, ...get(cb), ...i32c(4), SHL, ADD, ...set(p));
+  for (let r = 0; r < B; r++) {
+    code.push(...get(p), ...load(0), ...set(A[r]));
+    if (r < B - 1) code.push(...get(p), ...get(srcStride), ADD, ...set(p));
+  }
+  const from = transpose16(code, A, T);
+  code.push(...get(dst), ...get(cb), ...i32c(4), SHL, ...get(dstStride), MUL, ADD, ...get(rb), ...i32c(4), SHL, ADD, ...set(o));
+  for (let c = 0; c < B; c++) {
+    code.push(...get(o), ...get(from[c]), ...store(0));
+    if (c < B - 1) code.push(...get(o), ...get(dstStride), ADD, ...set(o));
+  }
+  code.push(...get(rb), ...i32c(1), ADD, ...set(rb), ...br(0), END, END);
+  code.push(...get(cb), ...i32c(1), ADD, ...set(cb), ...br(0), END, END);
+  return code;
+}
+
+/** A 16 × 16 byte transpose of the registers R (one row each): four rounds of interleaving registers i and i + 8. */
+function transpose16(code: number[], R: number[], T: number[]): number[] {
+  let from = R;
+  let to = T;
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 8; i++) {
+      code.push(...get(from[i]), ...get(from[i + 8]), ...shuffle(LO8), ...set(to[2 * i]));
+      code.push(...get(from[i]), ...get(from[i + 8]), ...shuffle(HI8), ...set(to[2 * i + 1]));
+    }
+    [from, to] = [to, from];
+  }
+  return from;
 }
 
 const compiled: { half?: object; single?: object } = {};
@@ -135,6 +175,7 @@ function roundEven(y: number): number {
 export class ColumnQuantizer {
   private readonly mem: WasmMemory;
   private readonly run: (...args: number[]) => void;
+  private readonly runT: (...args: number[]) => void;
   /** The output buffer (in the kernel's memory). */
   readonly out: Uint8Array;
   private readonly srcOff: number;
@@ -167,6 +208,7 @@ export class ColumnQuantizer {
     const { mem, exports } = instantiate(compiled[key]!, this.s2Off + vec);
     this.mem = mem;
     this.run = exports.quantize as ColumnQuantizer['run'];
+    this.runT = exports.transpose as ColumnQuantizer['runT'];
     this.out = new Uint8Array(mem.buffer, 0, outBytes);
     this.lo32 = new Float32Array(mem.buffer, this.loOff, cols);
     this.inv32 = new Float32Array(mem.buffer, this.invOff, cols);
@@ -219,5 +261,21 @@ export class ColumnQuantizer {
       sum[j] += s1[j];
       sq[j] += s2[j];
     }
+  }
+
+  /**
+   * Transpose bytes within `out`: the [rows × cols] block at `src` (rows `srcStride` apart) into the [cols × rows]
+   * block at `dst` (rows `dstStride` apart); the blocks must not overlap.
+   */
+  transpose(src: number, srcStride: number, rows: number, cols: number, dst: number, dstStride: number): void {
+    const { out } = this;
+    if (rows === 0 || cols === 0) return;
+    if (srcStride < cols || dstStride < rows || src + (rows - 1) * srcStride + cols > out.length || dst + (cols - 1) * dstStride + rows > out.length)
+      throw new RangeError('transpose: a block does not fit the buffer');
+    const rb = Math.floor(rows / B);
+    const cb = Math.floor(cols / B);
+    if (rb > 0 && cb > 0) this.runT(src, srcStride, rb, cb, dst, dstStride);
+    for (let r = 0; r < rb * B; r++) for (let c = cb * B; c < cols; c++) out[dst + c * dstStride + r] = out[src + r * srcStride + c];
+    for (let r = rb * B; r < rows; r++) for (let c = 0; c < cols; c++) out[dst + c * dstStride + r] = out[src + r * srcStride + c];
   }
 }
