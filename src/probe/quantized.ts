@@ -23,7 +23,7 @@ import { blockScratch, readBlock } from '../store/views.js';
 import { buildModel, ElemType, type NodeSpec } from './onnx-builder.js';
 import { addGemmFlops, graphSession, passSessionOnce } from './gemm.js';
 import { F16ColumnRange } from '../util/f16-range.js';
-import { ColumnQuantizer } from '../util/column-quantizer.js';
+import { ByteTransposer, ColumnQuantizer } from '../util/column-quantizer.js';
 
 /** Largest quantized value (7 bits: the same byte as uint8 and int8). */
 const QMAX = 127;
@@ -75,7 +75,8 @@ export interface QuantizedLayout {
  * k = 2,496; with the data on the left (row-major) and the weights on the right, whole passes went from 51-63 to
  * 40-45 ms (k = 2,496) and from 83-93 to 65-73 ms (k = 4,000). The copy is rebuilt, tile by tile, when the set
  * changes (a byte transpose per tile on the WebAssembly kernel of column-quantizer.ts: 14-22 ms per 100 MB on one
- * thread, against ~30 ms for ORT's Transpose on two).
+ * thread, against ~30 ms for ORT's Transpose on two; the tile's positions are first staged in the transposer's
+ * memory, a copy at memory speed).
  */
 const ROWS_MAX_BYTES = 192 * 2 ** 20;
 
@@ -162,10 +163,12 @@ export class QuantizedMatrix {
    * of the working set.
    */
   private readonly q: Uint8Array;
-  /** The kernels of the quantizing pass and of the row-major copy's transposes, whose memory holds both copies. */
-  private readonly qz: ColumnQuantizer;
-  /** Offset of the row-major copy in the kernels' memory. */
-  private readonly rowsAt: number;
+  /**
+   * The byte transposes of the row-major copy, in a memory of their own (freed with the copy when the solver moves
+   * on to the exact data): a tile's positions are staged at its start, the copy follows at `rowsAt`.
+   */
+  private transposer: ByteTransposer | null = null;
+  private rowsAt = 0;
   private readonly tiles: { r0: number; m: number; stride: number; units: { src: number; rows: number }[] }[] = [];
   /** The strides of the row levels, descending. */
   private readonly strides: number[];
@@ -246,14 +249,10 @@ export class QuantizedMatrix {
     }
     this.maxTile = Math.max(...this.tiles.map((t) => t.m));
     this.unitRows = unitRows;
-    // the copy lives in the quantizing kernel's memory, with spare room at the end for `swap` (a tile row), and
-    // after it the row-major copy (its pages are committed as they are first written: it costs n·k bytes, not the
-    // reservation)
     this.rowsMax = layout.rowsMaxBytes ?? ROWS_MAX_BYTES;
-    const rowsBytes = Math.min(n * D, this.rowsMax);
-    this.qz = new ColumnQuantizer(D, unitRows, X.dtype, n * D + this.maxTile + rowsBytes);
-    this.q = this.qz.out.subarray(0, n * D + this.maxTile);
-    this.rowsAt = n * D + this.maxTile;
+    // the copy lives in the quantizing kernel's memory, with spare room at the end for `swap` (a tile row)
+    const qz = new ColumnQuantizer(D, unitRows, X.dtype, n * D + this.maxTile);
+    this.q = qz.out;
     this.useRows(1);
     this.order = Int32Array.from({ length: D }, (_, j) => j);
     this.where = Int32Array.from({ length: D }, (_, j) => j);
@@ -267,7 +266,7 @@ export class QuantizedMatrix {
       let i = t.r0;
       for (const u of t.units) for (let r = u.src; r < u.src + u.rows; r++, i++) this.Y[i * C + y[r]] = 1;
     }
-    this.fill(X);
+    this.fill(X, qz);
     // the centre of the quantized values: their mean (any value near it keeps the rounding errors centred)
     for (let j = 0; j < D; j++) this.qmean[j] = this.step[j] > 0 ? (this.sum[j] / n - this.lo[j]) / this.step[j] : 0;
   }
@@ -285,8 +284,8 @@ export class QuantizedMatrix {
    * The quantizing pass, a unit at a time, each written straight into its columns of its tile by the kernel (see
    * column-quantizer.ts), with the column sums.
    */
-  private fill(X: RowSource): void {
-    const { D, qz } = this;
+  private fill(X: RowSource, qz: ColumnQuantizer): void {
+    const { D } = this;
     qz.setRange(this.lo, Float64Array.from(this.step, (d) => (d > 0 ? 1 / d : 0)));
     const units = this.tiles.flatMap((t) => {
       let c0 = 0;
@@ -437,7 +436,10 @@ export class QuantizedMatrix {
     const k = this.size;
     if (k === 0 || n * k > this.rowsMax) return null;
     if (!this.rows) {
-      this.rows = this.qz.out.subarray(this.rowsAt, this.rowsAt + Math.min(n * D, this.rowsMax));
+      // pages are committed as they are first written: the copy costs n·k bytes, not the reservation
+      this.rowsAt = D * this.maxTile;
+      this.transposer = new ByteTransposer(this.rowsAt + Math.min(n * D, this.rowsMax));
+      this.rows = this.transposer.buf.subarray(this.rowsAt);
       this.rowsBuilt = new Uint8Array(this.tiles.length);
     }
     const rows = this.rows;
@@ -465,7 +467,10 @@ export class QuantizedMatrix {
 
   /** Positions p0 … p1 − 1 of tile t, transposed into columns p0 … p1 − 1 of its row-major block (stride p1). */
   private transposeInto(t: { r0: number; m: number }, p0: number, p1: number): void {
-    this.qz.transpose(t.r0 * this.D + p0 * t.m, t.m, p1 - p0, t.m, this.rowsAt + t.r0 * p1 + p0, p1);
+    const bt = this.transposer!;
+    // staged: the tile's positions p0 … p1 − 1 ([w × m], a copy at memory speed), then transposed into place
+    bt.buf.set(this.q.subarray(t.r0 * this.D + p0 * t.m, t.r0 * this.D + p1 * t.m), 0);
+    bt.transpose(0, t.m, p1 - p0, t.m, this.rowsAt + t.r0 * p1 + p0, p1);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ColumnQuantizer } from './column-quantizer.js';
+import { ByteTransposer, ColumnQuantizer } from './column-quantizer.js';
 import { floatToHalfArray, halfToFloatArray } from './float16.js';
 import { Rng } from './rng.js';
 
@@ -89,7 +89,7 @@ test('column quantizer: checks its block size and output range', () => {
   assert.throws(() => qz.quantize(4, 0, 16, new Float64Array(8), new Float64Array(8)), /does not fit/);
 });
 
-test('column quantizer: byte transposes within its buffer, whole blocks and tails, at offsets and strides', () => {
+test('byte transposer: whole blocks and tails, at offsets and strides', () => {
   for (const [rows, cols] of [
     [32, 48],
     [37, 21],
@@ -100,8 +100,8 @@ test('column quantizer: byte transposes within its buffer, whole blocks and tail
     const dstStride = rows + 4;
     const src = 3;
     const dst = src + rows * srcStride + 11;
-    const qz = new ColumnQuantizer(16, 16, 'float32', dst + cols * dstStride);
-    const { out } = qz;
+    const qz = new ByteTransposer(dst + cols * dstStride);
+    const out = qz.buf;
     for (let i = 0; i < out.length; i++) out[i] = (i * 37 + 11) & 255;
     const before = Uint8Array.from(out);
     qz.transpose(src, srcStride, rows, cols, dst, dstStride);
