@@ -93,13 +93,7 @@ function quantizeModule(half: boolean): Uint8Array {
     code.push(...simd(OP.i8x16NarrowI16x8U), ...set(R[r]));
     code.push(...get(pr), ...get(rowBytes), ADD, ...set(pr));
   }
-  const from = transpose16(code, R, T);
-  // column c of the block → out + (cb·16 + c)·outStride + rb·16
-  code.push(...get(out), ...get(cb), ...i32c(4), SHL, ...get(outStride), MUL, ADD, ...get(rb), ...i32c(4), SHL, ADD, ...set(o));
-  for (let c = 0; c < B; c++) {
-    code.push(...get(o), ...get(from[c]), ...store(0));
-    if (c < B - 1) code.push(...get(o), ...get(outStride), ADD, ...set(o));
-  }
+  storeColumns(code, transpose16(code, R, T), { out, outStride, cb, rb, o });
   code.push(...get(rb), ...i32c(1), ADD, ...set(rb), ...br(0), END, END);
   //     the group's column sums
   for (let q = 0; q < 4; q++) {
@@ -134,12 +128,7 @@ function transposeBody(): number[] {
     code.push(...get(p), ...load(0), ...set(A[r]));
     if (r < B - 1) code.push(...get(p), ...get(srcStride), ADD, ...set(p));
   }
-  const from = transpose16(code, A, T);
-  code.push(...get(dst), ...get(cb), ...i32c(4), SHL, ...get(dstStride), MUL, ADD, ...get(rb), ...i32c(4), SHL, ADD, ...set(o));
-  for (let c = 0; c < B; c++) {
-    code.push(...get(o), ...get(from[c]), ...store(0));
-    if (c < B - 1) code.push(...get(o), ...get(dstStride), ADD, ...set(o));
-  }
+  storeColumns(code, transpose16(code, A, T), { out: dst, outStride: dstStride, cb, rb, o });
   code.push(...get(rb), ...i32c(1), ADD, ...set(rb), ...br(0), END, END);
   code.push(...get(cb), ...i32c(1), ADD, ...set(cb), ...br(0), END, END);
   return code;
@@ -157,6 +146,18 @@ function transpose16(code: number[], R: number[], T: number[]): number[] {
     [from, to] = [to, from];
   }
   return from;
+}
+
+/**
+ * Store the transposed block's registers (`cols`, one column of the block each): column c at
+ * out + (cb·16 + c)·outStride + rb·16 (the locals' indices given; `o` a scratch i32 local).
+ */
+function storeColumns(code: number[], cols: number[], l: { out: number; outStride: number; cb: number; rb: number; o: number }): void {
+  code.push(...get(l.out), ...get(l.cb), ...i32c(4), SHL, ...get(l.outStride), MUL, ADD, ...get(l.rb), ...i32c(4), SHL, ADD, ...set(l.o));
+  for (let c = 0; c < B; c++) {
+    code.push(...get(l.o), ...get(cols[c]), ...store(0));
+    if (c < B - 1) code.push(...get(l.o), ...get(l.outStride), ADD, ...set(l.o));
+  }
 }
 
 const compiled: { half?: object; single?: object } = {};
