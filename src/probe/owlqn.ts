@@ -12,8 +12,7 @@
  * for the same objective.
  *
  * Stopping rule (`tol`), the same as FISTA's: relative objective decrease over the last `window` (5) iterations,
- * (F_{k−5} − F_k) / |F_k| ≤ tol; or a line search that cannot decrease the objective any more. With `history`,
- * the window also counts the iterations of the solve that this one continues.
+ * (F_{k−5} − F_k) / |F_k| ≤ tol; or a line search that cannot decrease the objective any more.
  */
 import { reportNonFinite } from './check.js';
 import { backwardAll, colSums, forwardAll, lossAndResidual, lossFullAll, oneHot } from './objective.js';
@@ -36,13 +35,6 @@ export interface OwlqnOptions extends FistaOptions {
    * objective (the quantized phase), a failing search fails for good: fewer halvings waste fewer passes.
    */
   maxHalvings?: number;
-  /**
-   * Objectives of the iterations that led to the start point on the same objective (a working-set solver's earlier
-   * rounds on the same rows: the columns it added are zero there), newest last, the last one the start point's.
-   * The stopping window counts them, so a round that continues a solve is held to the same rule as one long
-   * solve. Extended in place with this solve's objectives.
-   */
-  history?: number[];
 }
 
 /** Armijo sufficient-decrease constant. */
@@ -168,10 +160,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   const dir = new Float64Array(N);
   const mem = o.lbfgs ?? new LbfgsMemory(N, m);
   if (mem.n !== N) mem.reset(N);
-  const hist: number[] = o.history ?? [];
-  // the start point closes the earlier iterations (its objective, recomputed here, replaces theirs)
-  if (hist.length > 0) hist[hist.length - 1] = F;
-  else hist.push(F);
+  const hist: number[] = [F];
   let iter = 0;
   let converged = false;
 
