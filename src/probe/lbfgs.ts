@@ -160,11 +160,15 @@ export class LbfgsMemory {
     const { m, n } = this;
     const n2 = C * k2 + C;
     const buf2 = new Float32Array(2 * m * n2);
+    // appends keep every column in place: each class's run is copied whole
+    let inPlace = true;
+    for (let j = 0; j < k && inPlace; j++) inPlace = to[j] === j;
     for (const q of this.order)
       for (const row of [q, m + q]) {
         const src = row * n;
         const dst = row * n2;
-        for (let c = 0; c < C; c++) for (let j = 0; j < k; j++) if (to[j] >= 0) buf2[dst + c * k2 + to[j]] = this.buf[src + c * k + j];
+        if (inPlace) for (let c = 0; c < C; c++) buf2.set(this.buf.subarray(src + c * k, src + c * k + k), dst + c * k2);
+        else for (let c = 0; c < C; c++) for (let j = 0; j < k; j++) if (to[j] >= 0) buf2[dst + c * k2 + to[j]] = this.buf[src + c * k + j];
         for (let c = 0; c < C; c++) buf2[dst + C * k2 + c] = this.buf[src + C * k + c];
       }
     this.buf = buf2;
