@@ -18,6 +18,7 @@ import { reportNonFinite } from './check.js';
 import { backwardAll, colSums, forwardAll, lossAndResidual, lossFullAll, oneHot } from './objective.js';
 import { fromStandardized, windowConverged, type FistaOptions, type FistaResult, type SmoothProblem } from './fista.js';
 import { LbfgsMemory } from './lbfgs.js';
+import { OwlqnVectors } from './owlqn-kernels.js';
 
 export interface OwlqnOptions extends FistaOptions {
   /** Number of L-BFGS correction pairs (default 10). */
@@ -50,21 +51,21 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   const N = P + C;
   const m = o.memory ?? 10;
   const window = o.window ?? 5;
-  const mu = o.colMean ?? new Float64Array(d);
   const sc = o.colScale ?? new Float64Array(d).fill(1);
   const pen = o.penalty;
+  // the solve's vectors and their loops (WebAssembly SIMD: owlqn-kernels.ts)
+  const vec = new OwlqnVectors(C, d);
+  const { lam, inv, mu, V, Graw } = vec;
+  if (o.colMean) mu.set(o.colMean);
   // per-coordinate L1 weights in standardized coordinates: λ1/s_j (bias: 0)
-  const lam = new Float64Array(N);
   for (let c = 0; c < C; c++) for (let j = 0; j < d; j++) lam[c * d + j] = pen.l1 / sc[j];
   // multiplications by 1/s in the per-iteration loops (a division per element was a visible share of them)
-  const inv = Float64Array.from({ length: d }, (_, j) => 1 / sc[j]);
+  for (let j = 0; j < d; j++) inv[j] = 1 / sc[j];
 
   const fused = p.task === 'ce';
   const Yoh = fused && !p.pass ? oneHot(p.y!, C) : null;
-  const V = new Float32Array(P);
   const shF = new Float32Array(C);
   const bF = new Float32Array(C);
-  const Graw = new Float32Array(P);
   const gbRaw = new Float64Array(C);
   const R = fused ? null : new Float32Array(n * C);
 
@@ -75,20 +76,9 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   /** The mean loss of the last evaluation. */
   let lastLoss = 0;
   const evaluate = (x: Float64Array, g: Float64Array, Z: Float32Array, known?: OwlqnOptions['start']): number => {
-    let ss = 0;
-    for (let c = 0; c < C; c++) {
-      let sh = 0;
-      for (let j = 0; j < d; j++) {
-        const w = x[c * d + j] * inv[j];
-        V[c * d + j] = w;
-        sh += w * mu[j];
-        // the L2 norm of the stored (float32) weights
-        const wf = V[c * d + j];
-        ss += wf * wf;
-      }
-      shF[c] = -sh;
-      bF[c] = x[P + c];
-    }
+    // the weights in original coordinates, their shift, and the L2 norm of the stored (float32) weights
+    const ss = vec.weights(x, shF);
+    for (let c = 0; c < C; c++) bF[c] = x[P + c];
     let loss: number;
     if (known) {
       loss = known.loss;
@@ -106,8 +96,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       Graw.set(backwardAll(X, R!, C, p.blockRows));
       gbRaw.set(colSums(R!, C));
     }
-    // the L2 term's gradient factor, then the gradient in one loop (the same operations, in the same order, as a
-    // loop per term)
+    // the L2 term's gradient factor, then the gradient in standardized coordinates (one kernel loop)
     let l2 = 0;
     let k = 0;
     if (pen.l2 > 0) {
@@ -115,16 +104,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
       k = pen.l2Form === 'norm' ? (norm > 0 ? pen.l2 / norm : 0) : 2 * pen.l2;
       l2 = pen.l2Form === 'norm' ? pen.l2 * norm : pen.l2 * ss;
     }
-    for (let c = 0; c < C; c++) {
-      const gbc = gbRaw[c];
-      for (let j = 0; j < d; j++) {
-        const i = c * d + j;
-        let gi = (Graw[i] - gbc * mu[j]) * inv[j];
-        if (k > 0) gi += k * V[i] * inv[j];
-        g[i] = gi;
-      }
-      g[P + c] = gbc;
-    }
+    vec.gradient(g, gbRaw, k);
     lastLoss = loss;
     return loss + l2;
   };
@@ -135,7 +115,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   };
 
   // state
-  let x = new Float64Array(N);
+  let x = vec.x;
   for (let c = 0; c < C; c++) {
     let sh = 0;
     for (let j = 0; j < d; j++) {
@@ -144,7 +124,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     }
     x[P + c] = b0[c] + sh;
   }
-  let g = new Float64Array(N);
+  let g = vec.g;
   let Z = new Float32Array(n * C);
   let f = evaluate(x, g, Z, o.start);
   let loss = lastLoss;
@@ -153,11 +133,10 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   const gbAcc = p.pass ? Float64Array.from(gbRaw) : null;
   if (!Number.isFinite(f)) reportNonFinite(X, p.blockRows);
   let F = f + l1Of(x);
-  let xn = new Float64Array(N);
-  let gn = new Float64Array(N);
+  let xn = vec.xn;
+  let gn = vec.gn;
   let Zn = new Float32Array(n * C);
-  const pg = new Float64Array(N);
-  const dir = new Float64Array(N);
+  const { pg, dir } = vec;
   const mem = o.lbfgs ?? new LbfgsMemory(N, m);
   if (mem.n !== N) mem.reset(N);
   const hist: number[] = [F];
@@ -166,20 +145,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
 
   while (iter < o.maxIter) {
     // pseudo-gradient of F at x
-    let pgNorm = 0;
-    for (let i = 0; i < N; i++) {
-      const gi = g[i];
-      const l = lam[i];
-      let v: number;
-      if (l === 0) v = gi;
-      else if (x[i] > 0) v = gi + l;
-      else if (x[i] < 0) v = gi - l;
-      else if (gi + l < 0) v = gi + l;
-      else if (gi - l > 0) v = gi - l;
-      else v = 0;
-      pg[i] = v;
-      pgNorm += v * v;
-    }
+    let pgNorm = vec.pseudoGradient(x, g);
     pgNorm = Math.sqrt(pgNorm);
     if (pgNorm === 0) {
       converged = true;
@@ -188,13 +154,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     // dir = H·pg (compact L-BFGS on ORT; a unit step along pg without pairs)
     mem.apply(pg, dir, 1 / pgNorm);
     // dir = −dir, restricted to the coordinates where it agrees with −pg
-    let slope = 0;
-    for (let i = 0; i < N; i++) {
-      let v = -dir[i];
-      if (lam[i] !== 0 && v * pg[i] >= 0) v = 0;
-      dir[i] = v;
-      slope += v * pg[i];
-    }
+    let slope = vec.restrictDirection();
     if (!(slope < 0)) {
       // not a descent direction (stale curvature): steepest descent on the pseudo-gradient
       mem.clear();
@@ -207,20 +167,8 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
     let fn = 0;
     let accepted = false;
     for (let h = 0; h < (o.maxHalvings ?? MAX_HALVINGS); h++) {
-      let dec = 0;
-      // the L1 term of the trial point in the same loop (the bias coordinates have λ = 0)
-      let l1 = 0;
-      for (let i = 0; i < N; i++) {
-        const xi = x[i];
-        let v = xi + step * dir[i];
-        if (lam[i] !== 0) {
-          const orth = xi !== 0 ? xi : -pg[i];
-          if (v * orth <= 0) v = 0;
-        }
-        xn[i] = v;
-        dec += pg[i] * (v - xi);
-        l1 += lam[i] * Math.abs(v);
-      }
+      // the trial point, its decrease along pg and its L1 term (the bias coordinates have λ = 0)
+      const { dec, l1 } = vec.trial(x, xn, step);
       fn = evaluate(xn, gn, Zn);
       Fn = fn + l1;
       if (Number.isFinite(Fn) && Fn <= F + ARMIJO * dec) {
