@@ -8,7 +8,7 @@
  * can differ from the JS sums in the last bits. An odd last element (and, in the per-class loops, an odd last
  * column) is done in JS.
  */
-import { ADD, BLOCK, br, brIf, END, GE_U, get, I32, i32c, IF, instantiate, LOOP, MUL, set, simd, V128, Wasm, wasmModule, type WasmMemory } from '../util/wasm.js';
+import { ADD, BLOCK, br, brIf, END, GE_U, get, I32, i32c, IF, instantiate, LOOP, MUL, set, simd, V128, Wasm, wasmModule } from '../util/wasm.js';
 
 const F64 = 0x7c;
 const f64Load = (offset = 0): number[] => [0x2b, 3, offset];
@@ -57,13 +57,13 @@ function kernels(): Uint8Array {
   const pg = (() => {
     const [x, g, lam, pgv, n2, out] = [0, 1, 2, 3, 4, 5];
     const [i, o] = [6, 7];
-    const [xi, a, b, t, acc] = [8, 9, 10, 11, 12];
-    const code: number[] = [2, 2, I32, 5, V128, ...v.zero(), ...set(acc)];
+    const [xi, a, b, t, acc, gv, lv] = [8, 9, 10, 11, 12, 13, 14];
+    const code: number[] = [2, 2, I32, 7, V128, ...v.zero(), ...set(acc)];
     pairLoop(code, n2, o, i, () => {
       code.push(...get(x), ...get(o), ADD, ...v.load(), ...set(xi));
       // a = g + λ, b = g − λ
-      code.push(...get(g), ...get(o), ADD, ...v.load(), ...get(lam), ...get(o), ADD, ...v.load(), ...v.add, ...set(a));
-      code.push(...get(g), ...get(o), ADD, ...v.load(), ...get(lam), ...get(o), ADD, ...v.load(), ...v.sub, ...set(b));
+      code.push(...get(g), ...get(o), ADD, ...v.load(), ...set(gv), ...get(lam), ...get(o), ADD, ...v.load(), ...set(lv));
+      code.push(...get(gv), ...get(lv), ...v.add, ...set(a), ...get(gv), ...get(lv), ...v.sub, ...set(b));
       // x = 0: a if a < 0, else b if b > 0, else 0
       code.push(...get(b), ...v.zero(), ...get(b), ...v.zero(), ...v.gt, ...v.select, ...set(t));
       code.push(...get(a), ...get(t), ...get(a), ...v.zero(), ...v.lt, ...v.select, ...set(t));
@@ -206,7 +206,6 @@ export class OwlqnVectors {
   readonly Graw: Float32Array;
   private readonly out: Float64Array;
   private readonly outOff: number;
-  private readonly mem: WasmMemory;
   private readonly k: Record<'pg' | 'dir' | 'trial' | 'weights' | 'gradient', Run>;
 
   constructor(
@@ -225,7 +224,6 @@ export class OwlqnVectors {
     }
     compiled ??= new Wasm.Module(kernels());
     const { mem, exports } = instantiate(compiled, at);
-    this.mem = mem;
     this.k = exports as OwlqnVectors['k'];
     const buf = mem.buffer;
     [this.x, this.xn, this.g, this.gn, this.pg, this.dir, this.lam] = offs.slice(0, 7).map((o) => new Float64Array(buf, o, N));

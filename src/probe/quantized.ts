@@ -19,7 +19,7 @@
  */
 import { Tensor } from 'onnxruntime-node';
 import type { RowSource } from '../store/types.js';
-import { blockScratch, readBlock } from '../store/views.js';
+import { blockScratch, readBlock, readBlockInto } from '../store/views.js';
 import { buildModel, ElemType, type NodeSpec } from './onnx-builder.js';
 import { addGemmFlops, graphSession, passSessionOnce } from './gemm.js';
 import { F16ColumnRange } from '../util/f16-range.js';
@@ -94,10 +94,7 @@ export function columnRange(X: RowSource, blockRows = SUMMARY_ROWS): { min: Floa
   const r = new F16ColumnRange(X.cols, blockRows);
   for (let s = 0; s < X.rows; s += blockRows) {
     const e = Math.min(X.rows, s + blockRows);
-    const buf = r.block(e - s);
-    // read straight into the kernel's memory when the source copies into a buffer; else copy its block there
-    const blk = X.readRowsInto ? X.readRowsInto(s, e, buf) : X.readRows(s, e);
-    if (blk.data.buffer !== buf.buffer || blk.data.byteOffset !== buf.byteOffset) buf.set(blk.data as Uint16Array);
+    readBlockInto(X, s, e, r.block(e - s));
     r.add(e - s);
   }
   return r.finish();
@@ -293,11 +290,7 @@ export class QuantizedMatrix {
     });
     units.sort((a, b) => a.src - b.src); // sequential reads
     for (const { src, rows, t, c0 } of units) {
-      const buf = qz.block(rows);
-      // read straight into the kernel's memory when the source copies into a buffer; else copy its block there
-      const blk = X.readRowsInto ? X.readRowsInto(src, src + rows, buf) : X.readRows(src, src + rows);
-      if (blk.data.constructor !== buf.constructor) throw new TypeError(`QuantizedMatrix: a ${X.dtype} source gave rows of another type`);
-      if (blk.data.buffer !== buf.buffer || blk.data.byteOffset !== buf.byteOffset) buf.set(blk.data);
+      readBlockInto(X, src, src + rows, qz.block(rows));
       qz.quantize(rows, t.r0 * D + c0, t.m, this.sum, this.sq);
     }
   }

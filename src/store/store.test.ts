@@ -202,3 +202,17 @@ test('readRowsInto fills a reused buffer and checks its type and size', () => {
   assert.throws(() => st.readRowsInto(0, 1, new Uint16Array(C)), RangeError);
   st.close();
 });
+
+test('readBlockInto puts the rows in the given buffer, from readRowsInto or copied from readRows, and rejects rows of another type', async () => {
+  const { denseSource, readBlockInto } = await import('./views.js');
+  const data = Float32Array.from({ length: 12 }, (_, i) => i * 0.5);
+  const src = denseSource({ rows: 4, cols: 3, dtype: 'float32', data });
+  // a source without readRowsInto: copied
+  const plain = { rows: 4, cols: 3, dtype: 'float32' as const, readRows: (s: number, e: number) => src.readRows(s, e) };
+  const buf = new Float32Array(6);
+  readBlockInto(plain, 1, 3, buf);
+  assert.deepEqual(Array.from(buf), Array.from(data.subarray(3, 9)));
+  // a float16 source whose rows come back as float32
+  const wrong = { ...plain, dtype: 'float16' as const };
+  assert.throws(() => readBlockInto(wrong, 0, 2, new Uint16Array(6)), /float16 source gave rows of another type/);
+});

@@ -34,6 +34,17 @@ export function readBlock(X: RowSource, start: number, end: number, scratch: Flo
   return X.readRowsInto ? X.readRowsInto(start, end, scratch) : X.readRows(start, end);
 }
 
+/**
+ * Rows [start, end) of `X` in `buf` itself (a buffer of X's dtype, e.g. a kernel's memory): read straight into it
+ * when the source supports it, else copied there from `readRows`.
+ */
+export function readBlockInto(X: RowSource, start: number, end: number, buf: Float32Array | Uint16Array): void {
+  const blk = readBlock(X, start, end, buf);
+  if (blk.data.buffer === buf.buffer && blk.data.byteOffset === buf.byteOffset) return;
+  if (blk.data.constructor !== buf.constructor) throw new TypeError(`a ${X.dtype} source gave rows of another type`);
+  buf.set(blk.data);
+}
+
 /** Keep only the given columns (in the given order): the "filter / keep neurons" ablation. */
 export function selectColumns(src: RowSource, columns: ArrayLike<number>): RowSource {
   const cols = Int32Array.from(columns as ArrayLike<number>);
