@@ -87,13 +87,18 @@ test('int8 pass: loss, gradient and logits of the working set match the float pa
   assert.ok(errs.true < errs.false, 'two levels are more precise than one');
 });
 
-test('int8 layout: units of a row level share tiles; a level\'s passes are the float passes on its rows, in rowIds order', () => {
+/** The 1,000 × 30, 4-class problem of the layout tests, with its column summary. */
+function layoutProblem(seed: number) {
   const n = 1000;
   const d = 30;
   const C = 4;
-  const P = shiftedProblem(n, d, C, 17);
+  const P = shiftedProblem(n, d, C, seed);
   const X = denseSource(P.X);
-  const sm = columnSummary(X, 128);
+  return { n, d, C, P, X, sm: columnSummary(X, 128) };
+}
+
+test('int8 layout: units of a row level share tiles; a level\'s passes are the float passes on its rows, in rowIds order', () => {
+  const { n, C, P, X, sm } = layoutProblem(17);
   // 16 units of 64 rows (the last of 40); stride 4: units 0, 4, 8, 12 in one tile; the others in tiles of up to 4
   const Q = new QuantizedMatrix(X, P.y, C, sm, { tileRows: 256, unitRows: 64, strides: [4] });
   assert.ok(relativeError(Q.sum, sm.sum) < 1e-6, 'the fill pass sums every row once');
@@ -129,12 +134,7 @@ test('int8 layout: units of a row level share tiles; a level\'s passes are the f
 });
 
 test('int8 logits from the row-major copy of the working set equal those from the transposed copy, as the set grows and shrinks', () => {
-  const n = 1000;
-  const d = 30;
-  const C = 4;
-  const P = shiftedProblem(n, d, C, 23);
-  const X = denseSource(P.X);
-  const sm = columnSummary(X, 128);
+  const { C, P, X, sm } = layoutProblem(23);
   const layout = { tileRows: 256, unitRows: 64, strides: [4] };
   const withRows = new QuantizedMatrix(X, P.y, C, sm, layout);
   const without = new QuantizedMatrix(X, P.y, C, sm, { ...layout, rowsMaxBytes: 0 });
