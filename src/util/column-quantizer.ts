@@ -20,7 +20,7 @@
  * the kernel's byte transpose on a buffer of its own.
  */
 import { HALF_TO_FLOAT } from './float16.js';
-import { ADD, BLOCK, br, brIf, END, GE_U, get, GT_U, I32, i32c, IF, instantiate, load, LOOP, MUL, OP, set, SHL, shuffle, simd, store, V128, v128Zero, Wasm, wasmModule, type WasmMemory } from './wasm.js';
+import { ADD, BLOCK, br, brIf, END, GE_U, get, GT_U, I32, i32c, IF, instantiate, load, load16x4s, LOOP, MUL, OP, set, SHL, shuffle, simd, store, V128, v128Zero, Wasm, wasmModule, type WasmMemory } from './wasm.js';
 
 /** Rows per block and columns per block of the kernel. */
 const B = 16;
@@ -36,6 +36,12 @@ const MAGIC = 0x4b400000;
  * quantize(src, rowBlocks, colBlocks, rowBytes, lo, inv, s1, s2, out, outStride): for the rowBlocks·16 rows at
  * src (rowBytes apart) and the colBlocks·16 first columns, out[j·outStride + r] = q_rj, s1[j] += Σ_r x_rj and
  * s2[j] += Σ_r x_rj² (float32).
+ *
+ * The work goes by quarters of a column block (4 columns, one register of values per row), so that the offsets,
+ * steps and sums of a quarter stay in registers through a group's rows: four rows' bytes are narrowed into one
+ * register (a 4 × 4 block), and four such blocks (16 rows) are transposed into the quarter's 4 columns with 8
+ * byte shuffles. (Holding a whole 16 × 16 block and its 16 columns' constants took some 60 registers: most of them
+ * lived on the stack, and the kernel ran at half this speed.)
  */
 function quantizeModule(half: boolean): Uint8Array {
   // params
@@ -45,14 +51,9 @@ function quantizeModule(half: boolean): Uint8Array {
   // v128 locals
   let v = 17;
   const next = (k: number): number[] => Array.from({ length: k }, () => v++);
-  const R = next(B);
-  const T = next(B);
-  const [H0, H1, F, mask, scale, magic] = next(6);
-  const Q = next(4);
-  const S1 = next(4);
-  const S2 = next(4);
-  const LOv = next(4);
-  const IV = next(4);
+  const [mask, scale, magic, LOq, IVq, S1, S2, F, Qa, N] = next(10);
+  const Cr = next(4);
+  const T = next(4);
   const code: number[] = [2, 7, I32, v - 17, V128]; // local groups: 7 × i32, the v128s
   // constants: the sign-and-magnitude mask of the shifted bits, 2^112 (float bits), the rounding constant
   code.push(...i32c(0x8fffe000 | 0), ...simd(OP.i32x4Splat), ...set(mask));
@@ -66,39 +67,52 @@ function quantizeModule(half: boolean): Uint8Array {
   code.push(...BLOCK, ...LOOP, ...get(cb), ...get(colBlocks), GE_U, ...brIf(1));
   code.push(...get(cb), ...i32c(6), SHL, ...set(a)); // byte offset of the block's 16 float32 column values
   for (let q = 0; q < 4; q++) {
-    code.push(...get(lo), ...get(a), ADD, ...load(16 * q), ...set(LOv[q]));
-    code.push(...get(inv), ...get(a), ADD, ...load(16 * q), ...set(IV[q]));
-    code.push(...v128Zero(), ...set(S1[q]), ...v128Zero(), ...set(S2[q]));
-  }
-  //     for rb = rg; rb < re; rb++
-  code.push(...get(rg), ...set(rb));
-  code.push(...BLOCK, ...LOOP, ...get(rb), ...get(re), GE_U, ...brIf(1));
-  code.push(...get(src), ...get(rb), ...i32c(4), SHL, ...get(rowBytes), MUL, ADD, ...get(cb), ...i32c(half ? 5 : 6), SHL, ADD, ...set(pr));
-  for (let r = 0; r < B; r++) {
-    if (half) code.push(...get(pr), ...load(0), ...set(H0), ...get(pr), ...load(16), ...set(H1));
-    for (let q = 0; q < 4; q++) {
+    code.push(...get(lo), ...get(a), ADD, ...load(16 * q), ...set(LOq));
+    code.push(...get(inv), ...get(a), ADD, ...load(16 * q), ...set(IVq));
+    code.push(...v128Zero(), ...set(S1), ...v128Zero(), ...set(S2));
+    //     for rb = rg; rb < re; rb++
+    code.push(...get(rg), ...set(rb));
+    code.push(...BLOCK, ...LOOP, ...get(rb), ...get(re), GE_U, ...brIf(1));
+    code.push(...get(src), ...get(rb), ...i32c(4), SHL, ...get(rowBytes), MUL, ADD, ...get(cb), ...i32c(half ? 5 : 6), SHL, ADD, ...set(pr));
+    for (let r = 0; r < B; r++) {
+      // x: the quarter's 4 values of row r
       if (half) {
-        // x = float32 of the float16 bits: (sign-extended bits << 13) & mask, times 2^112
-        code.push(...get(q < 2 ? H0 : H1), ...simd(q % 2 === 0 ? OP.i32x4ExtendLowI16x8S : OP.i32x4ExtendHighI16x8S));
-        code.push(...i32c(13), ...simd(OP.i32x4Shl), ...get(mask), ...simd(OP.and), ...get(scale), ...simd(OP.f32x4Mul), ...set(F));
+        // float32 of the float16 bits: (sign-extended bits << 13) & mask, times 2^112
+        code.push(...get(pr), ...load16x4s(8 * q), ...i32c(13), ...simd(OP.i32x4Shl), ...get(mask), ...simd(OP.and));
+        code.push(...get(scale), ...simd(OP.f32x4Mul), ...set(F));
       } else code.push(...get(pr), ...load(16 * q), ...set(F));
-      code.push(...get(S1[q]), ...get(F), ...simd(OP.f32x4Add), ...set(S1[q]));
-      code.push(...get(S2[q]), ...get(F), ...get(F), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Add), ...set(S2[q]));
+      if (r < B - 1) code.push(...get(pr), ...get(rowBytes), ADD, ...set(pr));
+      code.push(...get(S1), ...get(F), ...simd(OP.f32x4Add), ...set(S1));
+      code.push(...get(S2), ...get(F), ...get(F), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Add), ...set(S2));
       // q = round((x − lo)·inv): the rounding constant added, then taken off the integer bits
-      code.push(...get(F), ...get(LOv[q]), ...simd(OP.f32x4Sub), ...get(IV[q]), ...simd(OP.f32x4Mul));
-      code.push(...get(magic), ...simd(OP.f32x4Add), ...get(magic), ...simd(OP.i32x4Sub), ...set(Q[q]));
+      code.push(...get(F), ...get(LOq), ...simd(OP.f32x4Sub), ...get(IVq), ...simd(OP.f32x4Mul));
+      code.push(...get(magic), ...simd(OP.f32x4Add), ...get(magic), ...simd(OP.i32x4Sub));
+      // rows in pairs to 16 bits, pairs of pairs to bytes saturated to [0, 255]: byte 4i + j of Cr[r >> 2] is row
+      // 4·(r >> 2) + i, column j of the quarter
+      if (r % 2 === 0) code.push(...set(Qa));
+      else {
+        code.push(...set(F), ...get(Qa), ...get(F), ...simd(OP.i16x8NarrowI32x4S));
+        if (r % 4 === 1) code.push(...set(N));
+        else code.push(...set(F), ...get(N), ...get(F), ...simd(OP.i8x16NarrowI16x8U), ...set(Cr[r >> 2]));
+      }
     }
-    // 16 int32 → 16 bytes, saturated to [0, 255]
-    code.push(...get(Q[0]), ...get(Q[1]), ...simd(OP.i16x8NarrowI32x4S), ...get(Q[2]), ...get(Q[3]), ...simd(OP.i16x8NarrowI32x4S));
-    code.push(...simd(OP.i8x16NarrowI16x8U), ...set(R[r]));
-    code.push(...get(pr), ...get(rowBytes), ADD, ...set(pr));
-  }
-  storeColumns(code, transpose16(code, R, T), { out, outStride, cb, rb, o });
-  code.push(...get(rb), ...i32c(1), ADD, ...set(rb), ...br(0), END, END);
-  //     the group's column sums
-  for (let q = 0; q < 4; q++) {
-    code.push(...get(s1), ...get(a), ADD, ...get(s1), ...get(a), ADD, ...load(16 * q), ...get(S1[q]), ...simd(OP.f32x4Add), ...store(16 * q));
-    code.push(...get(s2), ...get(a), ADD, ...get(s2), ...get(a), ADD, ...load(16 * q), ...get(S2[q]), ...simd(OP.f32x4Add), ...store(16 * q));
+    // the 4 × 4 blocks into the quarter's columns: T0 = columns 0 and 1 of rows 0–7, T1 = columns 2, 3 of rows 0–7,
+    // T2 and T3 the same for rows 8–15; then column j = 8 bytes of T_(j>>1) and 8 of T_(2 + (j>>1))
+    const cols2 = (j: number): number[] => [j, 4 + j, 8 + j, 12 + j, 16 + j, 20 + j, 24 + j, 28 + j];
+    for (let h = 0; h < 2; h++)
+      for (let jj = 0; jj < 2; jj++)
+        code.push(...get(Cr[2 * h]), ...get(Cr[2 * h + 1]), ...shuffle([...cols2(2 * jj), ...cols2(2 * jj + 1)]), ...set(T[2 * h + jj]));
+    code.push(...get(out), ...get(cb), ...i32c(4), SHL, ...i32c(4 * q), ADD, ...get(outStride), MUL, ADD, ...get(rb), ...i32c(4), SHL, ADD, ...set(o));
+    const LOW = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+    const HIGH = LOW.map((x) => x + 8);
+    for (let j = 0; j < 4; j++) {
+      code.push(...get(o), ...get(T[j >> 1]), ...get(T[2 + (j >> 1)]), ...shuffle(j % 2 === 0 ? LOW : HIGH), ...store(0));
+      if (j < 3) code.push(...get(o), ...get(outStride), ADD, ...set(o));
+    }
+    code.push(...get(rb), ...i32c(1), ADD, ...set(rb), ...br(0), END, END);
+    //     the quarter's column sums
+    code.push(...get(s1), ...get(a), ADD, ...get(s1), ...get(a), ADD, ...load(16 * q), ...get(S1), ...simd(OP.f32x4Add), ...store(16 * q));
+    code.push(...get(s2), ...get(a), ADD, ...get(s2), ...get(a), ADD, ...load(16 * q), ...get(S2), ...simd(OP.f32x4Add), ...store(16 * q));
   }
   code.push(...get(cb), ...i32c(1), ADD, ...set(cb), ...br(0), END, END);
   code.push(...get(re), ...set(rg), ...br(0), END, END);

@@ -59,6 +59,8 @@ export const brIf = (depth: number): number[] => [0x0d, depth];
 export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 /** v128.load / v128.store at a constant offset (alignment hint 1: the kernels' addresses need not be aligned). */
 export const load = (offset = 0): number[] => [...simd(0x00), 0, ...uleb(offset)];
+/** v128.load16x4_s: four int16 values, sign-extended to int32 lanes. */
+export const load16x4s = (offset = 0): number[] => [...simd(0x03), 0, ...uleb(offset)];
 export const store = (offset = 0): number[] => [...simd(0x0b), 0, ...uleb(offset)];
 export const v128Zero = (): number[] => [...simd(0x0c), ...new Array<number>(16).fill(0)];
 export const shuffle = (lanes: number[]): number[] => [...simd(0x0d), ...lanes];
