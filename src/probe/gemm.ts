@@ -42,6 +42,10 @@ let kernelThreads = 2;
 export function setKernelThreads(n: number): void {
   kernelThreads = Math.max(1, Math.floor(n));
 }
+/** The number set by `setKernelThreads` (default 2). */
+export function getKernelThreads(): number {
+  return kernelThreads;
+}
 
 const sessions = new Map<string, NativeSession>();
 

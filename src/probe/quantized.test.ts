@@ -8,6 +8,7 @@ import { plantedProblem, relativeError } from './testing.js';
 import { denseSource, selectColumns, selectRows } from '../store/views.js';
 import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { Rng } from '../util/rng.js';
+import { quantizeWorker } from '../util/quantize-pool.js';
 
 
 /** Columns with offsets and scales (as real activations have), float32. */
@@ -131,6 +132,34 @@ test('int8 layout: units of a row level share tiles; a level\'s passes are the f
   assert.throws(() => Q.useRows(2), /stride 2/);
   assert.throws(() => new QuantizedMatrix(X, P.y, C, sm, { tileRows: 256, unitRows: 64, strides: [6, 4] }), /multiple/);
   assert.throws(() => new QuantizedMatrix(X, P.y, C, sm, { tileRows: 100, unitRows: 64 }), /divide/);
+});
+
+test('int8 copy on the quantizing worker thread: the same bytes and column sums as on one thread (float32 and float16)', () => {
+  const { n, d, C, P, X } = layoutProblem(31);
+  assert.ok(quantizeWorker(), 'the worker starts');
+  const half = denseSource({ rows: n, cols: d, dtype: 'float16', data: floatToHalfArray(P.X.data) });
+  for (const src of [X, half]) {
+    const rng = columnRange(src);
+    // 16 units of 64 rows (the last of 40) and 30 columns: blocks with tail rows and columns, two row levels
+    const layout = { tileRows: 256, unitRows: 64, strides: [4] };
+    const one = new QuantizedMatrix(src, P.y, C, rng, { ...layout, parallel: false });
+    const two = new QuantizedMatrix(src, P.y, C, rng, { ...layout, parallel: true });
+    assert.deepEqual(new Uint8Array(two.buffer, 0, n * d), new Uint8Array(one.buffer, 0, n * d), `${src.dtype}: the bytes`);
+    assert.deepEqual(two.sum, one.sum, `${src.dtype}: the column sums`);
+    assert.deepEqual(two.sq, one.sq, `${src.dtype}: the sums of squares`);
+    assert.ok(one.sum.some((v) => v !== 0));
+  }
+});
+
+test('int8 copy on the worker: a failed read ends the pass with its error, and the next pass runs', () => {
+  const { C, P, X } = layoutProblem(37);
+  const rng = columnRange(X);
+  const layout = { tileRows: 256, unitRows: 64, parallel: true };
+  const failing = { ...X, readRowsInto: undefined, readRows: (s: number, e: number) => (s >= 512 ? assert.fail('disk gone') : X.readRows(s, e)) };
+  assert.throws(() => new QuantizedMatrix(failing, P.y, C, rng, layout), /disk gone/);
+  const again = new QuantizedMatrix(X, P.y, C, rng, layout);
+  const ref = new QuantizedMatrix(X, P.y, C, rng, { ...layout, parallel: false });
+  assert.deepEqual(again.sum, ref.sum);
 });
 
 test('int8 logits from the row-major copy of the working set equal those from the transposed copy, as the set grows and shrinks', () => {

@@ -22,9 +22,10 @@ import type { DType, RowSource } from '../store/types.js';
 import { HALF_TO_FLOAT } from '../util/float16.js';
 import { blockScratch, denseSource, readBlock, selectRows } from '../store/views.js';
 import { reportNonFinite } from './check.js';
-import { ortGradStats } from './gemm.js';
+import { getKernelThreads, ortGradStats } from './gemm.js';
 import { gradLossAll, kernelRows, lossAndResidual, objectiveOn, oneHot, backwardAll, colSums, untranspose, type Penalty } from './objective.js';
 import { columnRange, QuantizedMatrix } from './quantized.js';
+import { quantizeWorker } from '../util/quantize-pool.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
 import { owlqn } from './owlqn.js';
 import { LbfgsMemory } from './lbfgs.js';
@@ -205,6 +206,8 @@ function firstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; 
 function quantizedFirstPass(p: SmoothProblem, b0: ArrayLike<number>, strides: number[]): { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number; Q: QuantizedMatrix } {
   const { X, C } = p;
   const n = X.rows;
+  // the quantizing worker starts while the range pass runs
+  if (getKernelThreads() >= 2) quantizeWorker();
   const { min, max } = columnRange(X);
   if (!allFinite(min) || !allFinite(max)) reportNonFinite(X, p.blockRows);
   const Q = new QuantizedMatrix(X, p.y!, C, { min, max }, { strides });

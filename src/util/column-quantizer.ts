@@ -20,7 +20,7 @@
  * the kernel's byte transpose on a buffer of its own.
  */
 import { HALF_TO_FLOAT } from './float16.js';
-import { ADD, BLOCK, br, brIf, END, GE_U, get, GT_U, I32, i32c, IF, instantiate, load, load16x4s, LOOP, MUL, OP, set, SHL, shuffle, simd, store, V128, v128Zero, Wasm, wasmModule, type WasmMemory } from './wasm.js';
+import { ADD, BLOCK, br, brIf, END, GE_U, get, GT_U, I32, i32c, IF, instantiate, load, load16x4s, LOOP, MEMORY_COPY, MUL, OP, set, SHL, shuffle, simd, store, V128, v128Zero, Wasm, wasmModule, type WasmMemory } from './wasm.js';
 
 /** Rows per block and columns per block of the kernel. */
 const B = 16;
@@ -43,7 +43,7 @@ const MAGIC = 0x4b400000;
  * byte shuffles. (Holding a whole 16 × 16 block and its 16 columns' constants took some 60 registers: most of them
  * lived on the stack, and the kernel ran at half this speed.)
  */
-function quantizeModule(half: boolean): Uint8Array {
+function quantizeModule(half: boolean, shared = false): Uint8Array {
   // params
   const [src, rowBlocks, colBlocks, rowBytes, lo, inv, s1, s2, out, outStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   // i32 locals
@@ -116,10 +116,25 @@ function quantizeModule(half: boolean): Uint8Array {
   }
   code.push(...get(cb), ...i32c(1), ADD, ...set(cb), ...br(0), END, END);
   code.push(...get(re), ...set(rg), ...br(0), END, END);
-  return wasmModule([
-    { name: 'quantize', params: 10, body: code },
-    { name: 'transpose', params: 6, body: transposeBody() },
-  ]);
+  return wasmModule(
+    [
+      { name: 'quantize', params: 10, body: code },
+      { name: 'transpose', params: 6, body: transposeBody() },
+      { name: 'scatter', params: 5, body: scatterBody() },
+    ],
+    shared,
+  );
+}
+
+/** scatter(src, rows, cols, dst, dstStride): the compact [cols × rows] bytes at src to rows dstStride apart at dst. */
+function scatterBody(): number[] {
+  const [src, rows, cols, dst, dstStride] = [0, 1, 2, 3, 4];
+  const j = 5;
+  const code: number[] = [1, 1, I32];
+  code.push(...BLOCK, ...LOOP, ...get(j), ...get(cols), GE_U, ...brIf(1));
+  code.push(...get(dst), ...get(j), ...get(dstStride), MUL, ADD, ...get(src), ...get(j), ...get(rows), MUL, ADD, ...get(rows), ...MEMORY_COPY);
+  code.push(...get(j), ...i32c(1), ADD, ...set(j), ...br(0), END, END);
+  return code;
 }
 
 /**
@@ -174,7 +189,14 @@ function storeColumns(code: number[], cols: number[], l: { out: number; outStrid
   }
 }
 
-const compiled: { half?: object; single?: object } = {};
+/** Compiled modules, per source type and memory kind. */
+const compiled = new Map<string, object>();
+function quantizeKernel(half: boolean, shared: boolean): object {
+  const key = `${half ? 'half' : 'single'}:${shared ? 'shared' : 'own'}`;
+  let m = compiled.get(key);
+  if (!m) compiled.set(key, (m = new Wasm.Module(quantizeModule(half, shared))));
+  return m;
+}
 
 /** Round half to even (the kernel's rounding), for values ≥ 0. */
 function roundEven(y: number): number {
@@ -186,10 +208,14 @@ function roundEven(y: number): number {
  * Quantizes blocks of rows of a `cols`-column float16 or float32 matrix into a byte buffer of `outBytes` bytes
  * (`out`), transposed, with the column sums. Usage: `setRange(lo, step)`, then per block `block(rows)` (read the rows
  * there: a view of the kernel's memory), `quantize(rows, at, stride, sum, sq)`.
+ *
+ * `shared`: the kernel's memory is a shared one, to be handed to a worker thread (`memory`), which instantiates the
+ * same kernel on it with `{ memory }`: both sides then see the same block, output and sums (see quantize-worker.ts).
  */
 export class ColumnQuantizer {
-  private readonly mem: WasmMemory;
+  readonly memory: WasmMemory;
   private readonly run: (...args: number[]) => void;
+  private readonly runScatter: (...args: number[]) => void;
   /** The output buffer (in the kernel's memory). */
   readonly out: Uint8Array;
   private readonly srcOff: number;
@@ -199,8 +225,9 @@ export class ColumnQuantizer {
   private readonly s2Off: number;
   private readonly lo32: Float32Array;
   private readonly inv32: Float32Array;
-  private readonly s1: Float32Array;
-  private readonly s2: Float32Array;
+  /** The last block's column sums and sums of squares (float32), left by `quantizeBlock`. */
+  readonly blockSum: Float32Array;
+  readonly blockSq: Float32Array;
   private readonly bytes: 2 | 4;
 
   constructor(
@@ -208,6 +235,7 @@ export class ColumnQuantizer {
     readonly maxRows: number,
     readonly dtype: 'float16' | 'float32',
     outBytes: number,
+    opts: { shared?: boolean; memory?: WasmMemory } = {},
   ) {
     this.bytes = dtype === 'float16' ? 2 : 4;
     const pad = (x: number): number => Math.ceil(x / 64) * 64;
@@ -217,16 +245,16 @@ export class ColumnQuantizer {
     this.invOff = this.loOff + vec;
     this.s1Off = this.invOff + vec;
     this.s2Off = this.s1Off + vec;
-    const key = dtype === 'float16' ? 'half' : 'single';
-    compiled[key] ??= new Wasm.Module(quantizeModule(dtype === 'float16'));
-    const { mem, exports } = instantiate(compiled[key]!, this.s2Off + vec);
-    this.mem = mem;
+    const shared = !!(opts.shared || opts.memory);
+    const { mem, exports } = instantiate(quantizeKernel(dtype === 'float16', shared), this.s2Off + vec, { shared, memory: opts.memory });
+    this.memory = mem;
     this.run = exports.quantize as ColumnQuantizer['run'];
+    this.runScatter = exports.scatter as ColumnQuantizer['runScatter'];
     this.out = new Uint8Array(mem.buffer, 0, outBytes);
     this.lo32 = new Float32Array(mem.buffer, this.loOff, cols);
     this.inv32 = new Float32Array(mem.buffer, this.invOff, cols);
-    this.s1 = new Float32Array(mem.buffer, this.s1Off, cols);
-    this.s2 = new Float32Array(mem.buffer, this.s2Off, cols);
+    this.blockSum = new Float32Array(mem.buffer, this.s1Off, cols);
+    this.blockSq = new Float32Array(mem.buffer, this.s2Off, cols);
   }
 
   /** Per column: the offset lo_j and the inverse step inv_j (as float32). */
@@ -239,7 +267,7 @@ export class ColumnQuantizer {
   block(rows: number): Uint16Array | Float32Array {
     if (rows > this.maxRows) throw new RangeError(`block of ${rows} rows, at most ${this.maxRows}`);
     const n = rows * this.cols;
-    return this.bytes === 2 ? new Uint16Array(this.mem.buffer, this.srcOff, n) : new Float32Array(this.mem.buffer, this.srcOff, n);
+    return this.bytes === 2 ? new Uint16Array(this.memory.buffer, this.srcOff, n) : new Float32Array(this.memory.buffer, this.srcOff, n);
   }
 
   /**
@@ -247,12 +275,18 @@ export class ColumnQuantizer {
    * sums and sums of squares (float32 within the block) are added to `sum` and `sq`.
    */
   quantize(rows: number, at: number, stride: number, sum: Float64Array, sq: Float64Array): void {
+    this.quantizeBlock(rows, at, stride);
+    this.addSums(sum, sq);
+  }
+
+  /** `quantize` without the sums' last step: the block's float32 sums are left in `blockSum` and `blockSq`. */
+  quantizeBlock(rows: number, at: number, stride: number): void {
     const { cols } = this;
     if (rows > this.maxRows) throw new RangeError(`block of ${rows} rows, at most ${this.maxRows}`);
     if (stride < rows || at + (cols - 1) * stride + rows > this.out.length) throw new RangeError('quantize: the output does not fit the buffer');
     const rb = Math.floor(rows / B);
     const cb = Math.floor(cols / B);
-    const { s1, s2 } = this;
+    const { blockSum: s1, blockSq: s2 } = this;
     s1.fill(0);
     s2.fill(0);
     if (rb > 0 && cb > 0) this.run(this.srcOff, rb, cb, cols * this.bytes, this.loOff, this.invOff, this.s1Off, this.s2Off, at, stride);
@@ -270,10 +304,27 @@ export class ColumnQuantizer {
     };
     for (let r = 0; r < rb * B; r++) for (let j = cb * B; j < cols; j++) one(r, j);
     for (let r = rb * B; r < rows; r++) for (let j = 0; j < cols; j++) one(r, j);
-    for (let j = 0; j < cols; j++) {
+  }
+
+  /** Add the last block's sums (see `quantizeBlock`) to `sum` and `sq`. */
+  addSums(sum: Float64Array, sq: Float64Array): void {
+    const { blockSum: s1, blockSq: s2 } = this;
+    for (let j = 0; j < this.cols; j++) {
       sum[j] += s1[j];
       sq[j] += s2[j];
     }
+  }
+
+  /**
+   * Place a block quantized elsewhere (`from`: its compact [cols × rows] bytes, as another kernel's `out` with stride
+   * `rows`) as `quantize` would have written it: column j at out[at + j·stride]. It is staged in the block's place.
+   */
+  place(from: Uint8Array, rows: number, at: number, stride: number): void {
+    const { cols } = this;
+    if (rows > this.maxRows || from.length < cols * rows) throw new RangeError(`place: ${from.length} bytes for ${cols} × ${rows}`);
+    if (stride < rows || at + (cols - 1) * stride + rows > this.out.length) throw new RangeError('place: the output does not fit the buffer');
+    new Uint8Array(this.memory.buffer, this.srcOff, cols * rows).set(from.subarray(0, cols * rows));
+    this.runScatter(this.srcOff, rows, cols, at, stride);
   }
 }
 
@@ -288,8 +339,7 @@ export class ByteTransposer {
   readonly buf: Uint8Array;
 
   constructor(bytes: number) {
-    compiled.half ??= new Wasm.Module(quantizeModule(true));
-    const { mem, exports } = instantiate(compiled.half, bytes);
+    const { mem, exports } = instantiate(quantizeKernel(true, false), bytes);
     this.runT = exports.transpose as ByteTransposer['runT'];
     this.buf = new Uint8Array(mem.buffer, 0, bytes);
   }

@@ -62,6 +62,8 @@ export const load = (offset = 0): number[] => [...simd(0x00), 0, ...uleb(offset)
 /** v128.load16x4_s: four int16 values, sign-extended to int32 lanes. */
 export const load16x4s = (offset = 0): number[] => [...simd(0x03), 0, ...uleb(offset)];
 export const store = (offset = 0): number[] => [...simd(0x0b), 0, ...uleb(offset)];
+/** memory.copy (bulk memory): dst, src, length on the stack. */
+export const MEMORY_COPY = [0xfc, 10, 0, 0];
 export const v128Zero = (): number[] => [...simd(0x0c), ...new Array<number>(16).fill(0)];
 export const shuffle = (lanes: number[]): number[] => [...simd(0x0d), ...lanes];
 /** SIMD sub-opcodes used by the kernels. */
@@ -86,14 +88,16 @@ export const OP = {
 
 /**
  * A module importing its memory as e.m and exporting `funcs` (name, parameter count (all i32, no results), body:
- * local declarations then code, without the final `end`).
+ * local declarations then code, without the final `end`). `shared`: the memory is a shared one (threads), which a
+ * module must declare (with a maximum: any size up to 4 GiB is accepted).
  */
-export function wasmModule(funcs: { name: string; params: number; body: number[] }[]): Uint8Array {
+export function wasmModule(funcs: { name: string; params: number; body: number[] }[], shared = false): Uint8Array {
+  const limits = shared ? [0x03, 1, ...uleb(65536)] : [0x00, 1];
   const types = funcs.map((f) => [0x60, f.params, ...new Array<number>(f.params).fill(I32), 0]);
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [...uleb(types.length), ...types.flat()]),
-    ...section(2, [1, ...name('e'), ...name('m'), 0x02, 0x00, 1]),
+    ...section(2, [1, ...name('e'), ...name('m'), 0x02, ...limits]),
     ...section(3, [...uleb(funcs.length), ...funcs.map((_, i) => i)]),
     ...section(7, [...uleb(funcs.length), ...funcs.flatMap((f, i) => [...name(f.name), 0x00, i])]),
     ...section(10, [...uleb(funcs.length), ...funcs.flatMap((f) => [...uleb(f.body.length + 1), ...f.body, END])]),
@@ -101,6 +105,7 @@ export function wasmModule(funcs: { name: string; params: number; body: number[]
 }
 
 export interface WasmMemory {
+  /** An ArrayBuffer, or a SharedArrayBuffer for a shared memory. */
   readonly buffer: ArrayBuffer;
 }
 
@@ -108,7 +113,7 @@ export interface WasmMemory {
 export const Wasm = (
   globalThis as unknown as {
     WebAssembly: {
-      Memory: new (d: { initial: number }) => WasmMemory;
+      Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
       Module: new (bytes: Uint8Array) => object;
       Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
     };
@@ -118,10 +123,14 @@ export const Wasm = (
 /** Largest WebAssembly memory (wasm32: 65,536 pages of 64 KiB). */
 export const WASM_MAX_BYTES = 65536 * 65536;
 
-/** A memory of at least `bytes` bytes and an instance of `module` on it. */
-export function instantiate(module: object, bytes: number): { mem: WasmMemory; exports: Record<string, unknown> } {
+/**
+ * A memory of at least `bytes` bytes and an instance of `module` on it. `memory`: instantiate on that memory instead
+ * (a shared memory received from another thread); `shared`: create a shared memory (the module must declare it).
+ */
+export function instantiate(module: object, bytes: number, opts: { shared?: boolean; memory?: WasmMemory } = {}): { mem: WasmMemory; exports: Record<string, unknown> } {
   const pages = Math.ceil(bytes / 65536) + 1;
   if (pages > 65536) throw new RangeError(`a WebAssembly kernel memory of ${bytes} bytes is over the 4 GiB limit`);
-  const mem = new Wasm.Memory({ initial: pages });
+  const mem = opts.memory ?? new Wasm.Memory(opts.shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
+  if (mem.buffer.byteLength < bytes) throw new RangeError(`a WebAssembly kernel memory of ${mem.buffer.byteLength} bytes, ${bytes} needed`);
   return { mem, exports: new Wasm.Instance(module, { e: { m: mem } }).exports };
 }
