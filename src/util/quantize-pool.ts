@@ -47,8 +47,8 @@ export interface PassMessage {
 let worker: Worker | null | undefined;
 
 /**
- * The quantizing worker, started on first use (its start, ~50 ms, overlaps whatever the caller does next) and kept
- * for later passes; it does not keep the process alive. Null where workers cannot be started.
+ * The quantizing worker, started on first use (its start, ~50 ms, overlaps whatever the caller does next) and ended
+ * by the pass that uses it; it does not keep the process alive. Null where workers cannot be started.
  */
 export function quantizeWorker(): Worker | null {
   if (worker === undefined) {
@@ -174,6 +174,10 @@ export function quantizeOnWorker(
   } finally {
     Atomics.store(ctrl, CTRL.REQ, -1);
     Atomics.notify(ctrl, CTRL.REQ);
+    // one worker per pass: an idle worker would hold on to its view of the slots (~30 MB at paper scale) until its
+    // own garbage collection, which an idle isolate does not run; its start (~50 ms) overlaps the range pass
+    if (worker === w) worker = undefined;
+    void w.terminate();
   }
   return true;
 }
