@@ -125,6 +125,18 @@ export function graphSession(key: string, callFlops: number, build: () => Uint8A
 }
 
 /**
+ * Dispose the cached graph sessions whose key (as given to `graphSession`) starts with `prefix`: a cached session
+ * keeps the memory arena of its largest run, which a phase that is over no longer needs.
+ */
+export function releaseGraphSessions(prefix: string): void {
+  for (const [k, s] of sessions) {
+    if (!k.startsWith(`graph:${prefix}`)) continue;
+    s.dispose();
+    sessions.delete(k);
+  }
+}
+
+/**
  * An uncached session for a one-off pass: `dispose()` it afterwards, which frees its memory arena (a cached session
  * keeps the arena of its largest run for the life of the process).
  */

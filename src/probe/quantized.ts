@@ -21,7 +21,7 @@ import { Tensor } from 'onnxruntime-node';
 import type { RowSource } from '../store/types.js';
 import { blockScratch, readBlock, readBlockInto } from '../store/views.js';
 import { buildModel, ElemType, type NodeSpec } from './onnx-builder.js';
-import { addGemmFlops, getKernelThreads, graphSession, passSessionOnce } from './gemm.js';
+import { addGemmFlops, getKernelThreads, graphSession, passSessionOnce, releaseGraphSessions } from './gemm.js';
 import { F16ColumnRange } from '../util/f16-range.js';
 import { ByteTransposer, ColumnQuantizer } from '../util/column-quantizer.js';
 import { quantizeOnWorker, type QuantizeJob } from '../util/quantize-pool.js';
@@ -50,10 +50,13 @@ const SUMMARY_ROWS = 256;
 const UNIT_ROWS = 512;
 /**
  * Rows per tile, the passes' unit of work: one run of the pass graph per tile. Larger tiles amortise the per-run
- * and per-node costs and MLAS's gradient kernel runs at twice the rate (k = 2,496 columns: 10.6 ms against 20.1 ms
- * per 40,000 rows at 2,048 rows against 512); the whole pass went from 82 to 63 ms.
+ * and per-node costs (~0.5 ms per run, and the int32 gradient's accumulation, k × 48 per tile) and MLAS's gradient
+ * kernel runs at twice the rate at 2,048 rows as at 512 (k = 2,496 columns: 10.6 against 20.1 ms per 40,000 rows).
+ * 8,192 against 2,048 at paper scale, `--tol 0.01`, five problems: 5.11-5.31 s against 5.21-5.45 s mean (4,096:
+ * 5.59 s in the same series; 16,384: 5.07 s, but the sessions' memory arenas and the transposer's staging add
+ * ~50 MB to peak RSS).
  */
-const TILE_ROWS = 2048;
+const TILE_ROWS = 8192;
 
 /** Tile and unit sizes, and the row levels' strides, of a `QuantizedMatrix`. */
 export interface QuantizedLayout {
@@ -679,6 +682,11 @@ export class QuantizedMatrix {
  * Gq = Xᵀ·Ê₈ + Gin [k × width] from the uint8 data (Gin: the sum over the earlier tiles), all in one run.
  */
 type PassKind = 'pass' | 'rows' | 'grad';
+
+/** Dispose the int8 passes' cached sessions (and their memory arenas), when a fit moves on to the exact data. */
+export function releaseInt8Sessions(): void {
+  releaseGraphSessions('q:');
+}
 
 function passSession(kind: PassKind, precise: boolean, callFlops: number) {
   return graphSession(`q:${kind}:${precise ? 2 : 1}`, callFlops, () => {

@@ -24,7 +24,7 @@ import { blockScratch, denseSource, readBlock, selectRows } from '../store/views
 import { reportNonFinite } from './check.js';
 import { getKernelThreads, ortGradStats } from './gemm.js';
 import { gradLossAll, kernelRows, lossAndResidual, objectiveOn, oneHot, backwardAll, colSums, untranspose, type Penalty } from './objective.js';
-import { columnRange, QuantizedMatrix } from './quantized.js';
+import { columnRange, QuantizedMatrix, releaseInt8Sessions } from './quantized.js';
 import { quantizeWorker } from '../util/quantize-pool.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
 import { owlqn } from './owlqn.js';
@@ -474,6 +474,8 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
           // it holds as many columns as fit there, and beyond that the solve streams all columns
           capacity = Math.min(capacity, Math.floor(Q.buffer.byteLength / (n * bytes)));
           wbuf = Q.buffer;
+          // the int8 passes' sessions and their memory arenas (tens of MB with 8,192-row tiles) are done with
+          releaseInt8Sessions();
         }
         Q = null;
         wm = null;
