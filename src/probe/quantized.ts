@@ -91,6 +91,8 @@ const MIN_PARALLEL_VALUES = 2 ** 22;
  * memory, a copy at memory speed).
  */
 const ROWS_MAX_BYTES = 192 * 2 ** 20;
+/** Padding of each staged row of the row-major copy's transposes (see `transposeInto`). */
+const STAGE_PAD = 64;
 
 const F = ElemType.FLOAT;
 
@@ -456,7 +458,7 @@ export class QuantizedMatrix {
     if (k === 0 || n * k > this.rowsMax) return null;
     if (!this.rows) {
       // pages are committed as they are first written: the copy costs n·k bytes, not the reservation
-      this.rowsAt = D * this.maxTile;
+      this.rowsAt = D * (this.maxTile + STAGE_PAD);
       this.transposer = new ByteTransposer(this.rowsAt + Math.min(n * D, this.rowsMax));
       this.rows = this.transposer.buf.subarray(this.rowsAt);
       this.rowsBuilt = new Uint8Array(this.tiles.length);
@@ -487,9 +489,18 @@ export class QuantizedMatrix {
   /** Positions p0 … p1 − 1 of tile t, transposed into columns p0 … p1 − 1 of its row-major block (stride p1). */
   private transposeInto(t: { r0: number; m: number }, p0: number, p1: number): void {
     const bt = this.transposer!;
-    // staged: the tile's positions p0 … p1 − 1 ([w × m], a copy at memory speed), then transposed into place
-    bt.buf.set(this.q.subarray(t.r0 * this.D + p0 * t.m, t.r0 * this.D + p1 * t.m), 0);
-    bt.transpose(0, t.m, p1 - p0, t.m, this.rowsAt + t.r0 * p1 + p0, p1);
+    // staged: the tile's positions p0 … p1 − 1 ([w × m], copies at memory speed), then transposed into place; the
+    // staged rows are padded when m is a multiple of 4 KiB, so that a 16 × 16 block's rows do not all fall in one
+    // cache set
+    const base = t.r0 * this.D;
+    if (t.m % 4096 === 0) {
+      const sm = t.m + STAGE_PAD;
+      for (let p = p0; p < p1; p++) bt.buf.set(this.q.subarray(base + p * t.m, base + (p + 1) * t.m), (p - p0) * sm);
+      bt.transpose(0, sm, p1 - p0, t.m, this.rowsAt + t.r0 * p1 + p0, p1);
+    } else {
+      bt.buf.set(this.q.subarray(base + p0 * t.m, base + p1 * t.m), 0);
+      bt.transpose(0, t.m, p1 - p0, t.m, this.rowsAt + t.r0 * p1 + p0, p1);
+    }
   }
 
   /**
