@@ -24,7 +24,13 @@ export class LbfgsMemory {
   private readonly SY: Float64Array;
   private readonly YY: Float64Array;
   private v32: Float32Array;
+  /** The newest pair (s, then y) and room for the vector of the next product (see `pending`). */
   private pair: Float32Array;
+  /**
+   * Slot of a pair whose products with the others are not computed yet (−1: none): `push` leaves them to the next
+   * `apply`, which gets them in its own product with the pair matrix (one pass over it per iteration, not two).
+   */
+  private pending = -1;
 
   constructor(
     /** Length of each vector (weights then biases). */
@@ -36,7 +42,7 @@ export class LbfgsMemory {
     this.SY = new Float64Array(m * m);
     this.YY = new Float64Array(m * m);
     this.v32 = new Float32Array(n);
-    this.pair = new Float32Array(2 * n);
+    this.pair = new Float32Array(3 * n);
   }
 
   /** Number of pairs held. */
@@ -46,16 +52,17 @@ export class LbfgsMemory {
 
   clear(): void {
     this.order = [];
+    this.pending = -1;
   }
 
   /** Empty the memory for vectors of length n. */
   reset(n: number): void {
-    this.order = [];
+    this.clear();
     if (n === this.n) return;
     this.n = n;
     this.buf = new Float32Array(2 * this.m * n);
     this.v32 = new Float32Array(n);
-    this.pair = new Float32Array(2 * n);
+    this.pair = new Float32Array(3 * n);
   }
 
   /** The pairs, oldest first (copies; for tests and inspection). */
@@ -69,6 +76,8 @@ export class LbfgsMemory {
    * pair makes room when the memory is full.
    */
   push(xNew: ArrayLike<number>, xOld: ArrayLike<number>, gNew: ArrayLike<number>, gOld: ArrayLike<number>): boolean {
+    // the products of an earlier pair still pending use its vectors, which this pair's overwrite
+    this.resolve();
     const { n, m, buf, pair } = this;
     let sy = 0;
     let yy = 0;
@@ -88,19 +97,31 @@ export class LbfgsMemory {
       while (this.order.includes(q)) q++;
     }
     buf.set(pair.subarray(0, n), q * n);
-    buf.set(pair.subarray(n), (m + q) * n);
+    buf.set(pair.subarray(n, 2 * n), (m + q) * n);
     this.order.push(q);
-    // dots of every slot with the new s and y: [2m × n]·[s; y]ᵀ → [2m × 2]
-    const G = ortForward({ rows: 2 * m, cols: n, dtype: 'float32', data: buf }, pair, 2);
-    for (const a of this.order) {
-      this.SY[a * m + q] = G[2 * a + 1]; // s_aᵀ·y_q
-      this.SY[q * m + a] = G[2 * (m + a)]; // y_aᵀ·s_q
-      this.YY[a * m + q] = this.YY[q * m + a] = G[2 * (m + a) + 1];
-    }
-    // the pair's own products, exactly as tested above
+    // the pair's own products, exactly as tested above; those with the other pairs come with the next product
     this.SY[q * m + q] = sy;
     this.YY[q * m + q] = yy;
+    this.pending = q;
     return true;
+  }
+
+  /**
+   * The products of the pending pair with every slot, from G = [2m × n]·[s; y; …]ᵀ ([2m × w]: s in column 0, y in
+   * column 1); without G, computed here.
+   */
+  private resolve(G?: Float32Array, w = 2): void {
+    const q = this.pending;
+    if (q < 0) return;
+    const { m, n, buf } = this;
+    G ??= ortForward({ rows: 2 * m, cols: n, dtype: 'float32', data: buf }, this.pair.subarray(0, 2 * n), 2);
+    for (const a of this.order) {
+      if (a === q) continue;
+      this.SY[a * m + q] = G[w * a + 1]; // s_aᵀ·y_q
+      this.SY[q * m + a] = G[w * (m + a)]; // y_aᵀ·s_q
+      this.YY[a * m + q] = this.YY[q * m + a] = G[w * (m + a) + 1];
+    }
+    this.pending = -1;
   }
 
   /** out = H·v (H from the pairs with γ scaling; γ = `gamma0` when there are none). `out` may be `v`. */
@@ -111,8 +132,18 @@ export class LbfgsMemory {
       for (let i = 0; i < n; i++) out[i] = gamma0 * v[i];
       return;
     }
-    v32.set(v);
-    const dots = ortForward({ rows: 2 * m, cols: n, dtype: 'float32', data: buf }, v32, 1);
+    // slot dots with v, and with the pending pair (one product: [2m × n]·[s; y; v]ᵀ)
+    let dots: Float32Array;
+    if (this.pending >= 0) {
+      const { pair } = this;
+      pair.set(v, 2 * n);
+      const G = ortForward({ rows: 2 * m, cols: n, dtype: 'float32', data: buf }, pair, 3);
+      this.resolve(G, 3);
+      dots = Float32Array.from({ length: 2 * m }, (_, i) => G[3 * i + 2]);
+    } else {
+      v32.set(v);
+      dots = ortForward({ rows: 2 * m, cols: n, dtype: 'float32', data: buf }, v32, 1);
+    }
     const last = order[k - 1];
     const gamma = SY[last * m + last] / YY[last * m + last];
     const a = new Float64Array(k);
@@ -174,7 +205,9 @@ export class LbfgsMemory {
     this.buf = buf2;
     this.n = n2;
     this.v32 = new Float32Array(n2);
-    this.pair = new Float32Array(2 * n2);
+    this.pair = new Float32Array(3 * n2);
+    // the Gram matrices are recomputed below, the pending pair's products with them
+    this.pending = -1;
     if (this.order.length === 0) return;
     // dropped columns change the products: recompute the Gram matrices ([2m × n2]·[2m × n2]ᵀ)
     const G = ortForward({ rows: 2 * m, cols: n2, dtype: 'float32', data: buf2 }, buf2, 2 * m);
