@@ -10,44 +10,45 @@
  */
 
 import { halfToFloat } from './float16.js';
-import { ADD, BLOCK, br, brIf, END, GE_U, get, I32, i32c, instantiate, load, LOOP, MUL, OP, set, SHL, simd, store, V128, Wasm, wasmModule, type WasmMemory } from './wasm.js';
+import { ADD, BLOCK, br, brIf, END, GE_U, get, GT_U, I32, i32c, instantiate, load, LOOP, MUL, OP, set, SHL, simd, store, V128, Wasm, wasmModule, type WasmMemory } from './wasm.js';
+
+/** Rows folded in per sweep over a row's chunks: the running minima and maxima are loaded and stored once for them. */
+const ROWS_PER_SWEEP = 4;
 
 /**
  * minmax(src, rows, rowBytes, chunks, mn, mx): for each of `rows` rows at src + r·rowBytes and each of `chunks`
- * groups of 8 float16 values, mn[g] = min(mn[g], key), mx[g] = max(mx[g], key) (int16 lanes).
+ * groups of 8 float16 values, mn[g] = min(mn[g], key), mx[g] = max(mx[g], key) (int16 lanes). Rows go by
+ * ROWS_PER_SWEEP (then one at a time for the rest): loading and storing the running values for every row and chunk
+ * took as long as the keys themselves.
  */
 function minmaxModule(): Uint8Array {
-  // params 0 src, 1 rows, 2 rowBytes, 3 chunks, 4 mn, 5 mx; locals 6 r, 7 j, 8 p, 9 a (i32), 10 k, 11 m7 (v128)
-  const body = [
-    ...[2, 4, I32, 2, V128], // 2 local groups: 4 × i32, 2 × v128
-    ...i32c(0x7fff),
-    ...simd(OP.i16x8Splat),
-    ...set(11),
-    ...BLOCK,
-    ...LOOP, // rows
-    ...get(6), ...get(1), GE_U, ...brIf(1),
-    ...get(0), ...get(6), ...get(2), MUL, ADD, ...set(8),
-    ...i32c(0), ...set(7),
-    ...BLOCK,
-    ...LOOP, // chunks
-    ...get(7), ...get(3), GE_U, ...brIf(1),
-    ...get(7), ...i32c(4), SHL, ...set(9),
-    // k = v ^ ((v >>s 15) & 0x7fff)
-    ...get(8), ...get(9), ADD, ...load(), ...set(10),
-    ...get(10), ...get(10), ...i32c(15), ...simd(OP.i16x8ShrS), ...get(11), ...simd(OP.and), ...simd(OP.xor), ...set(10),
-    // mn[a] = min_s(mn[a], k)
-    ...get(4), ...get(9), ADD,
-    ...get(4), ...get(9), ADD, ...load(), ...get(10), ...simd(OP.i16x8MinS), ...store(),
-    // mx[a] = max_s(mx[a], k)
-    ...get(5), ...get(9), ADD,
-    ...get(5), ...get(9), ADD, ...load(), ...get(10), ...simd(OP.i16x8MaxS), ...store(),
-    ...get(7), ...i32c(1), ADD, ...set(7),
-    ...br(0),
-    END, END, // loop, block
-    ...get(6), ...i32c(1), ADD, ...set(6),
-    ...br(0),
-    END, END,
-  ];
+  // params 0 src, 1 rows, 2 rowBytes, 3 chunks, 4 mn, 5 mx; locals 6 r, 7 j, 8 p, 9 a, 10 q (i32); 11 k, 12 m7,
+  // 13 lo, 14 hi (v128)
+  const [src, rows, rowBytes, chunks, mn, mx] = [0, 1, 2, 3, 4, 5];
+  const [r, j, p, a, q] = [6, 7, 8, 9, 10];
+  const [k, m7, lo, hi] = [11, 12, 13, 14];
+  const body: number[] = [2, 5, I32, 4, V128, ...i32c(0x7fff), ...simd(OP.i16x8Splat), ...set(m7)];
+  // rows r … r + n − 1 while r + n ≤ rows
+  const sweep = (n: number): void => {
+    body.push(...BLOCK, ...LOOP, ...get(r), ...i32c(n), ADD, ...get(rows), GT_U, ...brIf(1));
+    body.push(...get(src), ...get(r), ...get(rowBytes), MUL, ADD, ...set(p), ...i32c(0), ...set(j));
+    body.push(...BLOCK, ...LOOP, ...get(j), ...get(chunks), GE_U, ...brIf(1));
+    body.push(...get(j), ...i32c(4), SHL, ...set(a));
+    body.push(...get(mn), ...get(a), ADD, ...load(), ...set(lo), ...get(mx), ...get(a), ADD, ...load(), ...set(hi));
+    body.push(...get(p), ...get(a), ADD, ...set(q));
+    for (let i = 0; i < n; i++) {
+      // k = v ^ ((v >>s 15) & 0x7fff)
+      body.push(...get(q), ...load(), ...set(k));
+      if (i < n - 1) body.push(...get(q), ...get(rowBytes), ADD, ...set(q));
+      body.push(...get(k), ...get(k), ...i32c(15), ...simd(OP.i16x8ShrS), ...get(m7), ...simd(OP.and), ...simd(OP.xor), ...set(k));
+      body.push(...get(lo), ...get(k), ...simd(OP.i16x8MinS), ...set(lo), ...get(hi), ...get(k), ...simd(OP.i16x8MaxS), ...set(hi));
+    }
+    body.push(...get(mn), ...get(a), ADD, ...get(lo), ...store(), ...get(mx), ...get(a), ADD, ...get(hi), ...store());
+    body.push(...get(j), ...i32c(1), ADD, ...set(j), ...br(0), END, END);
+    body.push(...get(r), ...i32c(n), ADD, ...set(r), ...br(0), END, END);
+  };
+  sweep(ROWS_PER_SWEEP);
+  sweep(1);
   return wasmModule([{ name: 'minmax', params: 6, body }]);
 }
 
