@@ -8,7 +8,7 @@ import { plantedProblem, relativeError } from './testing.js';
 import { denseSource, selectColumns, selectRows } from '../store/views.js';
 import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { Rng } from '../util/rng.js';
-import { quantizeWorker } from '../util/quantize-pool.js';
+import { quantizeWorker, workerSettings } from '../util/quantize-pool.js';
 
 
 /** Columns with offsets and scales (as real activations have), float32. */
@@ -160,6 +160,22 @@ test('int8 copy on the worker: a failed read ends the pass with its error, and t
   const again = new QuantizedMatrix(X, P.y, C, rng, layout);
   const ref = new QuantizedMatrix(X, P.y, C, rng, { ...layout, parallel: false });
   assert.deepEqual(again.sum, ref.sum);
+});
+
+test('int8 copy: a worker that never answers is given up after its first block, and the pass runs here', () => {
+  const { n, d, C, P, X } = layoutProblem(41);
+  const rng = columnRange(X);
+  const layout = { tileRows: 256, unitRows: 64, strides: [4] };
+  const saved = { ...workerSettings };
+  Object.assign(workerSettings, { script: 'setInterval(() => {}, 1000)', eval: true, firstWaitMs: 200 });
+  try {
+    const silent = new QuantizedMatrix(X, P.y, C, rng, { ...layout, parallel: true });
+    const ref = new QuantizedMatrix(X, P.y, C, rng, { ...layout, parallel: false });
+    assert.deepEqual(new Uint8Array(silent.buffer, 0, n * d), new Uint8Array(ref.buffer, 0, n * d));
+    assert.deepEqual(silent.sum, ref.sum);
+  } finally {
+    Object.assign(workerSettings, saved);
+  }
 });
 
 test('int8 logits from the row-major copy of the working set equal those from the transposed copy, as the set grows and shrinks', () => {

@@ -47,13 +47,24 @@ export interface PassMessage {
 let worker: Worker | null | undefined;
 
 /**
+ * The worker's script, and how long the caller waits for the worker's first block (its start included) before it
+ * gives up on it and does the pass itself (a worker whose script cannot load never answers: its error event would
+ * only reach the caller's event loop, which the pass blocks). Settable for tests.
+ */
+export const workerSettings = {
+  script: new URL('./quantize-worker.js', import.meta.url) as URL | string,
+  eval: false,
+  firstWaitMs: 10_000,
+};
+
+/**
  * The quantizing worker, started on first use (its start, ~50 ms, overlaps whatever the caller does next) and ended
  * by the pass that uses it; it does not keep the process alive. Null where workers cannot be started.
  */
 export function quantizeWorker(): Worker | null {
   if (worker === undefined) {
     try {
-      const w = new Worker(new URL('./quantize-worker.js', import.meta.url));
+      const w = new Worker(workerSettings.script, { eval: workerSettings.eval });
       w.unref();
       w.on('error', () => {
         if (worker === w) worker = null;
@@ -97,10 +108,13 @@ const TOUCH_PAGES = 256;
 /** How long the caller waits for one block before it gives up on the worker. */
 const WAIT_MS = 120_000;
 
+/** The worker did not answer in time for its first block: the caller does the pass (nothing was written yet). */
+class NoAnswer extends Error {}
+
 /**
  * Run `jobs` (in order) as `qz.quantize` would, the kernel on the worker thread: the same bytes in `qz.out`, and the
- * same column sums added to `sum` and `sq`. `lo` and `inv` as given to `qz.setRange`. Returns false, having done
- * nothing, when no worker can be had (the caller then runs the pass itself).
+ * same column sums added to `sum` and `sq`. `lo` and `inv` as given to `qz.setRange`. Returns false, having written
+ * nothing, when no worker can be had or it does not answer (the caller then runs the pass itself).
  */
 export function quantizeOnWorker(
   qz: ColumnQuantizer,
@@ -143,8 +157,11 @@ export function quantizeOnWorker(
       const done = Atomics.load(ctrl, CTRL.DONE);
       if (done >= count) return;
       if (touch()) continue;
-      if (Atomics.wait(ctrl, CTRL.DONE, done, WAIT_MS) === 'timed-out' && Atomics.load(ctrl, CTRL.DONE) === done)
+      const ms = done === 0 ? workerSettings.firstWaitMs : WAIT_MS;
+      if (Atomics.wait(ctrl, CTRL.DONE, done, ms) === 'timed-out' && Atomics.load(ctrl, CTRL.DONE) === done) {
+        if (done === 0) throw new NoAnswer();
         throw new Error(`the quantizing worker did not finish a block in ${WAIT_MS / 1000} s`);
+      }
     }
   };
   const finish = (i: number): void => {
@@ -171,6 +188,9 @@ export function quantizeOnWorker(
       waitDone(i + 1);
       finish(i);
     }
+  } catch (e) {
+    if (e instanceof NoAnswer) return false;
+    throw e;
   } finally {
     Atomics.store(ctrl, CTRL.REQ, -1);
     Atomics.notify(ctrl, CTRL.REQ);
