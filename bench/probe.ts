@@ -1,6 +1,6 @@
 /**
  * Probe training benchmark: `npm run bench -- probe [--scale small|paper] [--reference] [--skip-neurox]
- * [--skip-float] [--l1 1e-3] [--l2 1e-3] [--seed 1] [--threads 2]`.
+ * [--skip-float] [--l1 1e-3] [--l2 1e-3] [--seed 1] [--threads 2] [--loose-runs 3]`.
  *
  * Generates a seeded BERT-like problem (paper scale: 40,000 train rows × 9,984 neurons × 45 classes + 10,000 test
  * rows, stored as float16 raw files streamed from disk): low-rank correlated features with per-neuron scales and
@@ -211,9 +211,12 @@ export async function run(args: string[]): Promise<void> {
       `generated ${scaleName}: ${s.train} train + ${s.test} test rows × ${s.D} neurons × ${s.C} classes (float16 on disk) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
     const base = { threads, scale: s, trainPath: g.trainPath, testPath: g.testPath, yTrain: Array.from(g.yTrain), yTest: Array.from(g.yTest) };
-    const configs: { label: string; params: Record<string, unknown> }[] = [];
+    // the loose int8 fit takes a few seconds: it runs several times (fresh processes) and the median run counts, as
+    // this VM's speed drifts within minutes; every run is printed
+    const looseRuns = Math.max(1, Number(arg(args, '--loose-runs', '3')));
+    const configs: { label: string; params: Record<string, unknown>; runs?: number }[] = [];
     if (!args.includes('--skip-neurox')) configs.push({ label: 'neurox (Adam, batch 32, 10 epochs)', params: { l1, l2, solver: 'neurox', seed } });
-    configs.push({ label: 'auto --tol 0.01', params: { l1, l2, tol: 0.01 } });
+    configs.push({ label: 'auto --tol 0.01', params: { l1, l2, tol: 0.01 }, runs: looseRuns });
     configs.push({ label: 'auto (default tol 1e-4)', params: { l1, l2 } });
     // the float engine (exact data throughout): the baseline of the int8 engine, in the same run
     if (!args.includes('--skip-float')) {
@@ -222,15 +225,24 @@ export async function run(args: string[]): Promise<void> {
     }
     if (args.includes('--reference')) configs.push({ label: 'reference (tol 1e-7)', params: { l1, l2, tol: 1e-7, maxIter: 20000 } });
     const results: ChildResult[] = [];
+    const line = (r: ChildResult, label = r.label): string =>
+      `${label.padEnd(36)} train ${r.seconds.toFixed(2).padStart(7)} s (cpu ${r.cpuSeconds.toFixed(1)} s)  ${(r.gflop / r.seconds).toFixed(0).padStart(4)} GFLOP/s  ` +
+      `peak RSS ${r.maxRssMB.toFixed(0).padStart(5)} MB  acc train ${r.trainAcc.toFixed(4)} test ${r.testAcc.toFixed(4)}  ` +
+      `objective ${r.objective.toFixed(6)}  iters ${r.iterations}${r.converged ? '' : ' (not converged)'}  nonzero neurons ${r.nonzeroColumns}`;
     for (const c of configs) {
-      t = performance.now();
-      const r = await runChild({ ...base, ...c });
+      const n = c.runs ?? 1;
+      const runs: ChildResult[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = await runChild({ ...base, label: c.label, params: c.params });
+        runs.push(r);
+        console.log(line(r, n > 1 ? `${c.label} (run ${i + 1}/${n})` : c.label));
+      }
+      const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
+      const median = sorted[(n - 1) >> 1];
+      // the runs' peak RSS: the largest
+      const r = { ...median, maxRssMB: Math.max(...runs.map((x) => x.maxRssMB)) };
       results.push(r);
-      console.log(
-        `${r.label.padEnd(36)} train ${r.seconds.toFixed(2).padStart(7)} s (cpu ${r.cpuSeconds.toFixed(1)} s)  ${(r.gflop / r.seconds).toFixed(0).padStart(4)} GFLOP/s  ` +
-          `peak RSS ${r.maxRssMB.toFixed(0).padStart(5)} MB  acc train ${r.trainAcc.toFixed(4)} test ${r.testAcc.toFixed(4)}  ` +
-          `objective ${r.objective.toFixed(6)}  iters ${r.iterations}${r.converged ? '' : ' (not converged)'}  nonzero neurons ${r.nonzeroColumns}`,
-      );
+      if (n > 1) console.log(`${c.label.padEnd(36)} median of ${n}: ${r.seconds.toFixed(2)} s (runs ${runs.map((x) => x.seconds.toFixed(2)).join(', ')} s)`);
     }
     const nx = results.find((r) => r.label.startsWith('neurox'));
     const best = results.reduce((a, r) => (r.objective < a.objective ? r : a));
