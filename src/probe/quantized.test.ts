@@ -8,7 +8,7 @@ import { plantedProblem, relativeError } from './testing.js';
 import { denseSource, selectColumns, selectRows } from '../store/views.js';
 import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { Rng } from '../util/rng.js';
-import { quantizeWorker, workerSettings } from '../util/quantize-pool.js';
+import { quantizeWorker, resetQuantizeWorker, workerSettings } from '../util/quantize-pool.js';
 
 
 /** Columns with offsets and scales (as real activations have), float32. */
@@ -173,9 +173,13 @@ test('int8 copy: a worker that never answers is given up after its first block, 
     const ref = new QuantizedMatrix(X, P.y, C, rng, { ...layout, parallel: false });
     assert.deepEqual(new Uint8Array(silent.buffer, 0, n * d), new Uint8Array(ref.buffer, 0, n * d));
     assert.deepEqual(silent.sum, ref.sum);
+    // not tried again: the next pass runs here at once
+    assert.equal(quantizeWorker(), null);
   } finally {
     Object.assign(workerSettings, saved);
+    resetQuantizeWorker();
   }
+  assert.ok(quantizeWorker(), 'a worker again once reset');
 });
 
 test('int8 logits from the row-major copy of the working set equal those from the transposed copy, as the set grows and shrinks', () => {

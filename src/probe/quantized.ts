@@ -81,6 +81,11 @@ export interface QuantizedLayout {
 /** Smallest source (values) whose quantizing pass goes to the worker thread by default. */
 const MIN_PARALLEL_VALUES = 2 ** 22;
 
+/** Whether the quantizing pass of an n × D source goes to the worker thread by default. */
+export function parallelFill(n: number, D: number): boolean {
+  return getKernelThreads() >= 2 && n * D >= MIN_PARALLEL_VALUES;
+}
+
 /**
  * Largest row-major copy of the working set (bytes) kept for the logits' GEMM. MLAS packs the right operand of a
  * u8·s8 product on every call: with the data there (the transposed copy) a 2,048-row tile's logits took 1.3 ms at
@@ -263,7 +268,7 @@ export class QuantizedMatrix {
     this.rowsMax = layout.rowsMaxBytes ?? ROWS_MAX_BYTES;
     // the copy lives in the quantizing kernel's memory, with spare room at the end for `swap` (a tile row)
     const qz = new ColumnQuantizer(D, unitRows, X.dtype, n * D + this.maxTile);
-    const parallel = layout.parallel ?? (getKernelThreads() >= 2 && n * D >= MIN_PARALLEL_VALUES);
+    const parallel = layout.parallel ?? parallelFill(n, D);
     this.q = qz.out;
     this.useRows(1);
     this.order = Int32Array.from({ length: D }, (_, j) => j);

@@ -22,9 +22,9 @@ import type { DType, RowSource } from '../store/types.js';
 import { HALF_TO_FLOAT } from '../util/float16.js';
 import { blockScratch, denseSource, readBlock, selectRows } from '../store/views.js';
 import { reportNonFinite } from './check.js';
-import { getKernelThreads, ortGradStats } from './gemm.js';
+import { ortGradStats } from './gemm.js';
 import { gradLossAll, kernelRows, lossAndResidual, objectiveOn, oneHot, backwardAll, colSums, untranspose, type Penalty } from './objective.js';
-import { columnRange, QuantizedMatrix, releaseInt8Sessions } from './quantized.js';
+import { columnRange, parallelFill, QuantizedMatrix, releaseInt8Sessions } from './quantized.js';
 import { quantizeWorker } from '../util/quantize-pool.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
 import { owlqn } from './owlqn.js';
@@ -207,7 +207,7 @@ function quantizedFirstPass(p: SmoothProblem, b0: ArrayLike<number>, strides: nu
   const { X, C } = p;
   const n = X.rows;
   // the quantizing worker starts while the range pass runs
-  if (getKernelThreads() >= 2) quantizeWorker();
+  if (parallelFill(n, X.cols)) quantizeWorker();
   const { min, max } = columnRange(X);
   if (!allFinite(min) || !allFinite(max)) reportNonFinite(X, p.blockRows);
   const Q = new QuantizedMatrix(X, p.y!, C, { min, max }, { strides });

@@ -49,13 +49,18 @@ let worker: Worker | null | undefined;
 /**
  * The worker's script, and how long the caller waits for the worker's first block (its start included) before it
  * gives up on it and does the pass itself (a worker whose script cannot load never answers: its error event would
- * only reach the caller's event loop, which the pass blocks). Settable for tests.
+ * only reach the caller's event loop, which the pass blocks). Settable for tests (`resetQuantizeWorker` after).
  */
 export const workerSettings = {
   script: new URL('./quantize-worker.js', import.meta.url) as URL | string,
   eval: false,
   firstWaitMs: 10_000,
 };
+
+/** Forget a worker given up on (tests that changed `workerSettings`). */
+export function resetQuantizeWorker(): void {
+  if (worker === null) worker = undefined;
+}
 
 /**
  * The quantizing worker, started on first use (its start, ~50 ms, overlaps whatever the caller does next) and ended
@@ -127,6 +132,7 @@ export function quantizeOnWorker(
 ): boolean {
   const w = quantizeWorker();
   if (!w) return false;
+  let silent = false;
   const { cols, maxRows, dtype } = qz;
   const slots = Array.from({ length: Math.min(SLOTS, jobs.length) }, () => new ColumnQuantizer(cols, maxRows, dtype, cols * maxRows, { shared: true }));
   for (const s of slots) s.setRange(lo, inv);
@@ -189,14 +195,16 @@ export function quantizeOnWorker(
       finish(i);
     }
   } catch (e) {
-    if (e instanceof NoAnswer) return false;
-    throw e;
+    if (!(e instanceof NoAnswer)) throw e;
+    silent = true;
+    return false;
   } finally {
     Atomics.store(ctrl, CTRL.REQ, -1);
     Atomics.notify(ctrl, CTRL.REQ);
     // one worker per pass: an idle worker would hold on to its view of the slots (~30 MB at paper scale) until its
-    // own garbage collection, which an idle isolate does not run; its start (~50 ms) overlaps the range pass
-    if (worker === w) worker = undefined;
+    // own garbage collection, which an idle isolate does not run; its start (~50 ms) overlaps the range pass. A
+    // worker that did not answer is not tried again in this process (null: every later pass runs on its caller)
+    if (worker === w) worker = silent ? null : undefined;
     void w.terminate();
   }
   return true;
