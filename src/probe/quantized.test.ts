@@ -8,6 +8,10 @@ import { plantedProblem, relativeError } from './testing.js';
 import { denseSource, selectColumns, selectRows } from '../store/views.js';
 import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
 import { Rng } from '../util/rng.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createActivationWriter, openActivations } from '../store/load.js';
 import { quantizeWorker, resetQuantizeWorker, workerSettings } from '../util/quantize-pool.js';
 
 
@@ -148,6 +152,42 @@ test('int8 copy on the quantizing worker thread: the same bytes and column sums 
     assert.deepEqual(two.sum, one.sum, `${src.dtype}: the column sums`);
     assert.deepEqual(two.sq, one.sq, `${src.dtype}: the sums of squares`);
     assert.ok(one.sum.some((v) => v !== 0));
+  }
+});
+
+test('int8 copy on the worker from NeuroX hdf5 (float16) and json (float32) files: the same as on one thread', async () => {
+  // the worker's slots are shared memory: each reader must fill a view of a SharedArrayBuffer
+  assert.ok(quantizeWorker(), 'the worker starts');
+  const dir = mkdtempSync(join(tmpdir(), 'np-q8-'));
+  try {
+    const L = 2;
+    const width = 24;
+    for (const [ext, dtype] of [['hdf5', 'float16'], ['json', 'float32']] as const) {
+      const path = join(dir, `a.${ext}`);
+      const meta = { model: 'm', layers: Array.from({ length: L }, (_, i) => ({ index: i, name: `l${i}`, width })), aggregation: 'last', dtype };
+      const w = await createActivationWriter(path, meta);
+      for (let s = 0; s < 30; s++) {
+        const len = 3 + (s % 5);
+        w.writeSentence(Array.from({ length: len }, (_, i) => `w${i}`), Float32Array.from({ length: len * L * width }, (_, i) => Math.sin(0.37 * i + s) * (1 + (i % 7))));
+      }
+      w.close();
+      const o = await openActivations(path, { numLayers: L });
+      try {
+        const X = o.source;
+        const y = Int32Array.from({ length: X.rows }, (_, i) => i % 3);
+        const rng = columnRange(X);
+        const layout = { tileRows: 64, unitRows: 16, strides: [4] };
+        const two = new QuantizedMatrix(X, y, 3, rng, { ...layout, parallel: true });
+        const one = new QuantizedMatrix(X, y, 3, rng, { ...layout, parallel: false });
+        const bytes = X.rows * X.cols;
+        assert.deepEqual(new Uint8Array(two.buffer, 0, bytes), new Uint8Array(one.buffer, 0, bytes), ext);
+        assert.deepEqual(two.sum, one.sum, ext);
+      } finally {
+        o.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
