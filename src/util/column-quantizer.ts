@@ -263,6 +263,12 @@ export class ColumnQuantizer {
     this.inv32.set(inv);
   }
 
+  /** The offsets and inverse steps of `from` (another kernel of the same columns). */
+  copyRange(from: ColumnQuantizer): void {
+    this.lo32.set(from.lo32);
+    this.inv32.set(from.inv32);
+  }
+
   /** Where to read a block of `rows` rows (row-major source values). */
   block(rows: number): Uint16Array | Float32Array {
     if (rows > this.maxRows) throw new RangeError(`block of ${rows} rows, at most ${this.maxRows}`);

@@ -117,14 +117,12 @@ const WAIT_MS = 120_000;
 class NoAnswer extends Error {}
 
 /**
- * Run `jobs` (in order) as `qz.quantize` would, the kernel on the worker thread: the same bytes in `qz.out`, and the
- * same column sums added to `sum` and `sq`. `lo` and `inv` as given to `qz.setRange`. Returns false, having written
- * nothing, when no worker can be had or it does not answer (the caller then runs the pass itself).
+ * Run `jobs` (in order) as `qz.quantize` would, the kernel on the worker thread (with `qz`'s range): the same bytes
+ * in `qz.out`, and the same column sums added to `sum` and `sq`. Returns false, having written nothing, when no
+ * worker can be had or it does not answer (the caller then runs the pass itself).
  */
 export function quantizeOnWorker(
   qz: ColumnQuantizer,
-  lo: ArrayLike<number>,
-  inv: ArrayLike<number>,
   jobs: QuantizeJob[],
   sum: Float64Array,
   sq: Float64Array,
@@ -135,7 +133,7 @@ export function quantizeOnWorker(
   let silent = false;
   const { cols, maxRows, dtype } = qz;
   const slots = Array.from({ length: Math.min(SLOTS, jobs.length) }, () => new ColumnQuantizer(cols, maxRows, dtype, cols * maxRows, { shared: true }));
-  for (const s of slots) s.setRange(lo, inv);
+  for (const s of slots) s.copyRange(qz);
   const buf = new SharedArrayBuffer(CTRL.BYTES);
   const ctrl = new Int32Array(buf);
   const message: PassMessage = { memories: slots.map((s) => s.memory), ctrl: buf, cols, maxRows, dtype };
@@ -184,7 +182,6 @@ export function quantizeOnWorker(
         finish(i - slots.length);
       }
       const { rows } = jobs[i];
-      if (rows > maxRows) throw new RangeError(`block of ${rows} rows, at most ${maxRows}`);
       jobs[i].read(slots[i % slots.length].block(rows));
       ctrl[CTRL.ROWS + (i % slots.length)] = rows;
       Atomics.store(ctrl, CTRL.REQ, i + 1);
