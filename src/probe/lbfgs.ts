@@ -23,8 +23,7 @@ export class LbfgsMemory {
   /** SY[a·m + b] = s_aᵀ·y_b and YY[a·m + b] = y_aᵀ·y_b, by slot. */
   private readonly SY: Float64Array;
   private readonly YY: Float64Array;
-  private v32: Float32Array;
-  /** The newest pair (s, then y) and room for the vector of the next product (see `pending`). */
+  /** The newest pair (s, then y), then the vector of the next product (see `pending`), as float32. */
   private pair: Float32Array;
   /**
    * Slot of a pair whose products with the others are not computed yet (−1: none): `push` leaves them to the next
@@ -41,7 +40,6 @@ export class LbfgsMemory {
     this.buf = new Float32Array(2 * m * n);
     this.SY = new Float64Array(m * m);
     this.YY = new Float64Array(m * m);
-    this.v32 = new Float32Array(n);
     this.pair = new Float32Array(3 * n);
   }
 
@@ -61,7 +59,6 @@ export class LbfgsMemory {
     if (n === this.n) return;
     this.n = n;
     this.buf = new Float32Array(2 * this.m * n);
-    this.v32 = new Float32Array(n);
     this.pair = new Float32Array(3 * n);
   }
 
@@ -126,7 +123,7 @@ export class LbfgsMemory {
 
   /** out = H·v (H from the pairs with γ scaling; γ = `gamma0` when there are none). `out` may be `v`. */
   apply(v: Float64Array, out: Float64Array, gamma0: number): void {
-    const { n, m, buf, order, SY, YY, v32 } = this;
+    const { n, m, buf, order, SY, YY } = this;
     const k = order.length;
     if (k === 0) {
       for (let i = 0; i < n; i++) out[i] = gamma0 * v[i];
@@ -141,6 +138,7 @@ export class LbfgsMemory {
       this.resolve(G, 3);
       dots = Float32Array.from({ length: 2 * m }, (_, i) => G[3 * i + 2]);
     } else {
+      const v32 = this.pair.subarray(2 * n);
       v32.set(v);
       dots = ortForward({ rows: 2 * m, cols: n, dtype: 'float32', data: buf }, v32, 1);
     }
@@ -204,7 +202,6 @@ export class LbfgsMemory {
       }
     this.buf = buf2;
     this.n = n2;
-    this.v32 = new Float32Array(n2);
     this.pair = new Float32Array(3 * n2);
     // the Gram matrices are recomputed below, the pending pair's products with them
     this.pending = -1;
