@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createActivationWriter, openActivations } from '../store/load.js';
 import { quantizeWorker, resetQuantizeWorker, workerSettings } from '../util/quantize-pool.js';
+import { nativeKernels, nativeStatus, setNativeKernels } from '../util/native.js';
 
 
 /** Columns with offsets and scales (as real activations have), float32. */
@@ -258,6 +259,61 @@ test('int8 logits from the row-major copy of the working set equal those from th
       assert.ok(relativeError(a.Z, e.Z) < 1e-6, `logits ${relativeError(a.Z, e.Z)}`);
       assert.ok(relativeError(a.G, e.G) < 1e-5, `gradient ${relativeError(a.G, e.G)}`);
     }
+  }
+});
+
+test('int8 passes on the native kernels equal those on ONNX Runtime bit for bit (logits, loss, gradients, KKT pass)', (t) => {
+  if (!nativeKernels()) {
+    t.diagnostic(`native kernels ${nativeStatus()}: nothing to compare (native.test.ts checks that they load where they can)`);
+    return;
+  }
+  // 1,000 rows in tiles of up to 252 (not a multiple of 4: the kernels' tails), row levels, a set of odd size
+  const { C, P, X, sm } = layoutProblem(31);
+  const make = () => new QuantizedMatrix(X, P.y, C, sm, { tileRows: 252, unitRows: 63, strides: [4] });
+  const rng = new Rng(8);
+  const runAll = (Q: QuantizedMatrix, V: Float32Array, shift: Float32Array, b: Float32Array) => {
+    const k = Q.cols.length;
+    const Z = new Float32Array(Q.levelRows * C);
+    const G = new Float32Array(C * k);
+    const gb = new Float64Array(C);
+    const L = Q.lossFull(V, shift, b, Z, G, gb);
+    const kkt = Q.gradientAll(Z, b, true);
+    return { L, Z, G, gb, kkt };
+  };
+  try {
+    const Qn = make();
+    setNativeKernels(false);
+    const Qo = make();
+    setNativeKernels(true);
+    for (const [stride, add] of [
+      [4, [3, 11, 7]],
+      [1, [0, 21, 9, 14, 28]],
+    ] as [number, number[]][]) {
+      for (const Q of [Qn, Qo]) {
+        Q.useRows(stride);
+        Q.append(add);
+      }
+      for (const precise of [false, true]) {
+        Qn.precise = Qo.precise = precise;
+        const k = Qn.cols.length;
+        const V = Float32Array.from({ length: C * k }, () => 0.3 * rng.normal());
+        const shift = Float32Array.from({ length: C }, () => rng.normal());
+        const b = Float32Array.from({ length: C }, () => 0.2 * rng.normal());
+        setNativeKernels(true);
+        const a = runAll(Qn, V, shift, b);
+        setNativeKernels(false);
+        const e = runAll(Qo, V, shift, b);
+        setNativeKernels(true);
+        const what = `stride ${stride}, k ${k}, precise ${precise}`;
+        assert.equal(a.L, e.L, `loss, ${what}`);
+        assert.deepEqual(a.Z, e.Z, `logits, ${what}`);
+        assert.deepEqual(a.G, e.G, `gradient, ${what}`);
+        assert.deepEqual(a.gb, e.gb, `bias gradient, ${what}`);
+        assert.deepEqual(a.kkt.G, e.kkt.G, `KKT pass, ${what}`);
+      }
+    }
+  } finally {
+    setNativeKernels(true);
   }
 });
 

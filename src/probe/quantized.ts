@@ -25,6 +25,7 @@ import { addGemmFlops, getKernelThreads, graphSession, passSessionOnce, releaseG
 import { F16ColumnRange } from '../util/f16-range.js';
 import { ByteTransposer, ColumnQuantizer } from '../util/column-quantizer.js';
 import { quantizeOnWorker, type QuantizeJob } from '../util/quantize-pool.js';
+import { nativeKernels } from '../util/native.js';
 
 /** Largest quantized value (7 bits: the same byte as uint8 and int8). */
 const QMAX = 127;
@@ -199,6 +200,9 @@ export class QuantizedMatrix {
   /** Integer gradient accumulators of the passes (two, swapped per tile) and their float64 sum. */
   private gi: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
   private acc: Float64Array | null = null;
+  /** The native path's per-tile buffers: the quantized residuals Ê₈ [m × width] and the integer logits [m × w]. */
+  private e8 = new Int8Array(0);
+  private zi = new Int32Array(0);
   /**
    * Row-major copy of the working set for the logits: tile t's rows as an [m × k] block at byte offset r0·k
    * (k = `rowsK`, the set's size when built), built per tile on first use (`rowsBuilt`) and invalid once the set
@@ -546,7 +550,11 @@ export class QuantizedMatrix {
     // width of the integer gradient: the residual columns, padded to a multiple of 16 in the one-level mode
     const LC = gradWidth(C, this.precise);
     const forward = kind !== 'grad';
-    const sess = passSession(kind, this.precise, tileFlops);
+    // the integer GEMMs on the native kernels when available (the row-major logits and the gradient; the
+    // transposed logits stay on ONNX Runtime), the rest of the pass on ONNX Runtime: the same integers
+    const nat = kind === 'pass' ? null : nativeKernels();
+    const sess = passSession(nat ? (kind === 'rows' ? 'rowsE' : 'gradE') : kind, this.precise, tileFlops);
+    const threads = getKernelThreads();
     // the integer gradient is summed across tiles by the graph (int32: exact, and |Σ| ≤ 127²·rows stays below 2³¹
     // for up to FLUSH_ROWS rows); beyond, it is flushed into float64
     // the accumulators, reused across passes (a paper-scale fit runs ~80 passes of up to 9,984 × 90 of them)
@@ -569,6 +577,7 @@ export class QuantizedMatrix {
     const qsl = new Tensor('float32', new Float32Array([1 / (QMAX * LO)]), []);
     const pads = new Tensor('int64', BigInt64Array.from([0n, 0n, 0n, BigInt(LC - C)]), [4]);
     const onesT = new Tensor('float32', new Float32Array(this.maxTile).fill(1), [1, this.maxTile]);
+    if (nat && this.e8.length < this.maxTile * LC) this.e8 = new Int8Array(this.maxTile * LC);
     gb.fill(0);
     let total = 0;
     let pending = 0;
@@ -581,25 +590,46 @@ export class QuantizedMatrix {
       const { r0, m } = t;
       if (pending + m > FLUSH_ROWS) flush();
       const tf = tileFeeds(t);
-      sess.run(
-        {
-          ...tf,
-          Xu: new Tensor('uint8', this.q.subarray(r0 * D + p0 * m, r0 * D + (p0 + k) * m), [k, m]),
-          b: bT,
-          Y: new Tensor('float32', this.Y.subarray(r0 * C, (r0 + m) * C), [m, C]),
-          qs,
-          ...(this.precise ? { qsl } : { pads }),
-          ones: m === this.maxTile ? onesT : new Tensor('float32', new Float32Array(m).fill(1), [1, m]),
-          Gin: new Tensor('int32', Gin, [k, LC]),
-        },
-        {
-          ...(forward ? { Z: tf.Z } : {}),
-          Gq: new Tensor('int32', Gout, [k, LC]),
-          sums: new Tensor('float32', sums, [1, 3 * C]),
-        },
-        {},
-      );
-      [Gin, Gout] = [Gout, Gin];
+      const common = {
+        b: bT,
+        Y: new Tensor('float32', this.Y.subarray(r0 * C, (r0 + m) * C), [m, C]),
+        qs,
+        ...(this.precise ? { qsl } : { pads }),
+        ones: m === this.maxTile ? onesT : new Tensor('float32', new Float32Array(m).fill(1), [1, m]),
+      };
+      const sumsT = new Tensor('float32', sums, [1, 3 * C]);
+      if (nat) {
+        const E8 = this.e8.subarray(0, m * LC);
+        let feeds: Record<string, Tensor>;
+        if (forward) {
+          // Zi = Xr · Wq [m × w] natively, then its scaling and the rest in the graph
+          const { Xr, Wq } = tf;
+          const w = Wq.dims[1];
+          if (this.zi.length < m * w) this.zi = new Int32Array(this.maxTile * w);
+          const Zi = this.zi.subarray(0, m * w);
+          nat.qgemm(Xr.data as Uint8Array, k, m, k, Wq.data as Int8Array, w, Zi, false, threads);
+          feeds = { Zi: new Tensor('int32', Zi, [m, w]), Mw: tf.Mw, sh: tf.sh, ...common };
+        } else feeds = { Zin: tf.Zin, ...common };
+        sess.run(feeds, { ...(forward ? { Z: tf.Z } : {}), E8: new Tensor('int8', E8, [m, LC]), sums: sumsT }, {});
+        // Gin += Xuᵀ-rows · Ê₈: the tile's k positions ([k × m] bytes) times its quantized residuals
+        nat.qgemm(this.q.subarray(r0 * D + p0 * m, r0 * D + (p0 + k) * m), m, k, m, E8, LC, Gin, true, threads);
+      } else {
+        sess.run(
+          {
+            ...tf,
+            ...common,
+            Xu: new Tensor('uint8', this.q.subarray(r0 * D + p0 * m, r0 * D + (p0 + k) * m), [k, m]),
+            Gin: new Tensor('int32', Gin, [k, LC]),
+          },
+          {
+            ...(forward ? { Z: tf.Z } : {}),
+            Gq: new Tensor('int32', Gout, [k, LC]),
+            sums: sumsT,
+          },
+          {},
+        );
+        [Gin, Gout] = [Gout, Gin];
+      }
       pending += m;
       for (let c = 0; c < C; c++) {
         total += sums[c];
@@ -693,27 +723,35 @@ export class QuantizedMatrix {
  * Gq = Xᵀ·Ê₈ + Gin [k × width] from the uint8 data (Gin: the sum over the earlier tiles), all in one run.
  */
 type PassKind = 'pass' | 'rows' | 'grad';
+/**
+ * The graphs of the native path (see `nativeKernels`): 'rowsE' takes the integer logits Zi [m × w] of the row-major
+ * product and 'gradE' the logits Zin; both end at Ê₈ [m × width] (output E8), whose product with the data the
+ * native kernel adds to the integer gradient.
+ */
+type GraphKind = PassKind | 'rowsE' | 'gradE';
 
 /** Dispose the int8 passes' cached sessions (and their memory arenas), when a fit moves on to the exact data. */
 export function releaseInt8Sessions(): void {
   releaseGraphSessions('q:');
 }
 
-function passSession(kind: PassKind, precise: boolean, callFlops: number) {
+function passSession(kind: GraphKind, precise: boolean, callFlops: number) {
   return graphSession(`q:${kind}:${precise ? 2 : 1}`, callFlops, () => {
     const I8 = ElemType.INT8;
     const nodes: NodeSpec[] = [];
     const inputs = [];
-    const forward = kind !== 'grad';
-    if (kind === 'rows') {
+    const forward = kind !== 'grad' && kind !== 'gradE';
+    const native = kind === 'rowsE' || kind === 'gradE';
+    if (kind === 'rows' || kind === 'rowsE') {
+      if (kind === 'rows') nodes.push({ op: 'MatMulInteger', inputs: ['Xr', 'Wq'], outputs: ['Zi'] });
+      else inputs.push({ name: 'Zi', elemType: ElemType.INT32, shape: ['n', 'w'] });
       nodes.push(
-        { op: 'MatMulInteger', inputs: ['Xr', 'Wq'], outputs: ['Zi'] },
         { op: 'Cast', inputs: ['Zi'], outputs: ['Zf'], attrs: { to: { i: F } } },
         { op: 'Gemm', inputs: ['Zf', 'Mw', 'sh'], outputs: ['Z'] },
       );
+      if (kind === 'rows')
+        inputs.push({ name: 'Xr', elemType: ElemType.UINT8, shape: ['n', 'k'] }, { name: 'Wq', elemType: I8, shape: ['k', 'w'] });
       inputs.push(
-        { name: 'Xr', elemType: ElemType.UINT8, shape: ['n', 'k'] },
-        { name: 'Wq', elemType: I8, shape: ['k', 'w'] },
         { name: 'Mw', elemType: F, shape: ['w', 'c'] },
         { name: 'sh', elemType: F, shape: [1, 'c'] },
       );
@@ -764,24 +802,24 @@ function passSession(kind: PassKind, precise: boolean, callFlops: number) {
       { op: 'MatMul', inputs: ['ones', 'E'], outputs: ['sE'] },
       { op: 'MatMul', inputs: ['ones', 'Ed'], outputs: ['sEd'] },
       { op: 'Concat', inputs: ['sLY', 'sE', 'sEd'], outputs: ['sums'], attrs: { axis: { i: 1 } } },
-      { op: 'MatMulInteger', inputs: ['Xu', 'E8'], outputs: ['Gi'] },
-      { op: 'Add', inputs: ['Gi', 'Gin'], outputs: ['Gq'] },
     );
+    if (!native)
+      nodes.push({ op: 'MatMulInteger', inputs: ['Xu', 'E8'], outputs: ['Gi'] }, { op: 'Add', inputs: ['Gi', 'Gin'], outputs: ['Gq'] });
+    if (!native) inputs.push({ name: 'Xu', elemType: ElemType.UINT8, shape: ['k', 'n'] });
     inputs.push(
-      { name: 'Xu', elemType: ElemType.UINT8, shape: ['k', 'n'] },
       { name: 'b', elemType: F, shape: [1, 'c'] },
       { name: 'Y', elemType: F, shape: ['n', 'c'] },
       { name: 'qs', elemType: F, shape: [] },
       ...(precise ? [{ name: 'qsl', elemType: F, shape: [] }] : [{ name: 'pads', elemType: ElemType.INT64, shape: [4] }]),
       { name: 'ones', elemType: F, shape: [1, 'n'] },
-      { name: 'Gin', elemType: ElemType.INT32, shape: ['k', 'c2'] },
     );
+    if (!native) inputs.push({ name: 'Gin', elemType: ElemType.INT32, shape: ['k', 'c2'] });
     return buildModel({
       nodes,
       inputs,
       outputs: [
         ...(forward ? [{ name: 'Z', elemType: F, shape: ['n', 'c'] }] : []),
-        { name: 'Gq', elemType: ElemType.INT32, shape: ['k', 'c2'] },
+        native ? { name: 'E8', elemType: I8, shape: ['n', 'c2'] } : { name: 'Gq', elemType: ElemType.INT32, shape: ['k', 'c2'] },
         { name: 'sums', elemType: F, shape: [1, 'c3'] },
       ],
       initializers: [
