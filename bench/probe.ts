@@ -127,6 +127,8 @@ interface ChildTask {
   params: Record<string, unknown>;
   label: string;
   threads: number;
+  /** false: the int8 passes' integer GEMMs on ONNX Runtime even where the native kernels load (the baseline). */
+  native?: boolean;
 }
 
 interface ChildResult {
@@ -148,6 +150,7 @@ interface ChildResult {
 async function childMain(task: ChildTask): Promise<ChildResult> {
   const s = task.scale;
   setKernelThreads(task.threads);
+  if (task.native === false) setNativeKernels(false);
   const Xtr = openRawMatrix(task.trainPath, s.train, s.D, 'float16');
   const Xte = openRawMatrix(task.testPath, s.test, s.D, 'float16');
   const yTr = Int32Array.from(task.yTrain);
@@ -181,6 +184,7 @@ async function childMain(task: ChildTask): Promise<ChildResult> {
 }
 
 import { gemmFlops, setKernelThreads } from '../src/probe/gemm.js';
+import { nativeStatus, setNativeKernels } from '../src/util/native.js';
 
 function runChild(task: ChildTask): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
@@ -203,7 +207,7 @@ export async function run(args: string[]): Promise<void> {
   const l2 = Number(arg(args, '--l2', '0.001'));
   const threads = Number(arg(args, '--threads', '2'));
   const dir = mkdtempSync(join(tmpdir(), 'bench-probe-'));
-  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; GEMM threads ${threads}`);
+  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; GEMM threads ${threads}; native kernels ${nativeStatus()}`);
   try {
     let t = performance.now();
     const g = generate(s, seed, dir);
@@ -214,9 +218,11 @@ export async function run(args: string[]): Promise<void> {
     // the loose int8 fit takes a few seconds: it runs several times (fresh processes) and the median run counts, as
     // this VM's speed drifts within minutes; every run is printed
     const looseRuns = Math.max(1, Number(arg(args, '--loose-runs', '3')));
-    const configs: { label: string; params: Record<string, unknown>; runs?: number }[] = [];
+    const configs: { label: string; params: Record<string, unknown>; runs?: number; native?: boolean }[] = [];
     if (!args.includes('--skip-neurox')) configs.push({ label: 'neurox (Adam, batch 32, 10 epochs)', params: { l1, l2, solver: 'neurox', seed } });
     configs.push({ label: 'auto --tol 0.01', params: { l1, l2, tol: 0.01 }, runs: looseRuns });
+    // the same fit with the integer GEMMs on ONNX Runtime (the baseline of the native kernels), when those load
+    if (nativeStatus().startsWith('on')) configs.push({ label: 'auto --tol 0.01, ORT GEMMs', params: { l1, l2, tol: 0.01 }, runs: looseRuns, native: false });
     configs.push({ label: 'auto (default tol 1e-4)', params: { l1, l2 } });
     // the float engine (exact data throughout): the baseline of the int8 engine, in the same run
     if (!args.includes('--skip-float')) {
@@ -233,7 +239,7 @@ export async function run(args: string[]): Promise<void> {
       const n = c.runs ?? 1;
       const runs: ChildResult[] = [];
       for (let i = 0; i < n; i++) {
-        const r = await runChild({ ...base, label: c.label, params: c.params });
+        const r = await runChild({ ...base, label: c.label, params: c.params, native: c.native });
         runs.push(r);
         console.log(line(r, n > 1 ? `${c.label} (run ${i + 1}/${n})` : c.label));
       }
