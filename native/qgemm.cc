@@ -40,426 +40,50 @@ TARGET static inline void put(int32_t* o, int left, __m512i v, bool acc) {
   _mm512_mask_storeu_epi32(o, m, v);
 }
 
-// block_R_NB: R rows × NB 16-column blocks of C, R·NB ≤ 24 accumulators in named registers (GCC keeps an array of
-// vectors on the stack: the array version ran at half the speed). Generated; see the comment at the top.
-__attribute__((noinline)) TARGET static void block_8_1(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512();
-  __m512i c1_0 = _mm512_setzero_si512();
-  __m512i c2_0 = _mm512_setzero_si512();
-  __m512i c3_0 = _mm512_setzero_si512();
-  __m512i c4_0 = _mm512_setzero_si512();
-  __m512i c5_0 = _mm512_setzero_si512();
-  __m512i c6_0 = _mm512_setzero_si512();
-  __m512i c7_0 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 64;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 1 * lda + p));
-      c1_0 = _mm512_dpbusd_epi32(c1_0, a, b0); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 2 * lda + p));
-      c2_0 = _mm512_dpbusd_epi32(c2_0, a, b0); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 3 * lda + p));
-      c3_0 = _mm512_dpbusd_epi32(c3_0, a, b0); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 4 * lda + p));
-      c4_0 = _mm512_dpbusd_epi32(c4_0, a, b0); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 5 * lda + p));
-      c5_0 = _mm512_dpbusd_epi32(c5_0, a, b0); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 6 * lda + p));
-      c6_0 = _mm512_dpbusd_epi32(c6_0, a, b0); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 7 * lda + p));
-      c7_0 = _mm512_dpbusd_epi32(c7_0, a, b0); }
+// block_R_NB: R rows × NB 16-column blocks of C, R·NB ≤ 24 accumulators in named registers c<row>_<block> (GCC
+// keeps an array of vectors on the stack: that version ran at half the speed). The macros spell out the rows and
+// blocks: ROWS_R(F, NB) applies F(i, NB) to rows 0 … R − 1, EACH_NB(G, i) applies G(i, j) to blocks 0 … NB − 1.
+#define EACH_1(G, i) G(i, 0)
+#define EACH_2(G, i) EACH_1(G, i) G(i, 1)
+#define EACH_3(G, i) EACH_2(G, i) G(i, 2)
+#define EACH_4(G, i) EACH_3(G, i) G(i, 3)
+#define EACH_5(G, i) EACH_4(G, i) G(i, 4)
+#define EACH_6(G, i) EACH_5(G, i) G(i, 5)
+#define ROWS_1(F, NB) F(0, NB)
+#define ROWS_4(F, NB) ROWS_1(F, NB) F(1, NB) F(2, NB) F(3, NB)
+#define ROWS_6(F, NB) ROWS_4(F, NB) F(4, NB) F(5, NB)
+#define ROWS_8(F, NB) ROWS_6(F, NB) F(6, NB) F(7, NB)
+#define ZERO(i, j) __m512i c##i##_##j = _mm512_setzero_si512();
+#define LOADB(i, j) const __m512i b##j = _mm512_loadu_si512(b + 64 * j);
+#define DOT(i, j) c##i##_##j = _mm512_dpbusd_epi32(c##i##_##j, a##i, b##j);
+#define PUT(i, j) put(C + i * ldc + 16 * j, N - 16 * j, c##i##_##j, acc);
+#define ROW_ZERO(i, NB) EACH_##NB(ZERO, i)
+#define ROW_DOT(i, NB) { const __m512i a##i = _mm512_set1_epi32(*(const int32_t*)(A + i * lda + p)); EACH_##NB(DOT, i) }
+#define ROW_PUT(i, NB) EACH_##NB(PUT, i)
+#define KERNEL(R, NB)                                                                                                   \
+  __attribute__((noinline)) TARGET static void block_##R##_##NB(const uint8_t* A, size_t lda, int K, const int8_t* Bp, \
+                                                                int N, int32_t* C, size_t ldc, bool acc) {             \
+    ROWS_##R(ROW_ZERO, NB);                                                                                            \
+    const int K4 = K & ~3; /* the last K % 4 columns: tailK */                                                         \
+    for (int p = 0; p < K4; p += 4) {                                                                                  \
+      const int8_t* b = Bp + (size_t)(p >> 2) * (NB * 64);                                                             \
+      EACH_##NB(LOADB, 0);                                                                                             \
+      ROWS_##R(ROW_DOT, NB);                                                                                           \
+    }                                                                                                                  \
+    ROWS_##R(ROW_PUT, NB);                                                                                             \
   }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 1 * ldc + 0, N - 0, c1_0, acc);
-  put(C + 2 * ldc + 0, N - 0, c2_0, acc);
-  put(C + 3 * ldc + 0, N - 0, c3_0, acc);
-  put(C + 4 * ldc + 0, N - 0, c4_0, acc);
-  put(C + 5 * ldc + 0, N - 0, c5_0, acc);
-  put(C + 6 * ldc + 0, N - 0, c6_0, acc);
-  put(C + 7 * ldc + 0, N - 0, c7_0, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_8_2(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512(), c0_1 = _mm512_setzero_si512();
-  __m512i c1_0 = _mm512_setzero_si512(), c1_1 = _mm512_setzero_si512();
-  __m512i c2_0 = _mm512_setzero_si512(), c2_1 = _mm512_setzero_si512();
-  __m512i c3_0 = _mm512_setzero_si512(), c3_1 = _mm512_setzero_si512();
-  __m512i c4_0 = _mm512_setzero_si512(), c4_1 = _mm512_setzero_si512();
-  __m512i c5_0 = _mm512_setzero_si512(), c5_1 = _mm512_setzero_si512();
-  __m512i c6_0 = _mm512_setzero_si512(), c6_1 = _mm512_setzero_si512();
-  __m512i c7_0 = _mm512_setzero_si512(), c7_1 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 128;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); c0_1 = _mm512_dpbusd_epi32(c0_1, a, b1); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 1 * lda + p));
-      c1_0 = _mm512_dpbusd_epi32(c1_0, a, b0); c1_1 = _mm512_dpbusd_epi32(c1_1, a, b1); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 2 * lda + p));
-      c2_0 = _mm512_dpbusd_epi32(c2_0, a, b0); c2_1 = _mm512_dpbusd_epi32(c2_1, a, b1); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 3 * lda + p));
-      c3_0 = _mm512_dpbusd_epi32(c3_0, a, b0); c3_1 = _mm512_dpbusd_epi32(c3_1, a, b1); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 4 * lda + p));
-      c4_0 = _mm512_dpbusd_epi32(c4_0, a, b0); c4_1 = _mm512_dpbusd_epi32(c4_1, a, b1); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 5 * lda + p));
-      c5_0 = _mm512_dpbusd_epi32(c5_0, a, b0); c5_1 = _mm512_dpbusd_epi32(c5_1, a, b1); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 6 * lda + p));
-      c6_0 = _mm512_dpbusd_epi32(c6_0, a, b0); c6_1 = _mm512_dpbusd_epi32(c6_1, a, b1); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 7 * lda + p));
-      c7_0 = _mm512_dpbusd_epi32(c7_0, a, b0); c7_1 = _mm512_dpbusd_epi32(c7_1, a, b1); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 0 * ldc + 16, N - 16, c0_1, acc);
-  put(C + 1 * ldc + 0, N - 0, c1_0, acc);
-  put(C + 1 * ldc + 16, N - 16, c1_1, acc);
-  put(C + 2 * ldc + 0, N - 0, c2_0, acc);
-  put(C + 2 * ldc + 16, N - 16, c2_1, acc);
-  put(C + 3 * ldc + 0, N - 0, c3_0, acc);
-  put(C + 3 * ldc + 16, N - 16, c3_1, acc);
-  put(C + 4 * ldc + 0, N - 0, c4_0, acc);
-  put(C + 4 * ldc + 16, N - 16, c4_1, acc);
-  put(C + 5 * ldc + 0, N - 0, c5_0, acc);
-  put(C + 5 * ldc + 16, N - 16, c5_1, acc);
-  put(C + 6 * ldc + 0, N - 0, c6_0, acc);
-  put(C + 6 * ldc + 16, N - 16, c6_1, acc);
-  put(C + 7 * ldc + 0, N - 0, c7_0, acc);
-  put(C + 7 * ldc + 16, N - 16, c7_1, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_8_3(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512(), c0_1 = _mm512_setzero_si512(), c0_2 = _mm512_setzero_si512();
-  __m512i c1_0 = _mm512_setzero_si512(), c1_1 = _mm512_setzero_si512(), c1_2 = _mm512_setzero_si512();
-  __m512i c2_0 = _mm512_setzero_si512(), c2_1 = _mm512_setzero_si512(), c2_2 = _mm512_setzero_si512();
-  __m512i c3_0 = _mm512_setzero_si512(), c3_1 = _mm512_setzero_si512(), c3_2 = _mm512_setzero_si512();
-  __m512i c4_0 = _mm512_setzero_si512(), c4_1 = _mm512_setzero_si512(), c4_2 = _mm512_setzero_si512();
-  __m512i c5_0 = _mm512_setzero_si512(), c5_1 = _mm512_setzero_si512(), c5_2 = _mm512_setzero_si512();
-  __m512i c6_0 = _mm512_setzero_si512(), c6_1 = _mm512_setzero_si512(), c6_2 = _mm512_setzero_si512();
-  __m512i c7_0 = _mm512_setzero_si512(), c7_1 = _mm512_setzero_si512(), c7_2 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 192;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
-    const __m512i b2 = _mm512_loadu_si512(b + 128);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); c0_1 = _mm512_dpbusd_epi32(c0_1, a, b1); c0_2 = _mm512_dpbusd_epi32(c0_2, a, b2); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 1 * lda + p));
-      c1_0 = _mm512_dpbusd_epi32(c1_0, a, b0); c1_1 = _mm512_dpbusd_epi32(c1_1, a, b1); c1_2 = _mm512_dpbusd_epi32(c1_2, a, b2); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 2 * lda + p));
-      c2_0 = _mm512_dpbusd_epi32(c2_0, a, b0); c2_1 = _mm512_dpbusd_epi32(c2_1, a, b1); c2_2 = _mm512_dpbusd_epi32(c2_2, a, b2); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 3 * lda + p));
-      c3_0 = _mm512_dpbusd_epi32(c3_0, a, b0); c3_1 = _mm512_dpbusd_epi32(c3_1, a, b1); c3_2 = _mm512_dpbusd_epi32(c3_2, a, b2); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 4 * lda + p));
-      c4_0 = _mm512_dpbusd_epi32(c4_0, a, b0); c4_1 = _mm512_dpbusd_epi32(c4_1, a, b1); c4_2 = _mm512_dpbusd_epi32(c4_2, a, b2); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 5 * lda + p));
-      c5_0 = _mm512_dpbusd_epi32(c5_0, a, b0); c5_1 = _mm512_dpbusd_epi32(c5_1, a, b1); c5_2 = _mm512_dpbusd_epi32(c5_2, a, b2); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 6 * lda + p));
-      c6_0 = _mm512_dpbusd_epi32(c6_0, a, b0); c6_1 = _mm512_dpbusd_epi32(c6_1, a, b1); c6_2 = _mm512_dpbusd_epi32(c6_2, a, b2); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 7 * lda + p));
-      c7_0 = _mm512_dpbusd_epi32(c7_0, a, b0); c7_1 = _mm512_dpbusd_epi32(c7_1, a, b1); c7_2 = _mm512_dpbusd_epi32(c7_2, a, b2); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 0 * ldc + 16, N - 16, c0_1, acc);
-  put(C + 0 * ldc + 32, N - 32, c0_2, acc);
-  put(C + 1 * ldc + 0, N - 0, c1_0, acc);
-  put(C + 1 * ldc + 16, N - 16, c1_1, acc);
-  put(C + 1 * ldc + 32, N - 32, c1_2, acc);
-  put(C + 2 * ldc + 0, N - 0, c2_0, acc);
-  put(C + 2 * ldc + 16, N - 16, c2_1, acc);
-  put(C + 2 * ldc + 32, N - 32, c2_2, acc);
-  put(C + 3 * ldc + 0, N - 0, c3_0, acc);
-  put(C + 3 * ldc + 16, N - 16, c3_1, acc);
-  put(C + 3 * ldc + 32, N - 32, c3_2, acc);
-  put(C + 4 * ldc + 0, N - 0, c4_0, acc);
-  put(C + 4 * ldc + 16, N - 16, c4_1, acc);
-  put(C + 4 * ldc + 32, N - 32, c4_2, acc);
-  put(C + 5 * ldc + 0, N - 0, c5_0, acc);
-  put(C + 5 * ldc + 16, N - 16, c5_1, acc);
-  put(C + 5 * ldc + 32, N - 32, c5_2, acc);
-  put(C + 6 * ldc + 0, N - 0, c6_0, acc);
-  put(C + 6 * ldc + 16, N - 16, c6_1, acc);
-  put(C + 6 * ldc + 32, N - 32, c6_2, acc);
-  put(C + 7 * ldc + 0, N - 0, c7_0, acc);
-  put(C + 7 * ldc + 16, N - 16, c7_1, acc);
-  put(C + 7 * ldc + 32, N - 32, c7_2, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_6_4(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512(), c0_1 = _mm512_setzero_si512(), c0_2 = _mm512_setzero_si512(), c0_3 = _mm512_setzero_si512();
-  __m512i c1_0 = _mm512_setzero_si512(), c1_1 = _mm512_setzero_si512(), c1_2 = _mm512_setzero_si512(), c1_3 = _mm512_setzero_si512();
-  __m512i c2_0 = _mm512_setzero_si512(), c2_1 = _mm512_setzero_si512(), c2_2 = _mm512_setzero_si512(), c2_3 = _mm512_setzero_si512();
-  __m512i c3_0 = _mm512_setzero_si512(), c3_1 = _mm512_setzero_si512(), c3_2 = _mm512_setzero_si512(), c3_3 = _mm512_setzero_si512();
-  __m512i c4_0 = _mm512_setzero_si512(), c4_1 = _mm512_setzero_si512(), c4_2 = _mm512_setzero_si512(), c4_3 = _mm512_setzero_si512();
-  __m512i c5_0 = _mm512_setzero_si512(), c5_1 = _mm512_setzero_si512(), c5_2 = _mm512_setzero_si512(), c5_3 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 256;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
-    const __m512i b2 = _mm512_loadu_si512(b + 128);
-    const __m512i b3 = _mm512_loadu_si512(b + 192);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); c0_1 = _mm512_dpbusd_epi32(c0_1, a, b1); c0_2 = _mm512_dpbusd_epi32(c0_2, a, b2); c0_3 = _mm512_dpbusd_epi32(c0_3, a, b3); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 1 * lda + p));
-      c1_0 = _mm512_dpbusd_epi32(c1_0, a, b0); c1_1 = _mm512_dpbusd_epi32(c1_1, a, b1); c1_2 = _mm512_dpbusd_epi32(c1_2, a, b2); c1_3 = _mm512_dpbusd_epi32(c1_3, a, b3); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 2 * lda + p));
-      c2_0 = _mm512_dpbusd_epi32(c2_0, a, b0); c2_1 = _mm512_dpbusd_epi32(c2_1, a, b1); c2_2 = _mm512_dpbusd_epi32(c2_2, a, b2); c2_3 = _mm512_dpbusd_epi32(c2_3, a, b3); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 3 * lda + p));
-      c3_0 = _mm512_dpbusd_epi32(c3_0, a, b0); c3_1 = _mm512_dpbusd_epi32(c3_1, a, b1); c3_2 = _mm512_dpbusd_epi32(c3_2, a, b2); c3_3 = _mm512_dpbusd_epi32(c3_3, a, b3); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 4 * lda + p));
-      c4_0 = _mm512_dpbusd_epi32(c4_0, a, b0); c4_1 = _mm512_dpbusd_epi32(c4_1, a, b1); c4_2 = _mm512_dpbusd_epi32(c4_2, a, b2); c4_3 = _mm512_dpbusd_epi32(c4_3, a, b3); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 5 * lda + p));
-      c5_0 = _mm512_dpbusd_epi32(c5_0, a, b0); c5_1 = _mm512_dpbusd_epi32(c5_1, a, b1); c5_2 = _mm512_dpbusd_epi32(c5_2, a, b2); c5_3 = _mm512_dpbusd_epi32(c5_3, a, b3); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 0 * ldc + 16, N - 16, c0_1, acc);
-  put(C + 0 * ldc + 32, N - 32, c0_2, acc);
-  put(C + 0 * ldc + 48, N - 48, c0_3, acc);
-  put(C + 1 * ldc + 0, N - 0, c1_0, acc);
-  put(C + 1 * ldc + 16, N - 16, c1_1, acc);
-  put(C + 1 * ldc + 32, N - 32, c1_2, acc);
-  put(C + 1 * ldc + 48, N - 48, c1_3, acc);
-  put(C + 2 * ldc + 0, N - 0, c2_0, acc);
-  put(C + 2 * ldc + 16, N - 16, c2_1, acc);
-  put(C + 2 * ldc + 32, N - 32, c2_2, acc);
-  put(C + 2 * ldc + 48, N - 48, c2_3, acc);
-  put(C + 3 * ldc + 0, N - 0, c3_0, acc);
-  put(C + 3 * ldc + 16, N - 16, c3_1, acc);
-  put(C + 3 * ldc + 32, N - 32, c3_2, acc);
-  put(C + 3 * ldc + 48, N - 48, c3_3, acc);
-  put(C + 4 * ldc + 0, N - 0, c4_0, acc);
-  put(C + 4 * ldc + 16, N - 16, c4_1, acc);
-  put(C + 4 * ldc + 32, N - 32, c4_2, acc);
-  put(C + 4 * ldc + 48, N - 48, c4_3, acc);
-  put(C + 5 * ldc + 0, N - 0, c5_0, acc);
-  put(C + 5 * ldc + 16, N - 16, c5_1, acc);
-  put(C + 5 * ldc + 32, N - 32, c5_2, acc);
-  put(C + 5 * ldc + 48, N - 48, c5_3, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_4_5(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512(), c0_1 = _mm512_setzero_si512(), c0_2 = _mm512_setzero_si512(), c0_3 = _mm512_setzero_si512(), c0_4 = _mm512_setzero_si512();
-  __m512i c1_0 = _mm512_setzero_si512(), c1_1 = _mm512_setzero_si512(), c1_2 = _mm512_setzero_si512(), c1_3 = _mm512_setzero_si512(), c1_4 = _mm512_setzero_si512();
-  __m512i c2_0 = _mm512_setzero_si512(), c2_1 = _mm512_setzero_si512(), c2_2 = _mm512_setzero_si512(), c2_3 = _mm512_setzero_si512(), c2_4 = _mm512_setzero_si512();
-  __m512i c3_0 = _mm512_setzero_si512(), c3_1 = _mm512_setzero_si512(), c3_2 = _mm512_setzero_si512(), c3_3 = _mm512_setzero_si512(), c3_4 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 320;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
-    const __m512i b2 = _mm512_loadu_si512(b + 128);
-    const __m512i b3 = _mm512_loadu_si512(b + 192);
-    const __m512i b4 = _mm512_loadu_si512(b + 256);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); c0_1 = _mm512_dpbusd_epi32(c0_1, a, b1); c0_2 = _mm512_dpbusd_epi32(c0_2, a, b2); c0_3 = _mm512_dpbusd_epi32(c0_3, a, b3); c0_4 = _mm512_dpbusd_epi32(c0_4, a, b4); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 1 * lda + p));
-      c1_0 = _mm512_dpbusd_epi32(c1_0, a, b0); c1_1 = _mm512_dpbusd_epi32(c1_1, a, b1); c1_2 = _mm512_dpbusd_epi32(c1_2, a, b2); c1_3 = _mm512_dpbusd_epi32(c1_3, a, b3); c1_4 = _mm512_dpbusd_epi32(c1_4, a, b4); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 2 * lda + p));
-      c2_0 = _mm512_dpbusd_epi32(c2_0, a, b0); c2_1 = _mm512_dpbusd_epi32(c2_1, a, b1); c2_2 = _mm512_dpbusd_epi32(c2_2, a, b2); c2_3 = _mm512_dpbusd_epi32(c2_3, a, b3); c2_4 = _mm512_dpbusd_epi32(c2_4, a, b4); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 3 * lda + p));
-      c3_0 = _mm512_dpbusd_epi32(c3_0, a, b0); c3_1 = _mm512_dpbusd_epi32(c3_1, a, b1); c3_2 = _mm512_dpbusd_epi32(c3_2, a, b2); c3_3 = _mm512_dpbusd_epi32(c3_3, a, b3); c3_4 = _mm512_dpbusd_epi32(c3_4, a, b4); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 0 * ldc + 16, N - 16, c0_1, acc);
-  put(C + 0 * ldc + 32, N - 32, c0_2, acc);
-  put(C + 0 * ldc + 48, N - 48, c0_3, acc);
-  put(C + 0 * ldc + 64, N - 64, c0_4, acc);
-  put(C + 1 * ldc + 0, N - 0, c1_0, acc);
-  put(C + 1 * ldc + 16, N - 16, c1_1, acc);
-  put(C + 1 * ldc + 32, N - 32, c1_2, acc);
-  put(C + 1 * ldc + 48, N - 48, c1_3, acc);
-  put(C + 1 * ldc + 64, N - 64, c1_4, acc);
-  put(C + 2 * ldc + 0, N - 0, c2_0, acc);
-  put(C + 2 * ldc + 16, N - 16, c2_1, acc);
-  put(C + 2 * ldc + 32, N - 32, c2_2, acc);
-  put(C + 2 * ldc + 48, N - 48, c2_3, acc);
-  put(C + 2 * ldc + 64, N - 64, c2_4, acc);
-  put(C + 3 * ldc + 0, N - 0, c3_0, acc);
-  put(C + 3 * ldc + 16, N - 16, c3_1, acc);
-  put(C + 3 * ldc + 32, N - 32, c3_2, acc);
-  put(C + 3 * ldc + 48, N - 48, c3_3, acc);
-  put(C + 3 * ldc + 64, N - 64, c3_4, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_4_6(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512(), c0_1 = _mm512_setzero_si512(), c0_2 = _mm512_setzero_si512(), c0_3 = _mm512_setzero_si512(), c0_4 = _mm512_setzero_si512(), c0_5 = _mm512_setzero_si512();
-  __m512i c1_0 = _mm512_setzero_si512(), c1_1 = _mm512_setzero_si512(), c1_2 = _mm512_setzero_si512(), c1_3 = _mm512_setzero_si512(), c1_4 = _mm512_setzero_si512(), c1_5 = _mm512_setzero_si512();
-  __m512i c2_0 = _mm512_setzero_si512(), c2_1 = _mm512_setzero_si512(), c2_2 = _mm512_setzero_si512(), c2_3 = _mm512_setzero_si512(), c2_4 = _mm512_setzero_si512(), c2_5 = _mm512_setzero_si512();
-  __m512i c3_0 = _mm512_setzero_si512(), c3_1 = _mm512_setzero_si512(), c3_2 = _mm512_setzero_si512(), c3_3 = _mm512_setzero_si512(), c3_4 = _mm512_setzero_si512(), c3_5 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 384;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
-    const __m512i b2 = _mm512_loadu_si512(b + 128);
-    const __m512i b3 = _mm512_loadu_si512(b + 192);
-    const __m512i b4 = _mm512_loadu_si512(b + 256);
-    const __m512i b5 = _mm512_loadu_si512(b + 320);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); c0_1 = _mm512_dpbusd_epi32(c0_1, a, b1); c0_2 = _mm512_dpbusd_epi32(c0_2, a, b2); c0_3 = _mm512_dpbusd_epi32(c0_3, a, b3); c0_4 = _mm512_dpbusd_epi32(c0_4, a, b4); c0_5 = _mm512_dpbusd_epi32(c0_5, a, b5); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 1 * lda + p));
-      c1_0 = _mm512_dpbusd_epi32(c1_0, a, b0); c1_1 = _mm512_dpbusd_epi32(c1_1, a, b1); c1_2 = _mm512_dpbusd_epi32(c1_2, a, b2); c1_3 = _mm512_dpbusd_epi32(c1_3, a, b3); c1_4 = _mm512_dpbusd_epi32(c1_4, a, b4); c1_5 = _mm512_dpbusd_epi32(c1_5, a, b5); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 2 * lda + p));
-      c2_0 = _mm512_dpbusd_epi32(c2_0, a, b0); c2_1 = _mm512_dpbusd_epi32(c2_1, a, b1); c2_2 = _mm512_dpbusd_epi32(c2_2, a, b2); c2_3 = _mm512_dpbusd_epi32(c2_3, a, b3); c2_4 = _mm512_dpbusd_epi32(c2_4, a, b4); c2_5 = _mm512_dpbusd_epi32(c2_5, a, b5); }
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 3 * lda + p));
-      c3_0 = _mm512_dpbusd_epi32(c3_0, a, b0); c3_1 = _mm512_dpbusd_epi32(c3_1, a, b1); c3_2 = _mm512_dpbusd_epi32(c3_2, a, b2); c3_3 = _mm512_dpbusd_epi32(c3_3, a, b3); c3_4 = _mm512_dpbusd_epi32(c3_4, a, b4); c3_5 = _mm512_dpbusd_epi32(c3_5, a, b5); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 0 * ldc + 16, N - 16, c0_1, acc);
-  put(C + 0 * ldc + 32, N - 32, c0_2, acc);
-  put(C + 0 * ldc + 48, N - 48, c0_3, acc);
-  put(C + 0 * ldc + 64, N - 64, c0_4, acc);
-  put(C + 0 * ldc + 80, N - 80, c0_5, acc);
-  put(C + 1 * ldc + 0, N - 0, c1_0, acc);
-  put(C + 1 * ldc + 16, N - 16, c1_1, acc);
-  put(C + 1 * ldc + 32, N - 32, c1_2, acc);
-  put(C + 1 * ldc + 48, N - 48, c1_3, acc);
-  put(C + 1 * ldc + 64, N - 64, c1_4, acc);
-  put(C + 1 * ldc + 80, N - 80, c1_5, acc);
-  put(C + 2 * ldc + 0, N - 0, c2_0, acc);
-  put(C + 2 * ldc + 16, N - 16, c2_1, acc);
-  put(C + 2 * ldc + 32, N - 32, c2_2, acc);
-  put(C + 2 * ldc + 48, N - 48, c2_3, acc);
-  put(C + 2 * ldc + 64, N - 64, c2_4, acc);
-  put(C + 2 * ldc + 80, N - 80, c2_5, acc);
-  put(C + 3 * ldc + 0, N - 0, c3_0, acc);
-  put(C + 3 * ldc + 16, N - 16, c3_1, acc);
-  put(C + 3 * ldc + 32, N - 32, c3_2, acc);
-  put(C + 3 * ldc + 48, N - 48, c3_3, acc);
-  put(C + 3 * ldc + 64, N - 64, c3_4, acc);
-  put(C + 3 * ldc + 80, N - 80, c3_5, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_1_1(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 64;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_1_2(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512(), c0_1 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 128;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); c0_1 = _mm512_dpbusd_epi32(c0_1, a, b1); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 0 * ldc + 16, N - 16, c0_1, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_1_3(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512(), c0_1 = _mm512_setzero_si512(), c0_2 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 192;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
-    const __m512i b2 = _mm512_loadu_si512(b + 128);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); c0_1 = _mm512_dpbusd_epi32(c0_1, a, b1); c0_2 = _mm512_dpbusd_epi32(c0_2, a, b2); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 0 * ldc + 16, N - 16, c0_1, acc);
-  put(C + 0 * ldc + 32, N - 32, c0_2, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_1_4(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512(), c0_1 = _mm512_setzero_si512(), c0_2 = _mm512_setzero_si512(), c0_3 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 256;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
-    const __m512i b2 = _mm512_loadu_si512(b + 128);
-    const __m512i b3 = _mm512_loadu_si512(b + 192);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); c0_1 = _mm512_dpbusd_epi32(c0_1, a, b1); c0_2 = _mm512_dpbusd_epi32(c0_2, a, b2); c0_3 = _mm512_dpbusd_epi32(c0_3, a, b3); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 0 * ldc + 16, N - 16, c0_1, acc);
-  put(C + 0 * ldc + 32, N - 32, c0_2, acc);
-  put(C + 0 * ldc + 48, N - 48, c0_3, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_1_5(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512(), c0_1 = _mm512_setzero_si512(), c0_2 = _mm512_setzero_si512(), c0_3 = _mm512_setzero_si512(), c0_4 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 320;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
-    const __m512i b2 = _mm512_loadu_si512(b + 128);
-    const __m512i b3 = _mm512_loadu_si512(b + 192);
-    const __m512i b4 = _mm512_loadu_si512(b + 256);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); c0_1 = _mm512_dpbusd_epi32(c0_1, a, b1); c0_2 = _mm512_dpbusd_epi32(c0_2, a, b2); c0_3 = _mm512_dpbusd_epi32(c0_3, a, b3); c0_4 = _mm512_dpbusd_epi32(c0_4, a, b4); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 0 * ldc + 16, N - 16, c0_1, acc);
-  put(C + 0 * ldc + 32, N - 32, c0_2, acc);
-  put(C + 0 * ldc + 48, N - 48, c0_3, acc);
-  put(C + 0 * ldc + 64, N - 64, c0_4, acc);
-}
-
-__attribute__((noinline)) TARGET static void block_1_6(const uint8_t* A, size_t lda, int K, const int8_t* Bp, int N, int32_t* C, size_t ldc, bool acc) {
-  __m512i c0_0 = _mm512_setzero_si512(), c0_1 = _mm512_setzero_si512(), c0_2 = _mm512_setzero_si512(), c0_3 = _mm512_setzero_si512(), c0_4 = _mm512_setzero_si512(), c0_5 = _mm512_setzero_si512();
-  const int K4 = K & ~3;  // the last K % 4 columns: tailK
-  const size_t gs = 384;
-  int p = 0;
-  for (; p < K4; p += 4) {
-    const int8_t* b = Bp + (size_t)(p >> 2) * gs;
-    const __m512i b0 = _mm512_loadu_si512(b + 0);
-    const __m512i b1 = _mm512_loadu_si512(b + 64);
-    const __m512i b2 = _mm512_loadu_si512(b + 128);
-    const __m512i b3 = _mm512_loadu_si512(b + 192);
-    const __m512i b4 = _mm512_loadu_si512(b + 256);
-    const __m512i b5 = _mm512_loadu_si512(b + 320);
-    { const __m512i a = _mm512_set1_epi32(*(const int32_t*)(A + 0 * lda + p));
-      c0_0 = _mm512_dpbusd_epi32(c0_0, a, b0); c0_1 = _mm512_dpbusd_epi32(c0_1, a, b1); c0_2 = _mm512_dpbusd_epi32(c0_2, a, b2); c0_3 = _mm512_dpbusd_epi32(c0_3, a, b3); c0_4 = _mm512_dpbusd_epi32(c0_4, a, b4); c0_5 = _mm512_dpbusd_epi32(c0_5, a, b5); }
-  }
-  put(C + 0 * ldc + 0, N - 0, c0_0, acc);
-  put(C + 0 * ldc + 16, N - 16, c0_1, acc);
-  put(C + 0 * ldc + 32, N - 32, c0_2, acc);
-  put(C + 0 * ldc + 48, N - 48, c0_3, acc);
-  put(C + 0 * ldc + 64, N - 64, c0_4, acc);
-  put(C + 0 * ldc + 80, N - 80, c0_5, acc);
-}
+KERNEL(8, 1)
+KERNEL(8, 2)
+KERNEL(8, 3)
+KERNEL(6, 4)
+KERNEL(4, 5)
+KERNEL(4, 6)
+KERNEL(1, 1)
+KERNEL(1, 2)
+KERNEL(1, 3)
+KERNEL(1, 4)
+KERNEL(1, 5)
+KERNEL(1, 6)
 
 template <int R, int NB, void (*BLOCK)(const uint8_t*, size_t, int, const int8_t*, int, int32_t*, size_t, bool),
           void (*TAIL)(const uint8_t*, size_t, int, const int8_t*, int, int32_t*, size_t, bool)>
