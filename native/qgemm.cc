@@ -18,7 +18,6 @@ namespace {
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
-
 // the products of the last K % 4 columns of A (the kernels stop at a multiple of 4), added to C
 static void tailK(const uint8_t* A, size_t lda, int M, int K, const int8_t* Bp, int N, int32_t* C) {
   const int K4 = K & ~3;

@@ -103,6 +103,22 @@ function layoutProblem(seed: number) {
   return { n, d, C, P, X, sm: columnSummary(X, 128) };
 }
 
+/** A random point of the working set's problem: weights V [C × k], logit shift and bias [C]. */
+function randomPoint(rng: Rng, C: number, k: number) {
+  const V = Float32Array.from({ length: C * k }, () => 0.3 * rng.normal());
+  const shift = Float32Array.from({ length: C }, () => rng.normal());
+  const b = Float32Array.from({ length: C }, () => 0.2 * rng.normal());
+  return { V, shift, b };
+}
+
+/** One pass of Q's working set at a point: mean loss, logits, gradient and bias gradient. */
+function passAt(Q: QuantizedMatrix, C: number, { V, shift, b }: ReturnType<typeof randomPoint>) {
+  const Z = new Float32Array(Q.levelRows * C);
+  const G = new Float32Array(C * Q.cols.length);
+  const gb = new Float64Array(C);
+  return { L: Q.lossFull(V, shift, b, Z, G, gb), Z, G, gb };
+}
+
 test('int8 layout: units of a row level share tiles; a level\'s passes are the float passes on its rows, in rowIds order', () => {
   const { n, C, P, X, sm } = layoutProblem(17);
   // 16 units of 64 rows (the last of 40); stride 4: units 0, 4, 8, 12 in one tile; the others in tiles of up to 4
@@ -243,18 +259,9 @@ test('int8 logits from the row-major copy of the working set equal those from th
     step(without);
     for (const precise of [false, true]) {
       withRows.precise = without.precise = precise;
-      const k = withRows.cols.length;
-      const V = Float32Array.from({ length: C * k }, () => 0.3 * rng.normal());
-      const shift = Float32Array.from({ length: C }, () => rng.normal());
-      const b = Float32Array.from({ length: C }, () => 0.2 * rng.normal());
-      const run = (Q: QuantizedMatrix) => {
-        const Z = new Float32Array(Q.levelRows * C);
-        const G = new Float32Array(C * k);
-        const gb = new Float64Array(C);
-        return { L: Q.lossFull(V, shift, b, Z, G, gb), Z, G, gb };
-      };
-      const a = run(withRows);
-      const e = run(without);
+      const x = randomPoint(rng, C, withRows.cols.length);
+      const a = passAt(withRows, C, x);
+      const e = passAt(without, C, x);
       assert.ok(Math.abs(a.L - e.L) < 1e-6 * Math.abs(e.L), `loss ${a.L} vs ${e.L}`);
       assert.ok(relativeError(a.Z, e.Z) < 1e-6, `logits ${relativeError(a.Z, e.Z)}`);
       assert.ok(relativeError(a.G, e.G) < 1e-5, `gradient ${relativeError(a.G, e.G)}`);
@@ -271,14 +278,10 @@ test('int8 passes on the native kernels equal those on ONNX Runtime bit for bit 
   const { C, P, X, sm } = layoutProblem(31);
   const make = () => new QuantizedMatrix(X, P.y, C, sm, { tileRows: 252, unitRows: 63, strides: [4] });
   const rng = new Rng(8);
-  const runAll = (Q: QuantizedMatrix, V: Float32Array, shift: Float32Array, b: Float32Array) => {
-    const k = Q.cols.length;
-    const Z = new Float32Array(Q.levelRows * C);
-    const G = new Float32Array(C * k);
-    const gb = new Float64Array(C);
-    const L = Q.lossFull(V, shift, b, Z, G, gb);
-    const kkt = Q.gradientAll(Z, b, true);
-    return { L, Z, G, gb, kkt };
+  // the set's pass, then the KKT pass over the other columns at its logits
+  const runAll = (Q: QuantizedMatrix, x: ReturnType<typeof randomPoint>) => {
+    const r = passAt(Q, C, x);
+    return { ...r, kkt: Q.gradientAll(r.Z, x.b, true) };
   };
   try {
     const Qn = make();
@@ -296,13 +299,11 @@ test('int8 passes on the native kernels equal those on ONNX Runtime bit for bit 
       for (const precise of [false, true]) {
         Qn.precise = Qo.precise = precise;
         const k = Qn.cols.length;
-        const V = Float32Array.from({ length: C * k }, () => 0.3 * rng.normal());
-        const shift = Float32Array.from({ length: C }, () => rng.normal());
-        const b = Float32Array.from({ length: C }, () => 0.2 * rng.normal());
+        const x = randomPoint(rng, C, k);
         setNativeKernels(true);
-        const a = runAll(Qn, V, shift, b);
+        const a = runAll(Qn, x);
         setNativeKernels(false);
-        const e = runAll(Qo, V, shift, b);
+        const e = runAll(Qo, x);
         setNativeKernels(true);
         const what = `stride ${stride}, k ${k}, precise ${precise}`;
         assert.equal(a.L, e.L, `loss, ${what}`);

@@ -199,7 +199,10 @@ export class QuantizedMatrix {
   private readonly unitRows: number;
   /** lo, step and qmean of the working set in position order (for the weights' quantization), and their size. */
   private stats: { lo: Float64Array; step: Float64Array; mid: Float64Array } | null = null;
-  /** Integer gradient accumulators of the passes (two, swapped per tile) and their float64 sum. */
+  /**
+   * Integer gradient accumulators of the passes (two, swapped per tile on ONNX Runtime; the native kernels add into
+   * the first) and their float64 sum.
+   */
   private gi: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
   private acc: Float64Array | null = null;
   /** The native path's per-tile buffers: the quantized residuals Ê₈ [m × width] and the integer logits [m × w]. */
@@ -592,6 +595,8 @@ export class QuantizedMatrix {
       const { r0, m } = t;
       if (pending + m > FLUSH_ROWS) flush();
       const tf = tileFeeds(t);
+      // the tile's k positions from p0 ([k × m] bytes): the left operand of the gradient product
+      const xu = this.q.subarray(r0 * D + p0 * m, r0 * D + (p0 + k) * m);
       const common = {
         b: bT,
         Y: new Tensor('float32', this.Y.subarray(r0 * C, (r0 + m) * C), [m, C]),
@@ -613,14 +618,14 @@ export class QuantizedMatrix {
           feeds = { Zi: new Tensor('int32', Zi, [m, w]), Mw: tf.Mw, sh: tf.sh, ...common };
         } else feeds = { Zin: tf.Zin, ...common };
         sess.run(feeds, { ...(forward ? { Z: tf.Z } : {}), E8: new Tensor('int8', E8, [m, LC]), sums: sumsT }, {});
-        // Gin += Xuᵀ-rows · Ê₈: the tile's k positions ([k × m] bytes) times its quantized residuals
-        nat.qgemm(this.q.subarray(r0 * D + p0 * m, r0 * D + (p0 + k) * m), m, k, m, E8, LC, Gin, true, threads);
+        // Gin += Xu · Ê₈ (the tile's positions times its quantized residuals)
+        nat.qgemm(xu, m, k, m, E8, LC, Gin, true, threads);
       } else {
         sess.run(
           {
             ...tf,
             ...common,
-            Xu: new Tensor('uint8', this.q.subarray(r0 * D + p0 * m, r0 * D + (p0 + k) * m), [k, m]),
+            Xu: new Tensor('uint8', xu, [k, m]),
             Gin: new Tensor('int32', Gin, [k, LC]),
           },
           {
@@ -805,9 +810,10 @@ function passSession(kind: GraphKind, precise: boolean, callFlops: number) {
       { op: 'MatMul', inputs: ['ones', 'Ed'], outputs: ['sEd'] },
       { op: 'Concat', inputs: ['sLY', 'sE', 'sEd'], outputs: ['sums'], attrs: { axis: { i: 1 } } },
     );
-    if (!native)
+    if (!native) {
       nodes.push({ op: 'MatMulInteger', inputs: ['Xu', 'E8'], outputs: ['Gi'] }, { op: 'Add', inputs: ['Gi', 'Gin'], outputs: ['Gq'] });
-    if (!native) inputs.push({ name: 'Xu', elemType: ElemType.UINT8, shape: ['k', 'n'] });
+      inputs.push({ name: 'Xu', elemType: ElemType.UINT8, shape: ['k', 'n'] });
+    }
     inputs.push(
       { name: 'b', elemType: F, shape: [1, 'c'] },
       { name: 'Y', elemType: F, shape: ['n', 'c'] },
