@@ -118,3 +118,59 @@ test('iterateConllu is lazy: the first sentences come out before a later bad lin
   it.return(undefined);
   assert.throws(() => readConllu(f), /late-error\.conllu:\d+: found 9 tab-separated columns/);
 });
+
+test('HEAD must be _ or point inside its sentence (0..n), reported at its own line', () => {
+  const base = GOOD.split('\n');
+  const bad = (i: number, line: string): string => [...base.slice(0, i), line, ...base.slice(i + 1)].join('\n');
+  // line 6 (word 2) points at word 9 of a 4-word sentence
+  let e = errorOf(() => parseConllu(bad(5, row('2', "n't", 'not', 'PART', 'RB', '_', '9', 'advmod', '3:advmod', '_')), 'h.conllu'));
+  assert.equal(e.location?.line, 6);
+  assert.match(e.message, /^h\.conllu:6: HEAD 9 points outside the sentence, which has 4 words \(expected a HEAD in 0\.\.4\)/);
+  // n itself is fine, n + 1 is not
+  assert.equal(parseConllu(bad(5, row('2', "n't", 'not', 'PART', 'RB', '_', '4', 'advmod', '3:advmod', '_')), 'h.conllu').length, 2);
+  e = errorOf(() => parseConllu(bad(5, row('2', "n't", 'not', 'PART', 'RB', '_', '5', 'advmod', '3:advmod', '_')), 'h.conllu'));
+  assert.equal(e.location?.line, 6);
+  // not a number
+  e = errorOf(() => parseConllu(bad(5, row('2', "n't", 'not', 'PART', 'RB', '_', '-1', 'advmod', '3:advmod', '_')), 'h.conllu'));
+  assert.match(e.message, /^h\.conllu:6: bad HEAD '-1'/);
+  // `_` (tagging-only corpora) is accepted
+  assert.equal(parseConllu(bad(5, row('2', "n't", 'not', 'PART', 'RB', '_', '_', 'advmod', '3:advmod', '_')), 'h.conllu').length, 2);
+});
+
+test('a multiword range running past its sentence is reported at the range line', () => {
+  const base = GOOD.split('\n');
+  // line 4 is '1-2'; make it 1-9 (the sentence has 4 words); the error must name line 4, not the sentence start
+  const text = [...base.slice(0, 3), row('1-9', "Don't", '_', '_', '_', '_', '_', '_', '_', '_'), ...base.slice(4)].join('\n');
+  const e = errorOf(() => parseConllu(text, 'r.conllu'));
+  assert.equal(e.location?.line, 4);
+  assert.match(e.message, /^r\.conllu:4: multiword range reaches word 9 but the sentence has 4 words/);
+});
+
+test('an empty MISC column (a line ending in a tab) reads as _', () => {
+  const text = [row('1', 'Hi', 'hi', 'INTJ', 'UH', '_', '0', 'root', '0:root', ''), row('2', 'there', 'there', 'ADV', 'RB', '_', '1', 'advmod', '1:advmod', 'SpaceAfter=No')].join('\n');
+  const [s] = parseConllu(text, 'm.conllu');
+  assert.equal(s.words[0].cols.misc, '_');
+  assert.equal(wordColumn(s.words[0], 'misc'), '_');
+  assert.equal(wordColumn(s.words[1], 'misc'), 'SpaceAfter=No');
+  assert.deepEqual(parseMisc(s.words[0].cols.misc), {});
+});
+
+test('bytes that are not UTF-8 are an error naming file:line, also past the first read chunk', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-conllu-'));
+  const f = join(dir, 'latin1.conllu');
+  const lines = GOOD.split('\n');
+  // line 6: "n't" with a Latin-1 byte (0xe9) instead of a UTF-8 sequence; the word before it has valid 2-byte UTF-8
+  const head = Buffer.from(lines.slice(0, 5).join('\n').replace('\tDo\t', '\tDö\t') + '\n');
+  const bad = Buffer.concat([Buffer.from('2\tn'), Buffer.from([0xe9]), Buffer.from("'t\tnot\tPART\tRB\t_\t3\tadvmod\t3:advmod\t_\n")]);
+  const tail = Buffer.from(lines.slice(6).join('\n') + '\n');
+  writeFileSync(f, Buffer.concat([head, bad, tail]));
+  const e = errorOf(() => readConllu(f));
+  assert.equal(e.location?.line, 6);
+  assert.match(e.message, /latin1\.conllu:6: bytes that are not valid UTF-8 \(byte 0xe9 at byte column 4\)/);
+  // the same in a later chunk (tiny chunks): the line number still counts from the start of the file
+  const e2 = errorOf(() => [...iterateLines(f, 16)]);
+  assert.equal(e2.location?.line, 6);
+  // valid multi-byte text passes
+  writeFileSync(f, Buffer.concat([head, Buffer.from(lines[5] + '\n'), tail]));
+  assert.equal(readConllu(f)[0].words[0].form, 'Dö');
+});

@@ -4,7 +4,9 @@
  * Only syntactic words become {@link Word}s: multiword-token ranges (`1-2`) and empty nodes (`8.1`) are validated
  * and skipped. Every word keeps all ten columns in `Word.cols` (keys {@link CONLLU_COLUMNS}); `# sent_id` becomes
  * `Sentence.id`, `# text` becomes `Sentence.text`, and every comment line is kept (without the `#`). MISC and FEATS
- * are checked for syntax while reading and parsed on demand with {@link parseMisc} / {@link parseFeats}.
+ * are checked for syntax while reading and parsed on demand with {@link parseMisc} / {@link parseFeats}; an empty
+ * MISC (a line ending in a tab) reads as `_`. HEAD must be `_` or point inside its sentence (0..n) and multiword
+ * ranges must lie inside their sentence, each reported at its own line; bytes that are not UTF-8 at theirs.
  *
  * Errors are {@link InputError}s naming the file, the 1-based line and what was expected. A missing blank line at the
  * end of the file is accepted; a file without any sentence is an error.
@@ -36,8 +38,12 @@ class ConlluParser {
   private text: string | undefined;
   private startLine = 0;
   private count = 0;
-  /** Highest word id covered by a multiword range seen in the current sentence. */
+  /** Highest word id covered by a multiword range seen in the current sentence, and that range's line. */
   private rangeEnd = 0;
+  private rangeLine = 0;
+  /** Highest HEAD seen in the current sentence, and its line (checked against the word count at the end). */
+  private maxHead = 0;
+  private maxHeadLine = 0;
   private readonly tabs = new Int32Array(10);
 
   constructor(private readonly file: string, private readonly base = basename(file)) {}
@@ -84,7 +90,10 @@ class ConlluParser {
             expected: `a range starting at word ${this.words.length + 1}`,
           });
         }
-        this.rangeEnd = b;
+        if (b > this.rangeEnd) {
+          this.rangeEnd = b;
+          this.rangeLine = lineNo;
+        }
         return null;
       }
       if (dot > 0 && isDigits(id.slice(0, dot)) && isDigits(id.slice(dot + 1))) {
@@ -107,7 +116,23 @@ class ConlluParser {
       });
     }
     if (!(tabs[5] - tabs[4] === 2 && line.charCodeAt(tabs[4] + 1) === 95)) checkAttributes(line, tabs[4] + 1, tabs[5], 'FEATS', this.file, lineNo);
-    if (!(line.length - tabs[8] === 2 && line.charCodeAt(tabs[8] + 1) === 95)) checkAttributes(line, tabs[8] + 1, line.length, 'MISC', this.file, lineNo);
+    // an empty MISC (a line ending in a tab) is read as `_`
+    if (!(line.length - tabs[8] === 2 && line.charCodeAt(tabs[8] + 1) === 95) && line.length - tabs[8] > 1) checkAttributes(line, tabs[8] + 1, line.length, 'MISC', this.file, lineNo);
+    // HEAD: `_` or an integer 0..n (n known when the sentence ends)
+    const h0 = tabs[5] + 1, h1 = tabs[6];
+    if (!(h1 - h0 === 1 && line.charCodeAt(h0) === 95)) {
+      if (!digitsIn(line, h0, h1) || h1 - h0 > 9) {
+        throw new InputError(`bad HEAD '${line.slice(h0, h1)}'`, {
+          location: { file: this.file, line: lineNo },
+          expected: "the id of a word of the sentence, 0 for the root, or '_'",
+        });
+      }
+      const head = Number(line.slice(h0, h1));
+      if (head > this.maxHead) {
+        this.maxHead = head;
+        this.maxHeadLine = lineNo;
+      }
+    }
     this.words.push(new ConlluWord(line.slice(tabs[0] + 1, tabs[1]), line, lineNo));
     return null;
   }
@@ -126,8 +151,14 @@ class ConlluParser {
     }
     if (this.rangeEnd > this.words.length) {
       throw new InputError(`multiword range reaches word ${this.rangeEnd} but the sentence has ${this.words.length} words`, {
-        location: { file: this.file, line: startLine },
+        location: { file: this.file, line: this.rangeLine },
         expected: 'ranges within the sentence',
+      });
+    }
+    if (this.maxHead > this.words.length) {
+      throw new InputError(`HEAD ${this.maxHead} points outside the sentence, which has ${this.words.length} words`, {
+        location: { file: this.file, line: this.maxHeadLine },
+        expected: `a HEAD in 0..${this.words.length}`,
       });
     }
     this.count++;
@@ -145,6 +176,9 @@ class ConlluParser {
     this.text = undefined;
     this.startLine = 0;
     this.rangeEnd = 0;
+    this.rangeLine = 0;
+    this.maxHead = 0;
+    this.maxHeadLine = 0;
     return s;
   }
 
@@ -234,7 +268,7 @@ export class ConlluWord implements Word {
         head: c[6],
         deprel: c[7],
         deps: c[8],
-        misc: c[9],
+        misc: c[9] === '' ? '_' : c[9],
       };
     }
     return this.parsed;
@@ -248,8 +282,8 @@ export class ConlluWord implements Word {
     const raw = this.raw;
     let start = 0;
     for (let i = 0; i < k; i++) start = raw.indexOf('\t', start) + 1;
-    const end = k === 9 ? raw.length : raw.indexOf('\t', start);
-    return raw.slice(start, end);
+    if (k === 9) return start === raw.length ? '_' : raw.slice(start);
+    return raw.slice(start, raw.indexOf('\t', start));
   }
 
   toJSON(): { form: string; cols: Record<string, string>; line: number } {

@@ -1,9 +1,11 @@
 /**
  * Streaming line reader shared by the corpus readers: reads a file in fixed-size chunks and yields its lines with
  * 1-based line numbers, without ever holding the whole file as one string. Handles `\n` and `\r\n` line ends and a
- * leading UTF-8 byte-order mark.
+ * leading UTF-8 byte-order mark. Bytes that are not valid UTF-8 are an InputError naming the file and the line
+ * (never silently replaced by U+FFFD).
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { InputError } from '../util/errors.js';
 
 /** Chunk size used by {@link iterateLines}. */
@@ -50,6 +52,7 @@ export function* iterateLineChunks(
       // decode only up to the last complete line, so no UTF-8 sequence is ever split
       const cut = eof ? total : buf.lastIndexOf(10, total - 1) + 1;
       if (cut > 0) {
+        if (!isUtf8(buf.subarray(0, cut))) throw invalidUtf8(path, buf.subarray(0, cut), lineNo);
         let text = buf.toString('utf8', 0, cut);
         if (first) {
           if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -80,6 +83,37 @@ export function* iterateLineChunks(
   } finally {
     closeSync(fd);
   }
+}
+
+/** The InputError for a chunk that is not valid UTF-8: finds the first bad line (chunk starts at line `linesBefore` + 1). */
+function invalidUtf8(path: string, chunk: Uint8Array, linesBefore: number): InputError {
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  let start = 0;
+  let line = linesBefore;
+  while (start < chunk.length) {
+    let nl = chunk.indexOf(10, start);
+    if (nl < 0) nl = chunk.length;
+    line++;
+    try {
+      dec.decode(chunk.subarray(start, nl));
+    } catch {
+      // step over valid sequences (1 to 4 bytes each) up to the first byte that does not start one
+      let col = 0;
+      for (;;) {
+        let len = 1;
+        while (len <= 4 && !isUtf8(chunk.subarray(start + col, start + col + len))) len++;
+        if (len > 4 || start + col + len > nl) break;
+        col += len;
+      }
+      // the first byte that does not start a valid sequence, as a 1-based byte column
+      return new InputError(`bytes that are not valid UTF-8 (byte 0x${chunk[start + col].toString(16).padStart(2, '0')} at byte column ${col + 1})`, {
+        location: { file: path, line },
+        expected: 'a UTF-8 text file',
+      });
+    }
+    start = nl + 1;
+  }
+  return new InputError('bytes that are not valid UTF-8', { location: { file: path, line }, expected: 'a UTF-8 text file' });
 }
 
 /** Yield `[line, lineNumber]` pairs of a file (line without its terminator, number 1-based). */
