@@ -159,12 +159,11 @@ async function childMain(task: ChildTask): Promise<ChildResult> {
   const probe = new LogisticProbe(task.params as never);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  // as the CLI does: an int8 solve's exact objective comes with the training accuracy, in one pass after the fit
-  probe.fit(Xtr, yTr, { numClasses: s.C, exactObjective: false });
+  probe.fit(Xtr, yTr, { numClasses: s.C });
   const seconds = (performance.now() - t0) / 1000;
   const cu = process.cpuUsage(c0);
   const cpuSeconds = (cu.user + cu.system) / 1e6;
-  const trainAcc = probe.evaluate(Xtr, yTr, { training: true }).accuracy;
+  const trainAcc = probe.evaluate(Xtr, yTr).accuracy;
   const info = probe.fitInfo;
   const testAcc = accuracy(probe.predict(Xte), yTe);
   return {

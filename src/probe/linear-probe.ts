@@ -37,11 +37,11 @@ export interface ProbeParamsExt extends ProbeParams {
    */
   workingSetMB: number;
   /**
-   * Arithmetic of the 'auto' solver: 'int8' solves first on a 7-bit copy of the data (integer GEMMs, several times
-   * the float throughput) and, for tol < 1e-3, finishes on the exact data; 'float' uses the exact data throughout;
-   * 'auto' (default) picks int8 for cross-entropy problems of at least 2^24 values whose copy fits the working-set
-   * budget. The reported objective is computed on the exact data (after a loose int8 fit, by one more pass, or by
-   * `evaluate(X, y, { training: true })` when `fit` was told `exactObjective: false`).
+   * Warm start of the 'auto' solver: 'int8' solves first on a 7-bit copy of the data (integer GEMMs, several times
+   * the float throughput), 'float' uses the exact data throughout; 'auto' (default) picks int8 for cross-entropy
+   * problems of at least 2^24 values whose copy fits the working-set budget. Every fit ends with rounds on the
+   * exact data until the stopping rule and the KKT check hold there: the engine changes the time, not what the
+   * returned solution satisfies.
    */
   engine: Engine;
 }
@@ -79,6 +79,17 @@ export interface ProbeFitInfo extends FitInfo {
   nonzeroColumns: number;
   /** Optimiser steps ('neurox'). */
   steps?: number;
+  /** Restricted-solve iterations on the int8 copy, the warm start ('auto'; 0 on the float engine). */
+  int8Iterations?: number;
+  /** Iterations on the exact data ('auto'): every 'auto' fit ends with these. */
+  exactIterations?: number;
+  /**
+   * Largest violation of the optimality (KKT) conditions at the returned point, on the exact data, over all columns
+   * and the bias: max |minimum-norm subgradient of the objective| ('auto').
+   */
+  kktViolation?: number;
+  /** The warm start's data path ('auto': 'int8' or 'float'). */
+  engine?: 'int8' | 'float';
 }
 
 /** Optional descriptive metadata saved with a probe. */
@@ -204,7 +215,6 @@ abstract class LinearModelBase {
         maxIter: p.maxIter,
         maxGatherBytes: p.workingSetMB * 2 ** 20,
         engine: p.engine,
-        exactObjective: opts?.exactObjective,
         onIter: (it, F, active) =>
           onProgress?.({ kind: 'train', done: it, unit: 'iterations', message: `objective ${F.toPrecision(6)}, ${active} active neurons` }),
         onRound: (round, active, F, violations) =>
@@ -218,9 +228,12 @@ abstract class LinearModelBase {
         objective: r.objective,
         loss: r.loss,
         solver: 'auto',
-        objectiveExact: r.objectiveExact,
         rounds: r.rounds,
         activeColumns: r.activeColumns,
+        int8Iterations: r.int8Iterations,
+        exactIterations: r.exactIterations,
+        kktViolation: r.kktViolation,
+        engine: r.engine,
       };
     }
     let nz = 0;
@@ -365,10 +378,9 @@ export class LogisticProbe extends LinearModelBase implements Classifier {
 
   /**
    * Predictions on (X, y) with their accuracy, the mean cross-entropy and the objective there (mean loss +
-   * penalties), from one pass over X. With `training: true`, (X, y) is the training data: a fit that left its
-   * objective on the int8 copy (`exactObjective: false`) then gets the exact loss and objective in `fitInfo`.
+   * penalties), from one pass over X.
    */
-  evaluate(X: RowSource, y: Int32Array, opts: { training?: boolean } = {}): { predictions: Int32Array; accuracy: number; loss: number; objective: number } {
+  evaluate(X: RowSource, y: Int32Array): { predictions: Int32Array; accuracy: number; loss: number; objective: number } {
     const W = this.coef;
     if (y.length !== X.rows) throw new InputError(`${y.length} labels but ${X.rows} activation rows`, { expected: 'one label per activation row' });
     if (X.cols !== this.D) throw new InputError(`activations have ${X.cols} neurons, the probe was trained on ${this.D}`, { expected: `${this.D} columns` });
@@ -379,7 +391,6 @@ export class LogisticProbe extends LinearModelBase implements Classifier {
     // the scores of `predict` (bias added in float32), so that both agree on ties
     for (let i = 0; i < Z.length; i++) Z[i] += b[i % C];
     const predictions = argmaxRows(Z, C);
-    if (opts.training && this.info && this.info.objectiveExact === false) this.info = { ...this.info, loss, objective, objectiveExact: true };
     return { predictions, accuracy: accuracy(predictions, y), loss, objective };
   }
 

@@ -31,11 +31,6 @@ export interface FitInfo {
   iterations: number;
   /** Final value of mean loss + penalties. */
   objective: number;
-  /**
-   * Whether `objective` was computed on the exact data. False only after `fit(…, { exactObjective: false })` ended on
-   * the int8 copy: the copy's value (within about 1e-4 relative) until the training data is evaluated.
-   */
-  objectiveExact?: boolean;
   trainSeconds: number;
   solver: string;
 }
@@ -44,13 +39,6 @@ export interface FitOptions {
   onProgress?: ProgressCallback;
   /** Number of classes (default: largest label id + 1). */
   numClasses?: number;
-  /**
-   * Compute the final loss and objective on the exact data when the solver ended on its int8 copy (default true:
-   * one more pass over the training data). False leaves the copy's values (`fitInfo.objectiveExact` false), for a
-   * caller that passes over the training data anyway: `LogisticProbe.evaluate(X, y, { training: true })` then
-   * computes the exact values together with the predictions.
-   */
-  exactObjective?: boolean;
 }
 
 /** A fitted linear classifier over neuron activations (multinomial logistic regression). */

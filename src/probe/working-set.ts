@@ -23,7 +23,7 @@ import { HALF_TO_FLOAT } from '../util/float16.js';
 import { blockScratch, denseSource, readBlock, selectRows } from '../store/views.js';
 import { reportNonFinite } from './check.js';
 import { ortGradStats } from './gemm.js';
-import { gradLossAll, kernelRows, lossAndResidual, objectiveOn, oneHot, backwardAll, colSums, untranspose, type Penalty } from './objective.js';
+import { gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, colSums, untranspose, forwardAll, penaltyValue, type Penalty } from './objective.js';
 import { columnRange, parallelFill, QuantizedMatrix, releaseInt8Sessions } from './quantized.js';
 import { quantizeWorker } from '../util/quantize-pool.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
@@ -49,18 +49,14 @@ export interface WorkingSetOptions {
   /** Start on row subsets (rowLevels) before all rows (default true; float engine only). */
   progressive?: boolean;
   /**
-   * Arithmetic of the restricted solves and KKT passes ('auto', the default: 'int8' for cross-entropy problems of
-   * at least 2^24 values whose 7-bit copy fits the byte budget, else 'float'). 'int8' runs a first phase on a 7-bit
-   * copy of the data (quantized.ts) and then, for tol < 1e-3, polishes on the exact data; the reported objective
-   * is computed on the exact data unless `exactObjective` is false.
+   * Arithmetic of the warm start ('auto', the default: 'int8' for cross-entropy problems of at least
+   * `int8MinValues` values whose 7-bit copy fits the byte budget, else 'float'). 'int8' runs a first phase on a
+   * 7-bit copy of the data (quantized.ts); every fit ends with exact-data rounds until the stopping rule holds
+   * there, so the engine changes the path, not what a returned solution satisfies.
    */
   engine?: 'auto' | 'int8' | 'float';
-  /**
-   * When the solve ends on the int8 copy, compute the loss and objective on the exact data (one more pass; default
-   * true). False: the copy's values are returned (within about 1e-4 relative) with `objectiveExact` false, for a
-   * caller that evaluates the exact data anyway (e.g. with its training metrics, see LogisticProbe.evaluate).
-   */
-  exactObjective?: boolean;
+  /** Smallest problem (rows × columns) that the 'auto' engine warm-starts on the int8 copy (default 2^24). */
+  int8MinValues?: number;
 }
 
 export interface WorkingSetResult {
@@ -73,8 +69,16 @@ export interface WorkingSetResult {
   activeColumns: number;
   nonzeroColumns: number;
   converged: boolean;
-  /** Whether `objective` and `loss` were computed on the exact data (false: on the int8 copy). */
-  objectiveExact: boolean;
+  /** Restricted-solve iterations on the int8 copy (the warm start) and on the exact data. */
+  int8Iterations: number;
+  exactIterations: number;
+  /**
+   * The largest violation of the optimality conditions at the returned point, on the exact data and over all
+   * columns and the bias: max |minimum-norm subgradient of F| per coordinate (see `kktViolation`).
+   */
+  kktViolation: number;
+  /** The data path that warm-started the fit ('int8': the 7-bit copy; 'float': none, exact throughout). */
+  engine: 'int8' | 'float';
 }
 
 /** Rows per read when gathering columns (a 5 MB block of 9,984 float16 columns stays in cache). */
@@ -171,7 +175,7 @@ export class WorkingMatrix {
  * First pass: column means/scales and the loss gradient at W = 0 with bias b0 (G [C × D]), in one native run per
  * row block.
  */
-function firstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number } {
+function firstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number; gb: Float64Array } {
   const { X, C } = p;
   const n = X.rows;
   const D = X.cols;
@@ -196,7 +200,7 @@ function firstPass(p: SmoothProblem, b0: ArrayLike<number>): { G: Float32Array; 
   const G = new Float32Array(C * D);
   untranspose(Gt, D, C, G);
   if (!allFinite(G) || !allFinite(sq)) reportNonFinite(X, p.blockRows);
-  return { G, ...finishStats(sum, sq, n), loss };
+  return { G, ...finishStats(sum, sq, n), loss, gb: colSums(R, C) };
 }
 
 /**
@@ -218,8 +222,11 @@ function quantizedFirstPass(p: SmoothProblem, b0: ArrayLike<number>, strides: nu
 
 /** Smallest problem (rows × columns) that the 'auto' engine runs on the int8 copy first. */
 const INT8_MIN_VALUES = 2 ** 24;
-/** Below this tolerance, the int8 phase is followed by a phase on the exact data. */
-const INT8_POLISH_BELOW = 1e-3;
+/**
+ * Below this tolerance, the int8 phase runs its settled rounds with two int8 levels (about 15 bits) so that it goes
+ * as close to the optimum as its data allows; above it, with one (faster passes, a rougher start).
+ */
+const INT8_PRECISE_BELOW = 1e-3;
 
 /** Line-search halvings in the int8 phase: on its approximate objective, a search that fails keeps failing. */
 const INT8_MAX_HALVINGS = 8;
@@ -309,6 +316,34 @@ function zeroIsOptimal(G: Float32Array, penalty: Penalty): boolean {
   return !anyViolation || (penalty.l2Form === 'norm' && penalty.l2 > 0 && Math.sqrt(softSq) <= penalty.l2);
 }
 
+/**
+ * The optimality check of a point (W, b) on all columns: the largest |minimum-norm subgradient| of F over the
+ * weights and the bias, from the loss gradient G [C × D] and bias gradient gb at that point. A zero weight
+ * contributes max(0, |∇|−λ1), a non-zero one |∇ + λ2·∂‖W‖ + λ1·sign(w)|, a bias |∇b|. At W = 0 with the norm form
+ * of L2 the penalty's subdifferential is a ball: the violation is max(0, ‖soft(G, λ1)‖ − λ2).
+ */
+export function kktViolation(W: ArrayLike<number>, G: ArrayLike<number>, gb: ArrayLike<number>, penalty: Penalty): number {
+  let ss = 0;
+  for (let i = 0; i < W.length; i++) ss += W[i] * W[i];
+  const norm = Math.sqrt(ss);
+  let worst = 0;
+  for (let c = 0; c < gb.length; c++) worst = Math.max(worst, Math.abs(gb[c]));
+  if (norm === 0 && penalty.l2Form === 'norm' && penalty.l2 > 0) {
+    let soft = 0;
+    for (let i = 0; i < G.length; i++) soft += Math.max(0, Math.abs(G[i]) - penalty.l1) ** 2;
+    return Math.max(worst, Math.sqrt(soft) - penalty.l2);
+  }
+  // the L2 term's gradient factor: λ2/‖W‖ (norm form) or 2λ2 (squared)
+  const k = penalty.l2 === 0 ? 0 : penalty.l2Form === 'norm' ? penalty.l2 / norm : 2 * penalty.l2;
+  for (let i = 0; i < W.length; i++) {
+    const w = W[i];
+    const g = G[i] + k * w;
+    const v = w === 0 ? Math.abs(g) - penalty.l1 : Math.abs(g + (w > 0 ? penalty.l1 : -penalty.l1));
+    if (v > worst) worst = v;
+  }
+  return worst;
+}
+
 export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: WorkingSetOptions): WorkingSetResult {
   const { X, C } = p;
   const D = X.cols;
@@ -326,22 +361,22 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     p.task === 'ce' &&
     inner === owlqn &&
     penalty.l1 > 0 &&
-    (engine === 'int8' || (engine === 'auto' && n * D >= INT8_MIN_VALUES && n * D <= maxGather));
-  // row subsets (float engine: chunks of rows; int8: every stride-th tile of the copy), then all rows; with int8 and a
-  // tight tolerance, a last level on the exact data
+    (engine === 'int8' || (engine === 'auto' && n * D >= (o.int8MinValues ?? INT8_MIN_VALUES) && n * D <= maxGather));
+  // row subsets (float engine: chunks of rows; int8: every stride-th tile of the copy), then all rows; with int8, a
+  // last level on the exact data: the copy is only a warm start
   let levels: { rows: Int32Array | null; int8: boolean; stride?: number }[] = (o.progressive === false ? [null] : rowLevels(n)).map((rows) => ({
     rows,
     int8: false,
   }));
   if (int8) {
     levels = levels.map((l) => ({ rows: null, int8: true, stride: l.rows ? Math.round(n / l.rows.length) : 1 }));
-    if (o.tol < INT8_POLISH_BELOW) levels.push({ rows: null, int8: false });
+    levels.push({ rows: null, int8: false });
   }
   let level = 0;
   let pl = levelProblem(p, levels[0].rows);
   let Yoh = pl.task === 'ce' && !int8 ? oneHot(pl.y!, C) : null;
   let Q: QuantizedMatrix | null = null;
-  let first: { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number };
+  let first: { G: Float32Array; mean: Float64Array; scale: Float64Array; loss: number; gb?: Float64Array };
   if (int8) {
     const qf = quantizedFirstPass(
       p,
@@ -372,15 +407,21 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let b: Float64Array = Float64Array.from(b0);
   let loss = first.loss;
   let objective = loss;
-  const zero = (): WorkingSetResult => ({ W: new Float32Array(C * D), b, objective: loss, loss, iterations: 0, rounds: 0, activeColumns: 0, nonzeroColumns: 0, converged: true, objectiveExact: true });
+  const zero = (gb: Float64Array): WorkingSetResult => {
+    const W = new Float32Array(C * D);
+    return {
+      W, b, objective: loss, loss, iterations: 0, rounds: 0, activeColumns: 0, nonzeroColumns: 0, converged: true,
+      int8Iterations: 0, exactIterations: 0, kktViolation: kktViolation(W, G, gb, penalty), engine: int8 ? 'int8' : 'float',
+    };
+  };
   if (int8 && zeroIsOptimal(G, penalty)) {
     // the 7-bit copy says W = 0: decide on the exact data
     first = firstPass(p, b0);
     G = first.G;
     loss = first.loss;
-    if (zeroIsOptimal(G, penalty)) return zero();
+    if (zeroIsOptimal(G, penalty)) return zero(first.gb!);
   }
-  if (level === levels.length - 1 && zeroIsOptimal(G, penalty)) return zero();
+  if (level === levels.length - 1 && zeroIsOptimal(G, penalty)) return zero(first.gb!);
 
   const initial = Math.min(D, o.initialSize ?? Math.max(128, Math.ceil(D / 8)));
   // a float16 source is widened to float32 in memory when even the largest matrix stays small (no cast per pass)
@@ -401,8 +442,10 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   let set: Int32Array = new Int32Array(0);
   let Wset: Float32Array = new Float32Array(0);
   let Xs: RowSource = pl.X;
+  let gb: Float64Array = first.gb ?? new Float64Array(C);
   let mem = new LbfgsMemory(0);
   let iterations = 0;
+  let int8Iterations = 0;
   let rounds = 0;
   let levelRounds = 0;
   let converged = false;
@@ -581,7 +624,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     // one int8 level for the weights and residuals while the set still grows by much; when an exact phase follows,
     // two levels (about 15 bits) for the other rounds, so that the int8 phase goes as close to the optimum as its
     // data allows
-    if (q8) q8.precise = !rough && levels.some((l) => !l.int8);
+    if (q8) q8.precise = !rough && o.tol < INT8_PRECISE_BELOW;
     const pass = q8 ? q8.lossFull.bind(q8) : undefined;
     const r: FistaResult = inner({ ...pl, X: Xs, blockRows: kernelRows(Xs.cols, pl.blockRows), pass }, Wset, b, {
       penalty: lf === 1 ? penalty : { ...penalty, l1: penalty.l1 * lf, l2: penalty.l2 * lf },
@@ -597,21 +640,18 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     lastExact = exact && !growing && r.converged;
     lastInnerConverged = r.converged;
     iterations += r.iterations;
+    if (q8) int8Iterations += r.iterations;
     Wset = r.W;
     b = r.b;
     objective = r.objective;
     loss = r.loss;
     if (switched) roundStart = Infinity; // objectives of different row levels do not compare
-    // a stalled round on the last level ends the fit (see `stalled` above) whatever a KKT pass would find: the pass
-    // (a float pass over all columns after the exact phase) is skipped, and the round goes unreported to onRound
-    if (level === levels.length - 1 && stalledRound(r.converged)) {
-      converged = true;
-      break;
-    }
-    // loss gradient on all rows of the level: the KKT check
+    // loss gradient on all rows of the level: the KKT check (on the last level, also the returned point's check on
+    // all columns, `kktViolation`)
     // (on the int8 copy, the set's gradient comes from the inner solve's last pass, at this point)
     const full = q8 ? q8.gradientAll(r.Z, b, !!r.grad) : fullGradient(pl, Yoh, r.Z, b);
     G = full.G;
+    gb = full.gb;
     if (q8 && r.grad) {
       const k = set.length;
       for (let c = 0; c < C; c++) for (let q = 0; q < k; q++) G[c * D + set[q]] = r.grad.G[c * k + q];
@@ -631,10 +671,16 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     }
     if (nz) nzCols++;
   }
-  const onCopy = levels[level].int8;
-  if (onCopy && o.exactObjective !== false) {
-    // the int8 phase was the last: loss and objective on the exact data
-    ({ loss, objective } = objectiveOn(p.X, W, b, C, p.task, p.y, p.t, penalty, kernelRows(D, p.blockRows)));
+  if (levels[level].int8 || levels[level].rows !== null) {
+    // the iteration cap stopped the fit before its rounds on the exact data: its objective and KKT check there
+    const Z = forwardAll(p.X, W, C, kernelRows(D, p.blockRows));
+    const full = fullGradient(p, p.task === 'ce' ? oneHot(p.y!, C) : null, Z, b);
+    ({ G, gb, loss } = full);
+    objective = loss + penaltyValue(W, penalty);
+    converged = false;
   }
-  return { W, b, objective, loss, iterations, rounds, activeColumns: set.length, nonzeroColumns: nzCols, converged, objectiveExact: !onCopy || o.exactObjective !== false };
+  return {
+    W, b, objective, loss, iterations, rounds, activeColumns: set.length, nonzeroColumns: nzCols, converged,
+    int8Iterations, exactIterations: iterations - int8Iterations, kktViolation: kktViolation(W, G, gb, penalty), engine: int8 ? 'int8' : 'float',
+  };
 }
