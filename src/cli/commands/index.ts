@@ -17,5 +17,6 @@ import { register as registerExtract } from './extract.js';
 import { register as registerInspect } from './inspect.js';
 import { register as registerRun } from './run.js';
 import { register as registerProbe } from './probe.js';
+import { register as registerExplain } from './explain.js';
 
-export const COMMANDS: RegisterCommand[] = [registerRun, registerCorpus, registerConvert, report, analyze, rank, select, registerExtract, registerInspect, registerProbe];
+export const COMMANDS: RegisterCommand[] = [registerRun, registerCorpus, registerConvert, report, analyze, rank, select, registerExtract, registerInspect, registerProbe, registerExplain];
