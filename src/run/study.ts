@@ -64,9 +64,9 @@ export interface RunSummary {
   }[];
 }
 
-type SplitName = 'train' | 'dev' | 'test';
+export type SplitName = 'train' | 'dev' | 'test';
 
-interface LoadedSplit {
+export interface LoadedSplit {
   name: SplitName;
   config: SplitConfig;
   sentences: Sentence[];
@@ -84,40 +84,20 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
   };
 
   // 1. corpora and tasks: all user-input checks happen here, before any model runs
-  const splits = loadSplits(cfg);
-  const { baseTasks, controlFor } = parseTasks(cfg.tasks);
-  const datasets = new Map<string, { ds: Dataset; control?: Dataset }>();
-  for (const task of baseTasks) {
-    const corpora = { train: splits.train.sentences, dev: splits.dev?.sentences, test: splits.test.sentences };
-    const dsOpts = { unknown: cfg.data.unknownLabels, balance: cfg.data.balance ? { seed: cfg.seed } : false, seed: cfg.seed, sample: cfg.control.sample, caseSensitive: cfg.control.caseSensitive };
-    const ds = buildDataset(corpora, { ...dsOpts, task });
-    const control = controlFor.has(task) ? buildDataset(corpora, { ...dsOpts, task: `control:${task}` }) : undefined;
-    datasets.set(task, { ds, control });
-  }
+  const { splits, baseTasks, datasets } = prepareStudy(cfg);
 
   // 2. extraction, per model and split
   const storesByModel = new Map<string, Record<SplitName, { dir: string; key: string } | undefined>>();
   for (const model of cfg.models) {
-    const modelKey = modelIdentity(model);
     let extractor: Extractor | null = null;
     const stores: Record<SplitName, { dir: string; key: string } | undefined> = { train: undefined, dev: undefined, test: undefined };
     try {
       for (const split of [splits.train, splits.dev, splits.test]) {
         if (!split) continue;
         const label = `${model.name} / ${split.name}`;
-        const inputs = { v: PIPELINE_VERSION, model: modelKey, corpus: split.checksum, maxTokens: split.config.maxTokens ?? null, sentences: split.sentences.length };
-        const outcome = await cache.run('extract', label, inputs, async (dir) => {
-          extractor ??= await Extractor.create({ model: model.path, onnxFile: model.onnxFile, layers: model.layers, ffn: model.ffn, maxLength: model.maxLength });
-          const meta = extractor.meta({ aggregation: model.aggregation, dtype: model.dtype, corpusChecksum: split.checksum });
-          const writer = createStoreWriter(join(dir, 'activations'), meta, { resume: true });
-          try {
-            const stats = await extractor.extract(split.sentences, writer, { aggregation: model.aggregation, batchSize: model.batchSize, onProgress: opts.onProgress });
-            writer.close();
-            return { words: stats.words, sentences: stats.sentences, zeroPieceWords: stats.zeroPieceWords, windows: stats.windows, resumedFrom: stats.resumedFrom, wordsPerSecond: Math.round(stats.wordsPerSecond) };
-          } catch (err) {
-            writer.abort();
-            throw err;
-          }
+        const outcome = await cache.run('extract', label, extractionInputs(model, split), async (dir) => {
+          extractor ??= await createExtractor(model);
+          return extractSentences(extractor, model, split.sentences, split.checksum, join(dir, 'activations'), opts.onProgress);
         });
         record('extract', label, outcome);
         stores[split.name] = { dir: join(outcome.dir, 'activations'), key: outcome.key };
@@ -134,71 +114,11 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
   for (const model of cfg.models) {
     const stores = storesByModel.get(model.name!)!;
     for (const task of baseTasks) {
-      const { ds, control } = datasets.get(task)!;
+      const data = datasets.get(task)!;
       const label = `${model.name} / ${task}`;
-      const inputs = {
-        v: PIPELINE_VERSION,
-        stores: { train: stores.train!.key, dev: stores.dev?.key ?? null, test: stores.test!.key },
-        task,
-        control: control ? cfg.control : null,
-        data: { unknown: cfg.data.unknownLabels, balance: cfg.data.balance, devFraction: cfg.data.devFraction },
-        probe: cfg.probe,
-        ranker: cfg.ranker,
-        delta: cfg.delta,
-        ablation: cfg.ablation,
-        neuronViews: cfg.neuronViews,
-        seed: cfg.seed,
-      };
-      const outcome = await cache.run('analysis', label, inputs, async (dir) => {
-        const opened: ActivationStore[] = [];
-        try {
-          const open = (s: { dir: string } | undefined): ActivationStore | undefined => {
-            if (!s) return undefined;
-            const st = openStore(s.dir);
-            opened.push(st);
-            return st;
-          };
-          const trainStore = open(stores.train)!;
-          const devStore = open(stores.dev);
-          const testStore = open(stores.test)!;
-          const split = (st: ActivationStore, s: DatasetSplit, ctrl?: DatasetSplit) => ({
-            X: inMemoryIfSmall(selectRows(st, s.rowFlat)),
-            y: s.labelIds,
-            words: Array.from(s.rowFlat, (_f, r) => s.sentences[s.rowSentence[r]].words[s.rowWord[r]].form),
-            sentences: sentenceSpans(s),
-            ctrl: ctrl ? controlIds(s, ctrl) : undefined,
-          });
-          const tr = split(trainStore, ds.train, control?.train);
-          const dv = devStore && ds.dev ? split(devStore, ds.dev, control?.dev) : undefined;
-          const te = split(testStore, ds.test!, control?.test);
-          const out = analyze({
-            train: tr,
-            dev: dv,
-            test: te,
-            labels: ds.vocab.labels.slice(),
-            layers: trainStore.meta.layers,
-            control: control ? { train: tr.ctrl!, dev: dv?.ctrl, test: te.ctrl!, numClasses: control.vocab.labels.length, task: `control:${task}` } : undefined,
-            makeProbe: defaultProbeFactory({ ...cfg.probe, seed: cfg.seed }),
-            model: model.name,
-            task,
-            delta: cfg.delta,
-            ranker: cfg.ranker,
-            seed: cfg.seed,
-            devFraction: cfg.data.devFraction,
-            ablationPercents: cfg.ablation,
-            viewTopK: Math.min(cfg.neuronViews, 20),
-            viewCap: cfg.neuronViews,
-            onProgress: opts.onProgress,
-          });
-          const labels = ds.vocab.labels.slice();
-          saveProbe(out.probes.oracle, join(dir, 'probes', 'oracle'), { labels, layers: trainStore.meta.layers });
-          saveProbe(out.probes.minimal, join(dir, 'probes', 'minimal'), { labels, neurons: out.probes.minimalNeurons, layers: trainStore.meta.layers });
-          writeJsonAtomic(join(dir, 'result.json'), out.result);
-          return out.result;
-        } finally {
-          for (const st of opened) st.close();
-        }
-      });
+      const outcome = await cache.run('analysis', label, analysisInputs(cfg, task, stores, data), async (dir) =>
+        runAnalysis(cfg, model, task, data, stores, dir, opts.onProgress),
+      );
       record('analysis', label, outcome);
       timings[label] = outcome.value.timings;
       results.push(outcome.value);
@@ -206,14 +126,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
   }
 
   // 4. results.json (deterministic) + run.json (times, reuse) + the report
-  const study: StudyResults = {
-    name: cfg.name,
-    created: '',
-    settings: settingsOf(cfg),
-    models: cfg.models.map((m) => m.name!),
-    tasks: baseTasks,
-    results,
-  };
+  const study = studyResults(cfg, baseTasks, results);
   const resultsPath = join(opts.out, 'results.json');
   writeJsonAtomic(resultsPath, withoutTimes(study));
   const seconds = (performance.now() - t0) / 1000;
@@ -232,6 +145,171 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
       minimal: { count: r.minimal.count, percent: r.minimal.percent, accuracy: r.minimal.test.accuracy },
       selectivity: r.control?.selectivity,
     })),
+  };
+}
+
+
+/*
+ * The stages of runStudy as functions of their own, so that a stage can also run as a job of a queued study
+ * (src/queue): the same inputs give the same stage keys, and the same code produces each stage's output.
+ */
+
+/** A split's activations: the stage key (hash of its inputs) and the store folder. */
+export interface StoreRef {
+  dir: string;
+  key: string;
+}
+export type SplitStores = Record<SplitName, StoreRef | undefined>;
+
+/** A task's datasets: the real task and, for `control:T`, its control task. */
+export interface TaskData {
+  ds: Dataset;
+  control?: Dataset;
+}
+
+/** What a study's stages share: the corpora (read and checked) and every task's datasets. */
+export interface PreparedStudy {
+  splits: { train: LoadedSplit; dev?: LoadedSplit; test: LoadedSplit };
+  baseTasks: string[];
+  controlFor: Set<string>;
+  datasets: Map<string, TaskData>;
+}
+
+/** Step 1 of a study: read the corpora and build every task's datasets (all user-input checks happen here). */
+export function prepareStudy(cfg: StudyConfig): PreparedStudy {
+  const splits = loadSplits(cfg);
+  const { baseTasks, controlFor } = parseTasks(cfg.tasks);
+  const datasets = new Map<string, TaskData>();
+  for (const task of baseTasks) {
+    const corpora = { train: splits.train.sentences, dev: splits.dev?.sentences, test: splits.test.sentences };
+    const dsOpts = { unknown: cfg.data.unknownLabels, balance: cfg.data.balance ? { seed: cfg.seed } : false, seed: cfg.seed, sample: cfg.control.sample, caseSensitive: cfg.control.caseSensitive };
+    const ds = buildDataset(corpora, { ...dsOpts, task });
+    const control = controlFor.has(task) ? buildDataset(corpora, { ...dsOpts, task: `control:${task}` }) : undefined;
+    datasets.set(task, { ds, control });
+  }
+  return { splits, baseTasks, controlFor, datasets };
+}
+
+/** The inputs that key a (model, split) extraction stage. */
+export function extractionInputs(model: ModelConfig, split: LoadedSplit): unknown {
+  return { v: PIPELINE_VERSION, model: modelIdentity(model), corpus: split.checksum, maxTokens: split.config.maxTokens ?? null, sentences: split.sentences.length };
+}
+
+/** The extractor of a study's model. */
+export function createExtractor(model: ModelConfig): Promise<Extractor> {
+  return Extractor.create({ model: model.path, onnxFile: model.onnxFile, layers: model.layers, ffn: model.ffn, maxLength: model.maxLength });
+}
+
+/**
+ * Extract `sentences` into the store at `storeDir` (resuming a partial one), as the extraction stage does; the
+ * store's meta records `checksum`, the whole split's corpus checksum. Returns the stage's JSON value.
+ */
+export async function extractSentences(
+  extractor: Extractor,
+  model: ModelConfig,
+  sentences: Sentence[],
+  checksum: string,
+  storeDir: string,
+  onProgress?: ProgressCallback,
+): Promise<{ words: number; sentences: number; zeroPieceWords: number; windows: number; resumedFrom: number; wordsPerSecond: number }> {
+  const meta = extractor.meta({ aggregation: model.aggregation, dtype: model.dtype, corpusChecksum: checksum });
+  const writer = createStoreWriter(storeDir, meta, { resume: true });
+  try {
+    const stats = await extractor.extract(sentences, writer, { aggregation: model.aggregation, batchSize: model.batchSize, onProgress });
+    writer.close();
+    return { words: stats.words, sentences: stats.sentences, zeroPieceWords: stats.zeroPieceWords, windows: stats.windows, resumedFrom: stats.resumedFrom, wordsPerSecond: Math.round(stats.wordsPerSecond) };
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+}
+
+/** The inputs that key a (model, task) analysis stage. */
+export function analysisInputs(cfg: StudyConfig, task: string, stores: SplitStores, data: TaskData): unknown {
+  return {
+    v: PIPELINE_VERSION,
+    stores: { train: stores.train!.key, dev: stores.dev?.key ?? null, test: stores.test!.key },
+    task,
+    control: data.control ? cfg.control : null,
+    data: { unknown: cfg.data.unknownLabels, balance: cfg.data.balance, devFraction: cfg.data.devFraction },
+    probe: cfg.probe,
+    ranker: cfg.ranker,
+    delta: cfg.delta,
+    ablation: cfg.ablation,
+    neuronViews: cfg.neuronViews,
+    seed: cfg.seed,
+  };
+}
+
+/** The analysis stage of (model, task): probes, rankings, subsets, ablations; saves probes and result.json in `dir`. */
+export function runAnalysis(
+  cfg: StudyConfig,
+  model: ModelConfig,
+  task: string,
+  { ds, control }: TaskData,
+  stores: SplitStores,
+  dir: string,
+  onProgress?: ProgressCallback,
+): AnalysisResult {
+  const opened: ActivationStore[] = [];
+  try {
+    const open = (s: { dir: string } | undefined): ActivationStore | undefined => {
+      if (!s) return undefined;
+      const st = openStore(s.dir);
+      opened.push(st);
+      return st;
+    };
+    const trainStore = open(stores.train)!;
+    const devStore = open(stores.dev);
+    const testStore = open(stores.test)!;
+    const split = (st: ActivationStore, s: DatasetSplit, ctrl?: DatasetSplit) => ({
+      X: inMemoryIfSmall(selectRows(st, s.rowFlat)),
+      y: s.labelIds,
+      words: Array.from(s.rowFlat, (_f, r) => s.sentences[s.rowSentence[r]].words[s.rowWord[r]].form),
+      sentences: sentenceSpans(s),
+      ctrl: ctrl ? controlIds(s, ctrl) : undefined,
+    });
+    const tr = split(trainStore, ds.train, control?.train);
+    const dv = devStore && ds.dev ? split(devStore, ds.dev, control?.dev) : undefined;
+    const te = split(testStore, ds.test!, control?.test);
+    const out = analyze({
+      train: tr,
+      dev: dv,
+      test: te,
+      labels: ds.vocab.labels.slice(),
+      layers: trainStore.meta.layers,
+      control: control ? { train: tr.ctrl!, dev: dv?.ctrl, test: te.ctrl!, numClasses: control.vocab.labels.length, task: `control:${task}` } : undefined,
+      makeProbe: defaultProbeFactory({ ...cfg.probe, seed: cfg.seed }),
+      model: model.name,
+      task,
+      delta: cfg.delta,
+      ranker: cfg.ranker,
+      seed: cfg.seed,
+      devFraction: cfg.data.devFraction,
+      ablationPercents: cfg.ablation,
+      viewTopK: Math.min(cfg.neuronViews, 20),
+      viewCap: cfg.neuronViews,
+      onProgress,
+    });
+    const labels = ds.vocab.labels.slice();
+    saveProbe(out.probes.oracle, join(dir, 'probes', 'oracle'), { labels, layers: trainStore.meta.layers });
+    saveProbe(out.probes.minimal, join(dir, 'probes', 'minimal'), { labels, neurons: out.probes.minimalNeurons, layers: trainStore.meta.layers });
+    writeJsonAtomic(join(dir, 'result.json'), out.result);
+    return out.result;
+  } finally {
+    for (const st of opened) st.close();
+  }
+}
+
+/** The study's results (results.json without the time fields is `withoutTimes` of this). */
+export function studyResults(cfg: StudyConfig, baseTasks: string[], results: AnalysisResult[]): StudyResults {
+  return {
+    name: cfg.name,
+    created: '',
+    settings: settingsOf(cfg),
+    models: cfg.models.map((m) => m.name!),
+    tasks: baseTasks,
+    results,
   };
 }
 
