@@ -418,7 +418,7 @@ export class Extractor {
  * held for a chunk stay near 256 MB for wide layouts (e.g. BERT-base with --ffn: 46,848 columns), assuming about
  * 32 words per sentence.
  */
-function chunkSentences(batchSize: number, sortWindow: number, cols: number): number {
+export function chunkSentences(batchSize: number, sortWindow: number, cols: number): number {
   const byMemory = Math.floor((256 * 2 ** 20) / (4 * 32 * Math.max(1, cols)));
   return Math.max(batchSize, Math.min(batchSize * Math.max(1, sortWindow), byMemory));
 }
