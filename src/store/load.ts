@@ -10,6 +10,7 @@ import { denseSource } from './views.js';
 import { createStoreWriter, isStore, openStore } from './store.js';
 import { createHdf5Writer, isHdf5, readNeuroxHdf5 } from './neurox-hdf5.js';
 import { createJsonWriter, loadNeuroxJson } from './neurox-json.js';
+import { checkFinite } from './finite.js';
 
 /** The activation file formats. */
 export type ActivationFormat = 'store' | 'hdf5' | 'json';
@@ -40,6 +41,11 @@ export interface OpenActivationsOptions {
   numLayers?: number;
   /** JSON only: keep values as float32 (default) or convert to float16 half bits. */
   dtype?: DType;
+  /**
+   * Scan every value once and refuse a NaN or an infinity with an InputError naming the file, row and neuron
+   * (default true: every role, train, dev and test, is checked at the door).
+   */
+  checkFinite?: boolean;
 }
 
 /** Format implied by a path's extension: .hdf5/.h5 → hdf5, .json/.jsonl → json, anything else → store. */
@@ -63,8 +69,21 @@ export function detectFormat(path: string): ActivationFormat {
   throw new InputError('unknown activation file format', { location: { file: path }, expected: 'a neuroprobe store directory, a NeuroX .hdf5 or a NeuroX .json file' });
 }
 
-/** Open an activation file of any supported format for reading. */
+/** Open an activation file of any supported format for reading (its values checked finite unless `checkFinite: false`). */
 export async function openActivations(path: string, opts: OpenActivationsOptions = {}): Promise<OpenedActivations> {
+  const opened = await openUnchecked(path, opts);
+  if (opts.checkFinite !== false) {
+    try {
+      checkFinite(opened.source, path, { layers: opened.meta.layers, locate: opened });
+    } catch (err) {
+      opened.close();
+      throw err;
+    }
+  }
+  return opened;
+}
+
+async function openUnchecked(path: string, opts: OpenActivationsOptions): Promise<OpenedActivations> {
   const format = opts.format ?? detectFormat(path);
   if (format === 'store') {
     const st = openStore(path);

@@ -358,9 +358,11 @@ export class NeuroxHdf5 implements RowSource {
   private readonly M: H5Module;
   private readonly starts: Int32Array;
   private readonly savedMeta: ActivationMeta | null;
+  /** Bytes per value in the file: 2 (float16), 4 (float32) or 8 (float64, read as float32). */
+  readonly fileValueBytes: number;
 
   /** @internal use `readNeuroxHdf5`. */
-  constructor(path: string, file: H5File, M: H5Module, sentences: NeuroxSentence[], numLayers: number, width: number, dtype: DType) {
+  constructor(path: string, file: H5File, M: H5Module, sentences: NeuroxSentence[], numLayers: number, width: number, dtype: DType, fileValueBytes = dtype === 'float16' ? 2 : 4) {
     this.path = path;
     this.file = file;
     this.M = M;
@@ -368,6 +370,7 @@ export class NeuroxHdf5 implements RowSource {
     this.numLayers = numLayers;
     this.width = width;
     this.dtype = dtype;
+    this.fileValueBytes = fileValueBytes;
     this.cols = numLayers * width;
     this.rows = sentences.length ? sentences[sentences.length - 1].rows[1] : 0;
     this.starts = Int32Array.from(sentences.map((s) => s.rows[0]));
@@ -437,8 +440,11 @@ export class NeuroxHdf5 implements RowSource {
 
   private readSlice(name: string, t0: number, t1: number): Float32Array | Uint16Array {
     if (!this.file) throw new Error(`${this.path} is closed`);
-    const bpv = this.dtype === 'float16' ? 2 : 4;
+    const bpv = this.fileValueBytes;
     const raw = readRaw(this.M, this.file.file_id, datasetPath(name), bpv, 0, [0, t0, 0], [this.numLayers, t1 - t0, this.width]);
+    // float64 (numpy's default dtype): converted to float32 here; values beyond float32's range become infinities,
+    // which the finite check of openActivations reports
+    if (bpv === 8) return Float32Array.from(new Float64Array(raw.buffer, 0, raw.length / 8));
     return this.dtype === 'float16' ? new Uint16Array(raw.buffer, 0, raw.length / 2) : new Float32Array(raw.buffer, 0, raw.length / 4);
   }
 }
@@ -473,7 +479,8 @@ export function isHdf5(path: string): boolean {
 
 /**
  * Open a NeuroX hdf5 activations file. Validates sentence_to_index, that every dataset it names exists with shape
- * [layers, words, width] (same layers and width everywhere) and a float32/float16 type. InputError otherwise.
+ * [layers, words, width] (same layers and width everywhere) and a float32/float16 type, or float64 (numpy's default),
+ * which is read as float32. InputError otherwise.
  */
 export async function readNeuroxHdf5(path: string, opts: NeuroxReadOptions = {}): Promise<NeuroxHdf5> {
   const M = await h5ready();
@@ -498,6 +505,7 @@ export async function readNeuroxHdf5(path: string, opts: NeuroxReadOptions = {})
     }
     let numLayers = -1, width = -1;
     let dtype: DType = 'float32';
+    let valueBytes = 4;
     const sentences: NeuroxSentence[] = [];
     const baseSeen = new Set<string>();
     let row = 0;
@@ -515,16 +523,18 @@ export async function readNeuroxHdf5(path: string, opts: NeuroxReadOptions = {})
       if (!m) bad(`sentence_to_index points to a missing dataset "${dataset}" (key ${JSON.stringify(key)})`);
       const shape = m!.shape;
       if (!shape || shape.length !== 3) bad(`dataset "${dataset}" has shape ${JSON.stringify(shape)}`, '[layers, words, width]');
-      if (m!.type !== 1 || (m!.size !== 4 && m!.size !== 2) || !m!.littleEndian) bad(`dataset "${dataset}" has type class ${m!.type}, size ${m!.size}`, "'<f' (float32) or '<e' (float16)");
+      if (m!.type !== 1 || (m!.size !== 4 && m!.size !== 2 && m!.size !== 8) || !m!.littleEndian) bad(`dataset "${dataset}" has type class ${m!.type}, size ${m!.size}`, "'<f' (float32), '<e' (float16) or '<d' (float64, read as float32)");
       const [L, T, W] = shape!;
       const dt: DType = m!.size === 2 ? 'float16' : 'float32';
       if (numLayers < 0) {
         numLayers = L;
         width = W;
         dtype = dt;
+        valueBytes = m!.size;
         if (opts.numLayers !== undefined && opts.numLayers !== L) bad(`datasets have ${L} layers, --num-layers says ${opts.numLayers}`);
-      } else if (L !== numLayers || W !== width || dt !== dtype) {
-        bad(`dataset "${dataset}" is [${shape!.join(', ')}] ${dt}, earlier ones are [${numLayers}, *, ${width}] ${dtype}`, 'the same layers, width and dtype in every sentence');
+      } else if (L !== numLayers || W !== width || m!.size !== valueBytes) {
+        const name = (b: number): string => (b === 2 ? 'float16' : b === 4 ? 'float32' : 'float64');
+        bad(`dataset "${dataset}" is [${shape!.join(', ')}] ${name(m!.size)}, earlier ones are [${numLayers}, *, ${width}] ${name(valueBytes)}`, 'the same layers, width and dtype in every sentence');
       }
       const occ = / \(Occurrence \d+\)$/.exec(key);
       const base = occ && baseSeen.has(key.slice(0, occ.index)) ? key.slice(0, occ.index) : key;
@@ -538,7 +548,7 @@ export async function readNeuroxHdf5(path: string, opts: NeuroxReadOptions = {})
       numLayers = opts.numLayers ?? 0;
       width = 0;
     }
-    return new NeuroxHdf5(path, file, M, sentences, numLayers, width, dtype);
+    return new NeuroxHdf5(path, file, M, sentences, numLayers, width, dtype, valueBytes);
   } catch (err) {
     file.close();
     throw err;

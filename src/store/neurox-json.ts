@@ -181,6 +181,9 @@ export interface JsonSentence {
   widths: number[];
 }
 
+/** A bare NaN / Infinity / -Infinity value token as Python's json writes them. */
+const PY_NON_FINITE = /([[,:]\s*)(NaN|-?Infinity)(?=\s*[,\]}])/g;
+
 /**
  * Stream the sentences of a NeuroX JSON-lines file. Blank lines are skipped. Errors (malformed JSON, missing
  * fields, non-numeric values, a layer count or width different from the first token's) are InputErrors naming
@@ -199,7 +202,13 @@ export function* iterateNeuroxJson(path: string): Generator<JsonSentence> {
     try {
       obj = JSON.parse(text);
     } catch (err) {
-      bad(`malformed JSON: ${(err as Error).message}`, 'one JSON object per line');
+      // Python's json writes NaN, Infinity and -Infinity bare: read them as values, so that the finite check of
+      // openActivations names their row and neuron instead of this line failing as malformed
+      try {
+        obj = JSON.parse(text.replace(PY_NON_FINITE, '$1"$2"'));
+      } catch {
+        bad(`malformed JSON: ${(err as Error).message}`, 'one JSON object per line');
+      }
     }
     const feats = (obj as { features?: unknown })?.features;
     if (!Array.isArray(feats)) bad('no "features" array', '{"linex_index": i, "features": [...]}');
@@ -230,7 +239,8 @@ export function* iterateNeuroxJson(path: string): Generator<JsonSentence> {
       for (let li = 0; li < (layers as unknown[]).length; li++) {
         const v = (layers as { values: unknown[] }[])[li].values;
         for (let u = 0; u < v.length; u++) {
-          const x = v[u];
+          let x = v[u];
+          if (typeof x === 'string' && (x === 'NaN' || x === 'Infinity' || x === '-Infinity')) x = Number(x);
           if (typeof x !== 'number') bad(`token ${t + 1}, layer ${li}, value ${u + 1} is not a number: ${JSON.stringify(x)}`);
           rows![c++] = x as number;
         }
