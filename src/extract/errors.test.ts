@@ -88,7 +88,7 @@ test('hub ids resolve from the HF cache layout, and a failed download is a clear
   const again = await resolveModel('acme/fresh', { env: { HF_HUB_CACHE: hub }, offline: true });
   assert.equal(again.onnxPath, dl.onnxPath);
   const { statSync, readdirSync } = await import('node:fs');
-  assert.equal(statSync(dl.onnxPath).size, statSync(join(MODEL, 'onnx', 'model.onnx')).size);
+  assert.equal(statSync(dl.onnxPath!).size, statSync(join(MODEL, 'onnx', 'model.onnx')).size);
   assert.deepEqual(readdirSync(join(hub, 'models--acme--fresh')).sort(), ['refs', 'snapshots']); // no staging leftovers
   // an unknown id online: HTTP 404 → InputError naming the id
   await assert.rejects(resolveModel('acme/missing', { env: { HF_HUB_CACHE: hub }, fetch: (async () => new Response('', { status: 404 })) as unknown as typeof fetch }), (e: unknown) => e instanceof InputError && /acme\/missing/.test(e.message) && /404/.test(e.message));

@@ -16,7 +16,9 @@ import type { ActivationMeta, ActivationWriter, DType, LayerInfo } from '../stor
 import { InputError } from '../util/errors.js';
 import { emit, type ProgressCallback } from '../util/progress.js';
 import { createModelSession, type FloatOutput, type ModelSession } from '../runtime/ort.js';
-import { resolveModel, type ResolvedModel, type ResolveOptions } from './model.js';
+import { resolveModel, type ModelSource, type ResolvedModel, type ResolveOptions } from './model.js';
+import { buildFromCheckpoint, familyFor, supportedModelTypes } from '../models/build.js';
+import type { Site } from '../models/graph.js';
 import { loadWordTokenizer, type WordPieces, type WordTokenizer } from './tokenize.js';
 import { appendOutputs, readGraph, selectTaps, type GraphInfo, type Tap } from './surgery.js';
 import { planWindows } from './windows.js';
@@ -46,6 +48,10 @@ export interface ExtractorOptions {
   stride?: number;
   /** Threads inside ORT operators. */
   threads?: number;
+  /** Where the forward graph comes from: `auto` (the checkpoint builder whenever the family is supported), `safetensors`, `onnx`. */
+  source?: ModelSource;
+  /** Seeded random weights of the same architecture (the random-weights control); checkpoint route only. */
+  randomInit?: number;
 }
 
 /** Options for one extraction run ({@link Extractor.extract}). */
@@ -114,7 +120,74 @@ export function modelMaxLength(model: ResolvedModel): number {
 }
 
 /** An open model ready to extract: resolved files, tokenizer, surgered session and the chosen taps. */
+/** How an open model's graph was obtained. */
+export interface ModelRoute {
+  /** `safetensors`: built here from config.json + the checkpoint; `onnx`: an ONNX export with graph surgery. */
+  source: 'safetensors' | 'onnx';
+  /** config.json's model_type. */
+  modelType: string;
+  /** Storage dtype of the weights (the graph computes in float32). */
+  dtype: string;
+  /** Seed of random-weight control weights, when used. */
+  randomInit?: number;
+  /** The weight files (safetensors files, or the ONNX file and its external data). */
+  files: string[];
+}
+
+/** Pick the route for a resolved model: the checkpoint builder whenever the family is supported (auto). */
+export function chooseRoute(model: ResolvedModel, source: ModelSource = 'auto'): 'safetensors' | 'onnx' {
+  const type = String(model.config.model_type ?? '');
+  const buildable = familyFor(type) !== undefined;
+  if (source === 'onnx') {
+    if (!model.onnxPath) throw new InputError(`model ${model.id} has no ONNX export (--source onnx)`, { location: { file: join(model.dir, 'onnx', 'model.onnx') }, expected: 'onnx/model.onnx, or --source auto|safetensors' });
+    return 'onnx';
+  }
+  if (source === 'safetensors') {
+    if (!buildable) throw new InputError(`model_type ${JSON.stringify(type)} has no checkpoint builder (--source safetensors)`, { location: { file: model.configPath }, expected: `one of ${supportedModelTypes().join(', ')}` });
+    if (!model.weightFiles) throw new InputError(`model ${model.id} has no safetensors weights (--source safetensors)`, { location: { file: join(model.dir, 'model.safetensors') }, expected: 'model.safetensors or model.safetensors.index.json' });
+    return 'safetensors';
+  }
+  if (buildable && model.weightFiles) return 'safetensors';
+  if (model.onnxPath) return 'onnx';
+  if (!buildable) {
+    throw new InputError(`model_type ${JSON.stringify(type)} has no checkpoint builder and the folder has no onnx/model.onnx`, {
+      location: { file: model.configPath },
+      expected: `a model_type among ${supportedModelTypes().join(', ')}, or an ONNX export in onnx/`,
+    });
+  }
+  throw new InputError(`model ${model.id} has no weights`, { location: { file: model.dir }, expected: 'model.safetensors or onnx/model.onnx' });
+}
+
+/** Choose the checkpoint sites to read: explicit names, or the residual stream (and MLP outputs with `ffn`), filtered by layers. */
+function pickSites(sites: Site[], opts: Pick<ExtractorOptions, 'taps' | 'ffn' | 'layers'>, file: string): Site[] {
+  if (opts.taps?.length) {
+    const byName = new Map(sites.map((s) => [s.name, s]));
+    return opts.taps.map((n) => {
+      const s = byName.get(n);
+      if (!s) throw new InputError(`site ${n} does not exist in this model`, { location: { file }, expected: `site names such as ${sites.slice(0, 4).map((x) => x.name).join(', ')}, ...` });
+      return s;
+    });
+  }
+  const resid = sites.filter((s) => s.kind === 'embeddings' || s.kind === 'resid_post');
+  let keepLayers: Set<number> | undefined;
+  if (opts.layers && opts.layers !== 'all') {
+    const L = resid.length;
+    for (const l of opts.layers) {
+      if (!Number.isInteger(l) || l < 0 || l >= L) throw new InputError(`--layers: layer ${l} does not exist`, { expected: `integers in 0..${L - 1} (0 = embeddings, ${L - 1} = last block)` });
+    }
+    if (new Set(opts.layers).size !== opts.layers.length) throw new InputError(`--layers ${opts.layers.join(',')}: a layer is listed twice`, { expected: 'distinct layer numbers' });
+    keepLayers = new Set(opts.layers);
+  }
+  const layerPart = keepLayers ? (opts.layers as number[]).map((l) => resid[l]) : resid;
+  const ffnPart = opts.ffn ? sites.filter((s) => s.kind === 'mlp_post' && (!keepLayers || keepLayers.has(s.layer + 1))) : [];
+  return [...layerPart, ...ffnPart];
+}
+
+/** An open model ready to extract: resolved files, tokenizer, surgered session and the chosen taps. */
 export class Extractor {
+  /** How the graph was obtained (set by {@link Extractor.create}). */
+  route: ModelRoute = { source: 'onnx', modelType: '', dtype: 'float32', files: [] };
+
   private constructor(
     readonly model: ResolvedModel,
     readonly tokenizer: WordTokenizer,
@@ -126,39 +199,75 @@ export class Extractor {
     readonly stride: number | undefined,
   ) {}
 
-  /** Open a model: resolve it, load its tokenizer, map and expose its taps, create the session. */
+  /** Open a model: resolve it, load its tokenizer, build or surger its graph, create the session. */
   static async create(opts: ExtractorOptions): Promise<Extractor> {
     const model =
-      typeof opts.model === 'string' ? await resolveModel(opts.model, { ...(opts.resolve ?? {}), onnxFile: opts.onnxFile, offline: opts.offline }) : opts.model;
+      typeof opts.model === 'string'
+        ? await resolveModel(opts.model, { ...(opts.resolve ?? {}), onnxFile: opts.onnxFile, offline: opts.offline, source: opts.source })
+        : opts.model;
     const tokenizer = loadWordTokenizer(model);
-    const bytes = new Uint8Array(readFileSync(model.onnxPath));
-    const graph = readGraph(bytes, model.onnxPath);
-    let taps = selectTaps(graph, { ffn: opts.ffn, taps: opts.taps, file: model.onnxPath });
-    if (!opts.taps?.length && opts.layers && opts.layers !== 'all') {
-      const L = graph.layerTaps.length;
-      for (const l of opts.layers) {
-        if (!Number.isInteger(l) || l < 0 || l >= L) {
-          throw new InputError(`--layers: layer ${l} does not exist`, { expected: `integers in 0..${L - 1} (0 = embeddings, ${L - 1} = last block)` });
-        }
-      }
-      if (new Set(opts.layers).size !== opts.layers.length) throw new InputError(`--layers ${opts.layers.join(',')}: a layer is listed twice`, { expected: 'distinct layer numbers' });
-      const keep = opts.layers;
-      const layerPart = keep.map((l) => graph.layerTaps[l]);
-      const ffnPart = taps.filter((t) => t.kind === 'mlp_post' && keep.includes(t.layer + 1));
-      taps = [...layerPart, ...ffnPart];
+    const source = chooseRoute(model, opts.source);
+    if (opts.randomInit !== undefined && source !== 'safetensors') {
+      throw new InputError(`--random-init needs the checkpoint builder, but model ${model.id} runs from its ONNX export`, { expected: 'a supported model_type with safetensors weights' });
     }
+    let graph: GraphInfo;
+    let taps: Tap[];
+    let session: ModelSession;
+    let route: ModelRoute;
+    const modelType = String(model.config.model_type ?? '');
+    if (source === 'safetensors') {
+      const built = buildFromCheckpoint(model.dir, model.config, { randomInit: opts.randomInit });
+      const chosen = pickSites(built.sites, opts, model.configPath);
+      taps = chosen.map((s) => ({ name: s.name, tensor: s.tensor, kind: s.kind as Tap['kind'], layer: s.layer }));
+      graph = {
+        family: modelType as GraphInfo['family'],
+        inputs: built.inputs,
+        outputs: [],
+        layerTaps: built.sites.filter((s) => s.kind === 'embeddings' || s.kind === 'resid_post').map((s) => ({ name: s.name, tensor: s.tensor, kind: s.kind as Tap['kind'], layer: s.layer })),
+        ffnTaps: built.sites.filter((s) => s.kind === 'mlp_post').map((s) => ({ name: s.name, tensor: s.tensor, kind: s.kind as Tap['kind'], layer: s.layer })),
+        candidates: built.sites.filter((s) => s.kind === 'mlp_pre' || s.kind === 'mlp_pre_linear').map((s) => ({ tensor: s.name, op: s.kind, scope: s.name })),
+        tensors: new Set(built.sites.map((s) => s.tensor)),
+        producers: new Map(),
+        externalData: [],
+      };
+      session = await createModelSession(built.encode(chosen), { intraOpThreads: opts.threads });
+      route = { source, modelType, dtype: built.dtype, files: built.files, ...(opts.randomInit !== undefined ? { randomInit: opts.randomInit } : {}) };
+    } else {
+      const onnxPath = model.onnxPath as string;
+      const bytes = new Uint8Array(readFileSync(onnxPath));
+      graph = readGraph(bytes, onnxPath);
+      taps = selectTaps(graph, { ffn: opts.ffn, taps: opts.taps, file: onnxPath });
+      if (!opts.taps?.length && opts.layers && opts.layers !== 'all') {
+        const L = graph.layerTaps.length;
+        for (const l of opts.layers) {
+          if (!Number.isInteger(l) || l < 0 || l >= L) {
+            throw new InputError(`--layers: layer ${l} does not exist`, { expected: `integers in 0..${L - 1} (0 = embeddings, ${L - 1} = last block)` });
+          }
+        }
+        if (new Set(opts.layers).size !== opts.layers.length) throw new InputError(`--layers ${opts.layers.join(',')}: a layer is listed twice`, { expected: 'distinct layer numbers' });
+        const keep = opts.layers;
+        const layerPart = keep.map((l) => graph.layerTaps[l]);
+        const ffnPart = taps.filter((t) => t.kind === 'mlp_post' && keep.includes(t.layer + 1));
+        taps = [...layerPart, ...ffnPart];
+      }
+      const surgered = appendOutputs(bytes, taps.map((t) => t.tensor), graph.outputs);
+      session = graph.externalData.length
+        ? await sessionWithExternalData(surgered, onnxPath, graph.externalData, opts.threads)
+        : await createModelSession(surgered, { intraOpThreads: opts.threads });
+      route = { source, modelType, dtype: 'float32', files: [onnxPath, ...graph.externalData.map((f) => resolve(dirname(onnxPath), f))] };
+    }
+    const where = source === 'onnx' ? (model.onnxPath as string) : model.configPath;
     const modelMax = modelMaxLength(model);
     const maxLength = opts.maxLength !== undefined ? Math.min(opts.maxLength, modelMax) : modelMax;
     const specials = tokenizer.prefix.ids.length + tokenizer.suffix.ids.length;
-    if (maxLength - specials < 1) throw new InputError(`--max-length ${maxLength} leaves no room for words next to ${specials} special tokens`, { expected: `a value > ${specials}` });
-    const surgered = appendOutputs(bytes, taps.map((t) => t.tensor), graph.outputs);
-    const session = graph.externalData.length
-      ? await sessionWithExternalData(surgered, model.onnxPath, graph.externalData, opts.threads)
-      : await createModelSession(surgered, { intraOpThreads: opts.threads });
+    if (maxLength - specials < 1) {
+      await session.dispose();
+      throw new InputError(`--max-length ${maxLength} leaves no room for words next to ${specials} special tokens`, { expected: `a value > ${specials}` });
+    }
     for (const name of session.inputNames) {
       if (!KNOWN_INPUTS.has(name)) {
         await session.dispose();
-        throw new InputError(`model input ${name} is not supported`, { location: { file: model.onnxPath }, expected: `inputs among ${[...KNOWN_INPUTS].join(', ')} (export without past key values)` });
+        throw new InputError(`model input ${name} is not supported`, { location: { file: where }, expected: `inputs among ${[...KNOWN_INPUTS].join(', ')} (export without past key values)` });
       }
     }
     // widths from one tiny run
@@ -170,16 +279,18 @@ export class Extractor {
       widths = taps.map((t) => {
         const o = out[t.tensor];
         if (!o || o.dims.length !== 3) {
-          throw new InputError(`tap ${t.name} (${t.tensor}) is not a [batch, sequence, width] float tensor (dims ${o ? o.dims.join('×') : 'none'})`, { location: { file: model.onnxPath }, expected: 'a per-token activation tensor' });
+          throw new InputError(`tap ${t.name} (${t.tensor}) is not a [batch, sequence, width] float tensor (dims ${o ? o.dims.join('×') : 'none'})`, { location: { file: where }, expected: 'a per-token activation tensor' });
         }
         return o.dims[2];
       });
     } catch (err) {
       await session.dispose();
       if (err instanceof InputError) throw err;
-      throw new InputError(`running ${model.onnxPath} failed: ${(err as Error).message}`, { location: { file: model.onnxPath }, expected: 'a graph ONNX Runtime can run with the chosen taps as float outputs' });
+      throw new InputError(`running ${where} failed: ${(err as Error).message}`, { location: { file: where }, expected: 'a graph ONNX Runtime can run with the chosen taps as float outputs' });
     }
-    return new Extractor(model, tokenizer, graph, taps, widths, session, maxLength, opts.stride);
+    const ex = new Extractor(model, tokenizer, graph, taps, widths, session, maxLength, opts.stride);
+    ex.route = route;
+    return ex;
   }
 
   /** Layout of a row: one LayerInfo per tap, in column order. */
@@ -203,11 +314,15 @@ export class Extractor {
       extra: {
         taps: this.taps.map((t) => ({ name: t.name, tensor: t.tensor, kind: t.kind })),
         family: this.graph.family,
+        source: this.route.source,
+        modelType: this.route.modelType,
+        weightsDtype: this.route.dtype,
+        ...(this.route.randomInit !== undefined ? { randomInit: this.route.randomInit } : {}),
         maxLength: this.maxLength,
         tokenizer: this.tokenizer.modelType,
         alignment: this.tokenizer.mode,
         includeSpecialTokens: Boolean(opts.includeSpecialTokens),
-        onnx: this.model.onnxPath,
+        ...(this.route.source === 'onnx' ? { onnx: this.model.onnxPath } : {}),
       },
     };
   }

@@ -10,6 +10,8 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { AtomicFile, writeFileAtomic } from '../util/atomic.js';
+import { checkpointFiles } from '../models/checkpoint.js';
+import { familyFor } from '../models/build.js';
 
 /** A model folder with every file extraction needs. */
 export interface ResolvedModel {
@@ -21,7 +23,10 @@ export interface ResolvedModel {
   tokenizerPath: string;
   /** tokenizer_config.json, when present (it is optional). */
   tokenizerConfigPath?: string;
-  onnxPath: string;
+  /** The ONNX graph, when the folder has one (`onnx/model.onnx` or the named variant). */
+  onnxPath?: string;
+  /** The safetensors weight files (one file, or the shards of `model.safetensors.index.json`), when present. */
+  weightFiles?: string[];
   /** Parsed config.json. */
   config: Record<string, unknown>;
   /** Parsed tokenizer_config.json ({} when absent). */
@@ -32,6 +37,8 @@ export interface ResolvedModel {
 export interface ResolveOptions {
   /** ONNX file name inside `onnx/` (or the folder itself), default `model.onnx`. */
   onnxFile?: string;
+  /** Which weights a hub download fetches: `auto` (safetensors when the family has a builder), `safetensors`, `onnx`. */
+  source?: ModelSource;
   /** Never touch the network (also `NEUROPROBE_OFFLINE=1` or `HF_HUB_OFFLINE=1`). */
   offline?: boolean;
   /** Extra cache roots to search first (HF hub layout or transformers.js layout). */
@@ -43,6 +50,9 @@ export interface ResolveOptions {
   /** Environment to read (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
+
+/** Where a model's forward graph comes from: built from the checkpoint, or an ONNX export. */
+export type ModelSource = 'auto' | 'safetensors' | 'onnx';
 
 const HUB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 
@@ -92,14 +102,18 @@ export function loadModelDir(dir: string, id: string, onnxFile = 'model.onnx'): 
     });
   }
   const onnxPath = findOnnx(dir, onnxFile);
-  if (!onnxPath) {
+  const weightFiles = checkpointFiles(dir);
+  if (!onnxPath && !weightFiles) {
     const p = join(dir, 'onnx', onnxFile);
     let have = '';
     if (existsSync(join(dir, 'onnx'))) {
       const list = readdirSync(join(dir, 'onnx')).filter((f) => f.endsWith('.onnx'));
       if (list.length) have = `; onnx/ holds ${list.join(', ')} (choose one with --onnx-file)`;
     }
-    throw new InputError(`model ${id} has no ONNX graph ${p}${have}`, { location: { file: p }, expected: `onnx/${onnxFile} (export the model with optimum or transformers.js tooling)` });
+    throw new InputError(`model ${id} has no weights: neither model.safetensors (or model.safetensors.index.json) nor ${p}${have}`, {
+      location: { file: dir },
+      expected: 'a Hugging Face checkpoint (config.json, model.safetensors, tokenizer.json) or an ONNX export in onnx/',
+    });
   }
   const tcPath = join(dir, 'tokenizer_config.json');
   const tokenizerConfigPath = existsSync(tcPath) ? tcPath : undefined;
@@ -110,6 +124,7 @@ export function loadModelDir(dir: string, id: string, onnxFile = 'model.onnx'): 
     tokenizerPath,
     tokenizerConfigPath,
     onnxPath,
+    weightFiles,
     config: readJson(configPath),
     tokenizerConfig: tokenizerConfigPath ? readJson(tokenizerConfigPath) : {},
   };
@@ -150,7 +165,12 @@ function isOffline(opts: ResolveOptions): boolean {
 }
 
 function hasAll(dir: string, onnxFile: string): boolean {
-  return existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'tokenizer.json')) && findOnnx(dir, onnxFile) !== undefined;
+  if (!existsSync(join(dir, 'config.json')) || !existsSync(join(dir, 'tokenizer.json'))) return false;
+  try {
+    return findOnnx(dir, onnxFile) !== undefined || checkpointFiles(dir) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -200,54 +220,66 @@ async function downloadModel(id: string, root: string, onnxFile: string, opts: R
   const base = join(root, `models--${id.replace(/\//g, '--')}`);
   const headers: Record<string, string> = {};
   if (env.HF_TOKEN) headers.authorization = `Bearer ${env.HF_TOKEN}`;
-  const files: Array<{ name: string; optional: boolean }> = [
-    { name: 'config.json', optional: false },
-    { name: 'tokenizer.json', optional: false },
-    { name: 'tokenizer_config.json', optional: true },
-    { name: `onnx/${onnxFile}`, optional: false },
-    { name: `onnx/${onnxFile}_data`, optional: true }, // external weights of large exports
-  ];
   let rev = 'main';
   // stream every file into a staging folder first (AtomicFile: temp + rename), publish only when all arrived
   const staging = join(base, `.incoming-${process.pid}`);
   const got: string[] = [];
+  const fetchFile = async (name: string, optional: boolean): Promise<boolean> => {
+    const url = `${endpoint}/${id}/resolve/main/${name}`;
+    let res: Response;
+    try {
+      res = await f(url, { headers, redirect: 'follow' });
+    } catch (err) {
+      throw new InputError(
+        `model ${id} is not cached and downloading ${url} failed (${(err as Error).message}); checked: ${checked.join(', ')}; use a local model folder or a cached copy, or pass --offline to never try the network`,
+        { expected: 'network access to the Hugging Face hub, or a cached copy' },
+      );
+    }
+    if (!res.ok) {
+      if (optional) return false;
+      throw new InputError(
+        `model ${id}: ${url} answered HTTP ${res.status}${res.status === 404 || res.status === 401 ? ' (unknown id, private model, or no such file: try --source or --onnx-file)' : ''}; checked: ${checked.join(', ')}`,
+        { expected: `a hub model with ${name}` },
+      );
+    }
+    const commit = res.headers.get('x-repo-commit');
+    if (commit && /^[0-9a-f]{40}$/.test(commit)) rev = commit;
+    const out = new AtomicFile(join(staging, ...name.split('/')));
+    try {
+      if (res.body) {
+        const reader = res.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          out.write(value);
+        }
+      } else out.write(new Uint8Array(await res.arrayBuffer()));
+      out.commit();
+    } catch (err) {
+      out.abort();
+      throw new InputError(`model ${id}: download of ${url} broke off (${(err as Error).message})`, { expected: 'a complete download; run again' });
+    }
+    got.push(name);
+    return true;
+  };
   try {
-    for (const file of files) {
-      const url = `${endpoint}/${id}/resolve/main/${file.name}`;
-      let res: Response;
-      try {
-        res = await f(url, { headers, redirect: 'follow' });
-      } catch (err) {
-        throw new InputError(
-          `model ${id} is not cached and downloading ${url} failed (${(err as Error).message}); checked: ${checked.join(', ')}; use a local model folder or a cached copy, or pass --offline to never try the network`,
-          { expected: 'network access to the Hugging Face hub, or a cached copy' },
-        );
-      }
-      if (!res.ok) {
-        if (file.optional) continue;
-        throw new InputError(
-          `model ${id}: ${url} answered HTTP ${res.status}${res.status === 404 || res.status === 401 ? ' (unknown id, private model, or no ONNX export: try --onnx-file)' : ''}; checked: ${checked.join(', ')}`,
-          { expected: `a hub model with ${file.name}` },
-        );
-      }
-      const commit = res.headers.get('x-repo-commit');
-      if (commit && /^[0-9a-f]{40}$/.test(commit)) rev = commit;
-      const out = new AtomicFile(join(staging, ...file.name.split('/')));
-      try {
-        if (res.body) {
-          const reader = res.body.getReader();
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            out.write(value);
-          }
-        } else out.write(new Uint8Array(await res.arrayBuffer()));
-        out.commit();
-      } catch (err) {
-        out.abort();
-        throw new InputError(`model ${id}: download of ${url} broke off (${(err as Error).message})`, { expected: 'a complete download; run again' });
-      }
-      got.push(file.name);
+    await fetchFile('config.json', false);
+    await fetchFile('tokenizer.json', false);
+    await fetchFile('tokenizer_config.json', true);
+    const config = readJson(join(staging, 'config.json'));
+    const source = opts.source ?? 'auto';
+    const wantCheckpoint = source === 'safetensors' || (source === 'auto' && familyFor(String(config.model_type ?? '')) !== undefined);
+    let haveWeights = false;
+    if (wantCheckpoint) {
+      if (await fetchFile('model.safetensors.index.json', true)) {
+        const map = (readJson(join(staging, 'model.safetensors.index.json')).weight_map ?? {}) as Record<string, string>;
+        for (const shard of [...new Set(Object.values(map))].sort()) await fetchFile(shard, false);
+        haveWeights = true;
+      } else haveWeights = await fetchFile('model.safetensors', source === 'safetensors');
+    }
+    if (!haveWeights) {
+      await fetchFile(`onnx/${onnxFile}`, false);
+      await fetchFile(`onnx/${onnxFile}_data`, true); // external weights of large exports
     }
     const snap = join(base, 'snapshots', rev);
     for (const name of got) {

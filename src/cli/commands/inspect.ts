@@ -5,8 +5,9 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { readFileSync } from 'node:fs';
-import { Extractor } from '../../extract/extractor.js';
-import { resolveModel } from '../../extract/model.js';
+import { chooseRoute, Extractor } from '../../extract/extractor.js';
+import { resolveModel, type ModelSource } from '../../extract/model.js';
+import { UsageError } from '../../util/errors.js';
 import { readGraph } from '../../extract/surgery.js';
 
 export function register(program: Command, io: CliIO): void {
@@ -16,14 +17,21 @@ export function register(program: Command, io: CliIO): void {
     .requiredOption('--model <dir|id>', 'model folder or Hugging Face hub id')
     .option('--onnx-file <name>', 'ONNX file in onnx/', 'model.onnx')
     .option('--offline', 'never download')
+    .option('--source <route>', 'auto | safetensors | onnx: build the graph from the checkpoint, or use the ONNX export', 'auto')
+    .option('--random-init <seed>', 'seeded random weights of the same architecture (checkpoint route)')
     .option('--ffn', 'include FFN activation taps')
     .option('--taps <names>', 'check an explicit tap list')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const taps = typeof o.taps === 'string' ? o.taps.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-      const model = await resolveModel(String(o.model), { onnxFile: String(o.onnxFile), offline: Boolean(o.offline) });
-      if (!taps?.length) {
-        const graph = readGraph(new Uint8Array(readFileSync(model.onnxPath)), model.onnxPath);
+      const source = String(o.source ?? 'auto') as ModelSource;
+      if (!['auto', 'safetensors', 'onnx'].includes(source)) throw new UsageError(`--source ${source}: expected auto, safetensors or onnx`);
+      const randomInit = o.randomInit === undefined ? undefined : Number(o.randomInit);
+      if (randomInit !== undefined && !Number.isInteger(randomInit)) throw new UsageError(`--random-init ${o.randomInit}: expected an integer seed`);
+      const model = await resolveModel(String(o.model), { onnxFile: String(o.onnxFile), offline: Boolean(o.offline), source });
+      if (!taps?.length && chooseRoute(model, source) === 'onnx') {
+        const onnxPath = model.onnxPath as string;
+        const graph = readGraph(new Uint8Array(readFileSync(onnxPath)), onnxPath);
         if (!graph.layerTaps.length) {
           // nothing mappable: show what could be tapped instead of failing
           const result = { model: model.id, dir: model.dir, onnx: model.onnxPath, family: graph.family, mappable: false, inputs: graph.inputs, outputs: graph.outputs, taps: [], candidates: graph.candidates };
@@ -37,6 +45,8 @@ export function register(program: Command, io: CliIO): void {
         model,
         ffn: Boolean(o.ffn),
         taps,
+        source,
+        randomInit,
       });
       try {
         const taps = ex.taps.map((t, i) => ({ name: t.name, tensor: t.tensor, width: ex.widths[i], kind: t.kind }));
@@ -45,8 +55,12 @@ export function register(program: Command, io: CliIO): void {
         const result = {
           model: ex.model.id,
           dir: ex.model.dir,
-          onnx: ex.model.onnxPath,
-          family: ex.graph.family,
+          onnx: ex.route.source === 'onnx' ? ex.model.onnxPath : undefined,
+          family: ex.route.modelType,
+          source: ex.route.source,
+          dtype: ex.route.dtype,
+          ...(ex.route.randomInit !== undefined ? { randomInit: ex.route.randomInit } : {}),
+          sites: [...ex.graph.layerTaps, ...ex.graph.ffnTaps].map((t) => t.name),
           mappable: ex.graph.layerTaps.length > 0,
           inputs: ex.graph.inputs,
           outputs: ex.graph.outputs,
@@ -60,7 +74,7 @@ export function register(program: Command, io: CliIO): void {
           neurons: ex.cols,
         };
         io.result(result, Boolean(o.json), () => {
-          const lines = [`${ex.model.id} (${ex.graph.family}, ${ex.tokenizer.modelType} tokenizer, max ${ex.maxLength} pieces)`, 'taps:'];
+          const lines = [`${ex.model.id} (${ex.route.modelType}, ${ex.route.source === 'safetensors' ? `built from the ${ex.route.dtype} checkpoint` : 'ONNX export'}, ${ex.tokenizer.modelType} tokenizer, max ${ex.maxLength} pieces)`, 'taps:'];
           for (const t of taps) lines.push(`  ${t.name.padEnd(28)} ${String(t.width).padStart(5)}  ${t.kind.padEnd(11)} ${t.tensor}`);
           if (ffnAvailable.length) lines.push(`FFN taps (--ffn): ${ffnAvailable.map((t) => t.name).join(', ')}`);
           if (ex.graph.candidates.length) {
