@@ -33,6 +33,10 @@ const modelSchema = z
     batchSize: z.number().int().positive().default(32),
     maxLength: z.number().int().positive().optional(),
     onnxFile: z.string().optional(),
+    /** Where the forward graph comes from: auto (the checkpoint builder whenever the family is supported), safetensors, onnx. */
+    source: z.enum(['auto', 'safetensors', 'onnx']).default('auto'),
+    /** Seeded random weights of the same architecture (the random-weights control). */
+    randomInit: z.number().int().nonnegative().optional(),
   })
   .strict();
 

@@ -7,8 +7,10 @@ import type { CliIO } from '../io.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { hashFile } from '../../util/hash.js';
 import { Extractor, type Aggregation } from '../../extract/extractor.js';
+import type { ModelSource } from '../../extract/model.js';
 import { readCorpus, CORPUS_FORMATS, type CorpusFormat } from '../../data/corpus.js';
 import { createActivationWriter, ACTIVATION_FORMATS, type ActivationFormat } from '../../store/load.js';
+import { activationOutSpec, checkOutPath } from '../out-path.js';
 
 /** Parse `all` or `0,2,4`. */
 export function parseLayers(v: string): 'all' | number[] {
@@ -45,9 +47,12 @@ export function register(program: Command, io: CliIO): void {
     .option('--max-length <n>', 'max pieces per model input incl. special tokens (default: the model maximum); longer sentences are windowed')
     .option('--stride <n>', 'window stride in pieces for long sentences (default: half a window)')
     .option('--onnx-file <name>', 'ONNX file in onnx/ (e.g. model_quantized.onnx)', 'model.onnx')
+    .option('--source <route>', 'auto | safetensors | onnx: build the graph from the checkpoint (auto: whenever the family is supported), or use the ONNX export', 'auto')
+    .option('--random-init <seed>', 'seeded random weights of the same architecture (the random-weights control; checkpoint route)')
     .option('--offline', 'never download (also NEUROPROBE_OFFLINE=1)')
     .option('--threads <n>', 'ORT intra-op threads')
     .option('--resume', 'continue an interrupted extraction into the same --out')
+    .option('--force', 'overwrite an existing --out that is not an activation file of its format (its contents are lost)')
     .option('--json', 'print the result as one JSON object on stdout')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const aggregation = String(o.aggregation) as Aggregation;
@@ -63,10 +68,18 @@ export function register(program: Command, io: CliIO): void {
       if (corpusFormat !== undefined && !(CORPUS_FORMATS as readonly string[]).includes(corpusFormat)) throw new UsageError(`--corpus-format ${corpusFormat}: expected ${CORPUS_FORMATS.join(', ')}`);
       const format = o.format as string | undefined;
       if (format !== undefined && !(ACTIVATION_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format ${format}: expected ${ACTIVATION_FORMATS.join(', ')}`);
+      // before any work: never write over what the user made
+      checkOutPath(String(o.out), activationOutSpec(String(o.out), '--out', Boolean(o.force), format as ActivationFormat | undefined));
       const corpus = readCorpus(corpusPath, { format: corpusFormat as CorpusFormat | undefined });
       if (!corpus.length) throw new InputError('corpus has no sentences', { location: { file: corpusPath }, expected: 'at least one sentence' });
+      const source = String(o.source ?? 'auto') as ModelSource;
+      if (!['auto', 'safetensors', 'onnx'].includes(source)) throw new UsageError(`--source ${source}: expected auto, safetensors or onnx`);
+      const randomInit = o.randomInit === undefined ? undefined : Number(o.randomInit);
+      if (randomInit !== undefined && !(Number.isInteger(randomInit) && randomInit >= 0)) throw new UsageError(`--random-init ${String(o.randomInit)}: expected a non-negative integer seed`);
       const ex = await Extractor.create({
         model: String(o.model),
+        source,
+        randomInit,
         onnxFile: String(o.onnxFile),
         offline: Boolean(o.offline),
         layers,
