@@ -8,7 +8,7 @@
  * uninterrupted one with the same seed give identical files; times go to run.json.
  */
 import { join } from 'node:path';
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { StudyConfig, ModelConfig, SplitConfig } from './config.js';
 import { StageCache } from './stages.js';
 import { readCorpus } from '../data/corpus.js';
@@ -197,7 +197,7 @@ export function extractionInputs(model: ModelConfig, split: LoadedSplit): unknow
 
 /** The extractor of a study's model. */
 export function createExtractor(model: ModelConfig): Promise<Extractor> {
-  return Extractor.create({ model: model.path, onnxFile: model.onnxFile, layers: model.layers, ffn: model.ffn, maxLength: model.maxLength });
+  return Extractor.create({ model: model.path, onnxFile: model.onnxFile, layers: model.layers, ffn: model.ffn, maxLength: model.maxLength, source: model.source, randomInit: model.randomInit });
 }
 
 /**
@@ -360,8 +360,16 @@ function loadSplits(cfg: StudyConfig): { train: LoadedSplit; dev?: LoadedSplit; 
 /** What identifies a model's activations: its files' contents and the extraction settings. */
 function modelIdentity(m: ModelConfig): unknown {
   const files: Record<string, string> = {};
-  for (const f of ['config.json', 'tokenizer.json', `onnx/${m.onnxFile ?? 'model.onnx'}`]) {
+  const weights = ['model.safetensors', 'model.safetensors.index.json'];
+  try {
+    const index = join(m.path, 'model.safetensors.index.json');
+    if (existsSync(index)) weights.push(...new Set(Object.values((JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map ?? {})));
+  } catch {
+    /* a bad index is reported when the model is opened */
+  }
+  for (const f of ['config.json', 'tokenizer.json', `onnx/${m.onnxFile ?? 'model.onnx'}`, ...weights]) {
     const p = join(m.path, f);
+    if (weights.includes(f) && !existsSync(p)) continue;
     try {
       statSync(p);
       files[f] = hashFile(p);
@@ -369,7 +377,11 @@ function modelIdentity(m: ModelConfig): unknown {
       files[f] = 'missing';
     }
   }
-  return { path: m.path, files, aggregation: m.aggregation, layers: m.layers, dtype: m.dtype, ffn: m.ffn, maxLength: m.maxLength ?? null, onnxFile: m.onnxFile ?? null };
+  return {
+    path: m.path, files, aggregation: m.aggregation, layers: m.layers, dtype: m.dtype, ffn: m.ffn, maxLength: m.maxLength ?? null, onnxFile: m.onnxFile ?? null,
+    ...(m.source && m.source !== 'auto' ? { source: m.source } : {}),
+    ...(m.randomInit !== undefined ? { randomInit: m.randomInit } : {}),
+  };
 }
 
 /** Sentences of a split as contiguous row ranges with the kept words. */
