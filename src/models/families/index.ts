@@ -1,5 +1,7 @@
 /** The model families with a checkpoint builder (one module each; add a new family here). */
 import type { Family } from '../family.js';
 import { bertFamily, distilbertFamily } from './bert.js';
+import { gpt2Family } from './gpt2.js';
+import { xlnetFamily } from './xlnet.js';
 
-export const FAMILIES: Family[] = [bertFamily, distilbertFamily];
+export const FAMILIES: Family[] = [bertFamily, distilbertFamily, gpt2Family, xlnetFamily];
