@@ -28,18 +28,31 @@ function tinyTokenizer(name: string, vocab: string[], merges: string[], preToken
   return p;
 }
 
-test('GPT-2 style byte-level BPE: words get their in-sentence pieces (Ġ only after the first word)', () => {
+test('byte-level BPE without a prefix space: each word alone by default (transformers), in-sentence pieces with mode context (NeuroX)', () => {
   const path = tinyTokenizer('gpt2', ['a', 'b', 'c', 'Ġ', 'Ġa', 'Ġb', 'bc', 'Ġbc', 'Ġc', 'cb', 'Ġcb'], ['b c', 'c b', 'Ġ bc', 'Ġ cb', 'Ġ a', 'Ġ b', 'Ġ c'], { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true });
   const tok = loadWordTokenizer({ tokenizerPath: path, tokenizerConfig: {} });
-  assert.equal(tok.mode, 'context');
+  assert.equal(tok.mode, 'word');
+  assert.equal(tok.paddingSide, 'right');
   assert.deepEqual(tok.prefix.ids, []);
   assert.deepEqual(tok.suffix.ids, []);
   const words = ['bc', 'cb', 'a', 'bcb'];
-  const pieces = tok.sentencePieces(words);
+  // transformers' is_split_into_words: the pre-tokenizer adds no space, so no word gets a Ġ
+  assert.deepEqual(tok.sentencePieces(words).map((p) => p.tokens), [['bc'], ['cb'], ['a'], ['bc', 'b']]);
+  const neurox = loadWordTokenizer({ tokenizerPath: path, tokenizerConfig: {} }, { mode: 'context' });
+  const pieces = neurox.sentencePieces(words);
   assert.deepEqual(pieces.map((p) => p.tokens), [['bc'], ['Ġcb'], ['Ġa'], ['Ġbc', 'b']]);
-  // the concatenation is exactly the tokenization of the whole sentence
-  const direct = loadWordTokenizer({ tokenizerPath: path, tokenizerConfig: {}, }, { mode: 'word' }).sentencePieces([words.join(' ')])[0];
+  // NeuroX's concatenation is exactly the tokenization of the whole sentence
+  const direct = tok.sentencePieces([words.join(' ')])[0];
   assert.deepEqual(pieces.flatMap((p) => p.ids), direct.ids);
+});
+
+test('pad token and padding side come from tokenizer_config.json', () => {
+  const path = tinyTokenizer('pad', ['a', 'b', '<pad>', '<x>'], [], { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true });
+  assert.equal(loadWordTokenizer({ tokenizerPath: path, tokenizerConfig: {} }).padId, 2);
+  const tok = loadWordTokenizer({ tokenizerPath: path, tokenizerConfig: { pad_token: { content: '<x>' }, padding_side: 'left' } });
+  assert.equal(tok.padId, 3);
+  assert.equal(tok.paddingSide, 'left');
+  assert.equal(loadWordTokenizer({ tokenizerPath: path, tokenizerConfig: { tokenizer_class: 'XLNetTokenizer' } }).paddingSide, 'left');
 });
 
 test('SentencePiece style (Metaspace ▁) with <s> ... </s> special tokens from the post-processor', () => {

@@ -1,13 +1,16 @@
 /**
- * Word → subword alignment, as NeuroX does it (paper-and-neurox.md §2.2, §4.8).
+ * Word → subword alignment, exactly as transformers aligns pre-split words (`tokenizer(words,
+ * is_split_into_words=True).word_ids()`): each word is normalised, pre-tokenised and encoded **on its own**, without
+ * special tokens, so the pre-tokenizer decides its first piece (`add_prefix_space` gives GPT-2/RoBERTa words their
+ * `Ġ`, Metaspace gives every SentencePiece word its `▁`, the Llama 3 layout adds nothing, WordPiece continues with
+ * `##`); the pieces are concatenated and the post-processor's special tokens ([CLS] … [SEP], <s> … </s>, … <sep> <cls>,
+ * <|begin_of_text|> …) are put around them. Special tokens belong to no word.
  *
- * - WordPiece (BERT-style) tokenizers: each word is tokenized on its own; pieces never depend on context.
- * - BPE / Unigram (GPT-2 "Ġ", SentencePiece "▁") tokenizers: each word is tokenized in context with a filler word
- *   (`"w a"` for the first word, `"a w a"` in the middle, `"a w"` at the end) and the filler pieces are stripped,
- *   so a word gets the pieces it has inside a sentence (e.g. `Ġword`, not `word`).
+ * NeuroX's own alignment (BPE/Unigram words tokenised in context next to a filler word, `"a w a"`, and the filler pieces
+ * stripped) stays available as `mode: 'context'`.
  *
- * The model input for a sentence is `prefix + pieces(w1) + ... + pieces(wn) + suffix`, where prefix/suffix are the
- * special tokens of the tokenizer's post-processor (e.g. [CLS] ... [SEP], <s> ... </s>, nothing for GPT-2).
+ * The model input for a sentence is `prefix + pieces(w1) + ... + pieces(wn) + suffix`, with token types `prefix.typeIds`,
+ * `sequenceTypeId` for every piece, `suffix.typeIds` (XLNet: 0 for the words and `<sep>`, 2 for `<cls>`).
  */
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -20,24 +23,33 @@ export interface WordPieces {
   tokens: string[];
 }
 
+/** Special tokens around the words, with their token type ids. */
+export interface SpecialPieces extends WordPieces {
+  typeIds: number[];
+}
+
 /** A tokenizer that splits pre-tokenized words into model pieces. */
 export interface WordTokenizer {
-  /** 'word' (each word alone: WordPiece) or 'context' (filler-wrapped: BPE, Unigram). */
+  /** 'word' (each word alone, as transformers' is_split_into_words: the default) or 'context' (NeuroX's filler-wrapped BPE/Unigram words). */
   readonly mode: 'word' | 'context';
   /** The tokenizer model type from tokenizer.json (WordPiece, BPE, Unigram, ...). */
   readonly modelType: string;
   /** Special tokens put before / after a single sequence by the post-processor. */
-  readonly prefix: WordPieces;
-  readonly suffix: WordPieces;
-  /** Id used to pad batches (pad token, else 0). */
+  readonly prefix: SpecialPieces;
+  readonly suffix: SpecialPieces;
+  /** Token type id of the word pieces (the template's type for sequence A; 0 for every tokenizer seen). */
+  readonly sequenceTypeId: number;
+  /** Id used to pad batches (the tokenizer's pad token, else 0). RoBERTa-likes derive positions from it. */
   readonly padId: number;
+  /** Where padding goes in a batch: the tokenizer's `padding_side` (XLNet: left), else right. */
+  readonly paddingSide: 'left' | 'right';
   /** Pieces of every word of a sentence, in order (a word may get zero pieces). */
   sentencePieces(words: string[]): WordPieces[];
 }
 
 /** Options for {@link loadWordTokenizer}. */
 export interface WordTokenizerOptions {
-  /** Force the alignment mode (default: 'word' for WordPiece, 'context' otherwise). */
+  /** Force the alignment mode (default: 'word', each word alone as transformers does; 'context' = NeuroX's filler alignment for BPE/Unigram). */
   mode?: 'word' | 'context';
   /** Filler word for context mode (NeuroX uses "a"). */
   filler?: string;
@@ -64,14 +76,16 @@ export function loadWordTokenizer(model: Pick<ResolvedModel, 'tokenizerPath' | '
   } catch (err) {
     throw new InputError(`cannot build tokenizer from ${model.tokenizerPath}: ${(err as Error).message}`, { location: { file: model.tokenizerPath } });
   }
-  return new HFWordTokenizer(tok, modelType, opts);
+  return new HFWordTokenizer(tok, modelType, opts, model.tokenizerConfig ?? {});
 }
 
 class HFWordTokenizer implements WordTokenizer {
   readonly mode: 'word' | 'context';
-  readonly prefix: WordPieces;
-  readonly suffix: WordPieces;
+  readonly prefix: SpecialPieces;
+  readonly suffix: SpecialPieces;
+  readonly sequenceTypeId: number;
   readonly padId: number;
+  readonly paddingSide: 'left' | 'right';
   private readonly filler: string;
   private readonly nPre: number;
   private readonly nPost: number;
@@ -81,18 +95,26 @@ class HFWordTokenizer implements WordTokenizer {
     private readonly tok: Tokenizer,
     readonly modelType: string,
     opts: WordTokenizerOptions,
+    config: Record<string, unknown>,
   ) {
-    this.mode = opts.mode ?? (modelType === 'WordPiece' ? 'word' : 'context');
+    this.mode = opts.mode ?? 'word';
     this.filler = opts.filler ?? 'a';
     // special tokens: encode the filler with and without them and see what surrounds it
     const plain = tok.encode(this.filler, { add_special_tokens: false });
-    const full = tok.encode(this.filler, { add_special_tokens: true });
+    const full = tok.encode(this.filler, { add_special_tokens: true, return_token_type_ids: true });
     const at = indexOfSeq(full.ids, plain.ids);
     if (at < 0) throw new InputError(`tokenizer post-processor changes the text pieces; cannot locate special tokens`);
-    this.prefix = { ids: full.ids.slice(0, at), tokens: full.tokens.slice(0, at) };
-    this.suffix = { ids: full.ids.slice(at + plain.ids.length), tokens: full.tokens.slice(at + plain.ids.length) };
+    const types = full.token_type_ids ?? new Array<number>(full.ids.length).fill(0);
+    const end = at + plain.ids.length;
+    this.prefix = { ids: full.ids.slice(0, at), tokens: full.tokens.slice(0, at), typeIds: types.slice(0, at) };
+    this.suffix = { ids: full.ids.slice(end), tokens: full.tokens.slice(end), typeIds: types.slice(end) };
+    this.sequenceTypeId = types[at] ?? 0;
     const vocab = tok.get_vocab(true);
-    this.padId = vocab.get('[PAD]') ?? vocab.get('<pad>') ?? vocab.get('<|endoftext|>') ?? 0;
+    const padTok = tokenName(config.pad_token);
+    const configured = padTok !== undefined ? vocab.get(padTok) : undefined;
+    this.padId = configured ?? vocab.get('[PAD]') ?? vocab.get('<pad>') ?? vocab.get('<|endoftext|>') ?? 0;
+    const side = config.padding_side;
+    this.paddingSide = side === 'left' || side === 'right' ? side : config.tokenizer_class === 'XLNetTokenizer' ? 'left' : 'right';
     // filler piece counts: before a word ("a w") and after one ("w a")
     this.nPre = plain.ids.length;
     this.nPost = tok.encode(`${this.filler} ${this.filler}`, { add_special_tokens: false }).ids.length - plain.ids.length;
@@ -127,6 +149,13 @@ class HFWordTokenizer implements WordTokenizer {
     const n = words.length;
     return words.map((w, i) => this.wrapped(w, n === 1 ? 'only' : i === 0 ? 'first' : i === n - 1 ? 'last' : 'middle'));
   }
+}
+
+/** A special-token entry of tokenizer_config.json: a string or an AddedToken object `{content: ...}`. */
+function tokenName(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  return undefined;
 }
 
 function indexOfSeq(hay: number[], needle: number[]): number {
