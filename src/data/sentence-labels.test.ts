@@ -31,6 +31,9 @@ test('sentence labels: comment keys carried over a document, document-id fields,
   assert.deepEqual(sentenceLabels(corpus, 'comment:meta::genre'), ['news', 'news', 'quote', 'fiction', 'fiction']);
   assert.deepEqual(sentenceLabels(corpus, 'docid'), ['news', 'news', 'news', 'fiction', 'fiction']);
   assert.deepEqual(sentenceLabels(corpus, 'docid:2'), ['storm', 'storm', 'storm', 'cat', 'cat']);
+  assert.deepEqual(sentenceLabels(corpus.slice(3), 'docid:1:_f'), ['iction_cat', 'iction_cat']);
+  assert.deepEqual(sentenceLabels(corpus, 'docid:0:_'), ['GUM', 'GUM', 'GUM', 'GUM', 'GUM']);
+  assert.throws(() => sentenceLabels(corpus, 'docid:x'), InputError);
   writeFileSync(join(dir, 'labels.txt'), 'a\nb\na\nb\nb\n');
   assert.deepEqual(sentenceLabels(corpus, 'file:labels.txt', { baseDir: dir }), ['a', 'b', 'a', 'b', 'b']);
   // errors name the file and line

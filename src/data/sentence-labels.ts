@@ -4,7 +4,7 @@
  * | spec            | label of a sentence                                                                        |
  * |-----------------|--------------------------------------------------------------------------------------------|
  * | `comment:KEY`   | the value of a CoNLL-U comment `# KEY = value` (e.g. `comment:meta::genre` in GUM, `comment:genre`); a sentence without it inherits the last value of its document (a `# newdoc` starts a new one) |
- * | `docid[:N]`     | field N (default 1) of the `_`-separated document id: `# newdoc id = GUM_academic_art` → `academic` |
+ * | `docid[:N[:SEP]]` | field N (default 1) of the document id split at SEP (default `_`): `# newdoc id = GUM_academic_art` → `academic`; EWT's `docid:0:-` gives `weblog`, `email`, `answers`, ... |
  * | `file:PATH`     | line i of PATH (one label per sentence, blank lines not allowed), PATH relative to `baseDir` |
  * | `brown`         | the Brown category of the sentence's file (`news`, `fiction`, ...)                         |
  *
@@ -18,7 +18,7 @@ import { InputError } from '../util/errors.js';
 import { checkReadableFile } from './lines.js';
 
 /** The sentence-label sources, for error messages. */
-export const SENTENCE_LABEL_SOURCES = 'comment:KEY, docid[:N], file:PATH, brown';
+export const SENTENCE_LABEL_SOURCES = 'comment:KEY, docid[:N[:SEP]], file:PATH, brown';
 
 /** `key = value` of a comment line (without '#'), or undefined. */
 function commentPair(c: string): [string, string] | undefined {
@@ -63,14 +63,16 @@ export function sentenceLabels(corpus: readonly Sentence[], spec: string, opts: 
     });
   }
   if (s === 'docid' || s.startsWith('docid:')) {
-    const n = s === 'docid' ? 1 : Number(s.slice('docid:'.length));
-    if (!Number.isInteger(n) || n < 0) throw new InputError(`bad field number in '${spec}'`, { expected: 'docid or docid:N with N = 0, 1, 2, ...' });
+    const parts = s.split(':');
+    const n = parts.length > 1 ? Number(parts[1]) : 1;
+    const sep = parts.length > 2 ? parts.slice(2).join(':') : '_';
+    if (!Number.isInteger(n) || n < 0 || parts[1] === '' || sep === '') throw new InputError(`bad document-id field in '${spec}'`, { expected: 'docid, docid:N or docid:N:SEP with N = 0, 1, 2, ... and a non-empty separator' });
     const vals = documentValues(corpus, (k, v) => (k === 'newdoc id' ? v : undefined));
     return corpus.map((sent, i) => {
       const id = vals[i];
       if (id === undefined) throw missing(sent, spec, "'# newdoc id = …' before it");
-      const f = id.split('_')[n];
-      if (f === undefined || f === '') throw new InputError(`document id '${id}' has no field ${n}`, { location: { file: sent.file ?? sent.id, line: sent.line }, expected: `ids with ${n + 1} or more '_'-separated fields` });
+      const f = id.split(sep)[n];
+      if (f === undefined || f === '') throw new InputError(`document id '${id}' has no field ${n}`, { location: { file: sent.file ?? sent.id, line: sent.line }, expected: `ids with ${n + 1} or more '${sep}'-separated fields` });
       return f;
     });
   }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
+import { explainSchema, sentenceTaskSchema } from './beyond-config.js';
 
 const splitSchema = z
   .object({
@@ -72,8 +73,8 @@ export const configSchema = z
       })
       .strict(),
     /** Task names (upos, xpos, deprel, deprel-base, feat:NAME, entity, brown, column:N, ...). A `control:T`
-     * entry adds T's control task: T's analysis then reports selectivity. */
-    tasks: z.array(z.string().min(1)).min(1),
+     * entry adds T's control task: T's analysis then reports selectivity. May be empty when `sentenceTasks` are given. */
+    tasks: z.array(z.string().min(1)).default([]),
     /** How control labels are drawn. */
     control: z
       .object({ sample: z.enum(['same', 'uniform']).default('same'), caseSensitive: z.boolean().default(true) })
@@ -88,6 +89,12 @@ export const configSchema = z
     ablation: z.array(z.number().gt(0).max(100)).default([10, 15, 20]),
     /** Neurons with explorer views in the report. */
     neuronViews: z.number().int().nonnegative().default(40),
+    /** Compositional explanations of each word-level task's top neurons (./beyond-config.ts). */
+    explain: explainSchema.optional(),
+    /** Rankers to compare on each word-level task: top-k overlap, consensus, their minimal subsets and ablations. */
+    rankers: z.array(z.string().min(1)).min(1).optional(),
+    /** Sentence-level tasks: one label per sentence, probed on pooled word rows (./beyond-config.ts). */
+    sentenceTasks: z.array(sentenceTaskSchema).default([]),
   })
   .strict();
 
@@ -131,6 +138,9 @@ export function validateConfig(raw: unknown, source: string, baseDir: string): S
     if (s.labels) s.labels = abs(s.labels);
   }
   if (cfg.out) cfg.out = abs(cfg.out);
+  if (cfg.tasks.length === 0 && cfg.sentenceTasks.length === 0) throw new InputError('invalid config value at "tasks": no word-level tasks and no sentenceTasks', { location: { file: source } });
+  const fileSpec = (l: string): string => (l.startsWith('file:') ? `file:${abs(l.slice(5).trim())}` : l);
+  for (const t of cfg.sentenceTasks) t.labels = typeof t.labels === 'string' ? fileSpec(t.labels) : { train: fileSpec(t.labels.train), ...(t.labels.dev ? { dev: fileSpec(t.labels.dev) } : {}), test: fileSpec(t.labels.test) };
   return cfg;
 }
 
