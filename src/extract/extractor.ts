@@ -230,7 +230,8 @@ export class Extractor {
         producers: new Map(),
         externalData: [],
       };
-      session = await createModelSession(built.encode(chosen), { intraOpThreads: opts.threads });
+      const encoded = built.encode(chosen);
+      session = await createModelSession(encoded.model, { intraOpThreads: opts.threads, externalData: encoded.externalData });
       route = { source, modelType, dtype: built.dtype, files: built.files, ...(opts.randomInit !== undefined ? { randomInit: opts.randomInit } : {}) };
     } else {
       const onnxPath = model.onnxPath as string;

@@ -8,6 +8,7 @@ import { InputError } from '../util/errors.js';
 import { SafetensorsCheckpoint, type WeightSource } from './checkpoint.js';
 import { Config, type Family } from './family.js';
 import { GraphBuilder, type Site } from './graph.js';
+import type { ExternalFile } from './onnx-writer.js';
 import { RandomWeights } from './random-init.js';
 import { FAMILIES } from './families/index.js';
 
@@ -34,8 +35,17 @@ export interface CheckpointGraph {
   /** Whether the family's tokenizer pads on the left. */
   padLeft: boolean;
   builder: GraphBuilder;
-  /** Serialise the graph with the given sites (and extra outputs) as outputs. */
-  encode(outputs: Site[]): Uint8Array;
+  /**
+   * Serialise the graph with the given sites (and the builder's extra outputs) as outputs. The weights stay out of
+   * the protobuf: `externalData` holds them in memory, to be passed to the session (see `createModelSession`).
+   */
+  encode(outputs: Site[]): EncodedGraph;
+}
+
+/** A serialised graph and the in-memory external data its initializers refer to. */
+export interface EncodedGraph {
+  model: Uint8Array;
+  externalData: ExternalFile[];
 }
 
 /** Every supported `model_type`. */
@@ -72,6 +82,10 @@ export function buildFromCheckpoint(dir: string, config: Record<string, unknown>
     inputs: g.inputs.map((i) => i.name),
     padLeft: Boolean(family.padLeft),
     builder: g,
-    encode: (outputs) => g.build(outputs.map((s) => ({ tensor: s.tensor, width: s.width }))),
+    encode: (outputs) => {
+      const externalData: ExternalFile[] = [];
+      const model = g.build(outputs.map((s) => ({ tensor: s.tensor, width: s.width })), 17, externalData);
+      return { model, externalData };
+    },
   };
 }

@@ -10,7 +10,7 @@
  * values are the plain model's.
  */
 import type { Tensor } from './checkpoint.js';
-import { DataType, encodeModel, type Attr, type InitTensor, type OnnxNode, type OnnxValue } from './onnx-writer.js';
+import { DataType, encodeModel, type Attr, type ExternalFile, type InitTensor, type OnnxNode, type OnnxValue } from './onnx-writer.js';
 
 /** What a site measures. */
 export type SiteKind = 'embeddings' | 'resid_post' | 'mlp_pre' | 'mlp_pre_linear' | 'mlp_post';
@@ -138,10 +138,13 @@ export class GraphBuilder {
     return t;
   }
 
-  /** Encode with the given tensors as float outputs of shape [batch, sequence, width]. */
-  build(outputs: Array<{ tensor: string; width: number | string }>, opset = 17): Uint8Array {
+  /**
+   * Encode with the given tensors as float outputs of shape [batch, sequence, width]. With `external`, the weights
+   * stay out of the protobuf as in-memory external data entries pushed onto it (pass them to the session).
+   */
+  build(outputs: Array<{ tensor: string; width: number | string }>, opset = 17, external?: ExternalFile[]): Uint8Array {
     const outs: OnnxValue[] = outputs.map((o) => ({ name: o.tensor, type: DataType.FLOAT, shape: ['batch', 'sequence', o.width] }));
-    return encodeModel({ name: 'neuroprobe', nodes: this.nodes, inputs: this.inputs, outputs: [...outs, ...this.extraOutputs], initializers: this.initializers, opset });
+    return encodeModel({ name: 'neuroprobe', nodes: this.nodes, inputs: this.inputs, outputs: [...outs, ...this.extraOutputs], initializers: this.initializers, opset }, external);
   }
 
   // ---------------------------------------------------------------- layers

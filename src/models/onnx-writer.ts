@@ -98,9 +98,27 @@ class Msg {
   }
 }
 
-function tensorMsg(t: InitTensor): Msg {
+/** An in-memory external data "file" of a model (ONNX Runtime's `externalData` session option). */
+export interface ExternalFile {
+  path: string;
+  data: Uint8Array;
+}
+
+function tensorMsg(t: InitTensor, external?: ExternalFile[]): Msg {
   const m = new Msg();
   for (const d of t.dims) m.int(1, d);
+  if (external && t.float && t.float.length >= 64) {
+    // the bytes stay where they are: one in-memory "file" per weight, referenced by location
+    const path = `w${external.length}.bin`;
+    external.push({ path, data: new Uint8Array(t.float.buffer, t.float.byteOffset, t.float.byteLength) });
+    m.int(2, DataType.FLOAT);
+    m.str(8, t.name);
+    m.msg(13, new Msg().str(1, 'location').str(2, path));
+    m.msg(13, new Msg().str(1, 'offset').str(2, '0'));
+    m.msg(13, new Msg().str(1, 'length').str(2, String(t.float.byteLength)));
+    m.int(14, 1);
+    return m;
+  }
   if (t.int64) {
     m.int(2, DataType.INT64);
     m.str(8, t.name);
@@ -137,8 +155,11 @@ function valueMsg(v: OnnxValue): Msg {
   return new Msg().str(1, v.name).msg(2, new Msg().msg(1, tt));
 }
 
-/** Encode a model (IR 8). */
-export function encodeModel(g: { name: string; nodes: OnnxNode[]; inputs: OnnxValue[]; outputs: OnnxValue[]; initializers: InitTensor[]; opset: number; producer?: string }): Uint8Array {
+/**
+ * Encode a model (IR 8). With `external`, float initializers of 64 values or more are not copied into the protobuf:
+ * each becomes an in-memory external data entry pushed onto `external` (no 2 GB protobuf limit, one copy less).
+ */
+export function encodeModel(g: { name: string; nodes: OnnxNode[]; inputs: OnnxValue[]; outputs: OnnxValue[]; initializers: InitTensor[]; opset: number; producer?: string }, external?: ExternalFile[]): Uint8Array {
   const graph = new Msg();
   for (const n of g.nodes) {
     const m = new Msg();
@@ -151,7 +172,7 @@ export function encodeModel(g: { name: string; nodes: OnnxNode[]; inputs: OnnxVa
     graph.msg(1, m);
   }
   graph.str(2, g.name);
-  for (const t of g.initializers) graph.msg(5, tensorMsg(t));
+  for (const t of g.initializers) graph.msg(5, tensorMsg(t, external));
   for (const i of g.inputs) graph.msg(11, valueMsg(i));
   for (const o of g.outputs) graph.msg(12, valueMsg(o));
   const model = new Msg().int(1, 8).str(2, g.producer ?? 'neuroprobe').msg(7, graph);

@@ -10,6 +10,8 @@ export interface ModelSessionOptions {
   intraOpThreads?: number;
   /** ORT graph optimisation level (default 'all'; only float tensors may be exposed at 'all', see surgery.ts). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** In-memory external data the model's initializers refer to by `location`. */
+  externalData?: Array<{ path: string; data: Uint8Array }>;
 }
 
 /** A float output of a run: shape and data (row-major). */
@@ -60,6 +62,7 @@ export async function createModelSession(model: Uint8Array | string, opts: Model
     executionProviders: ['cpu'],
   };
   if (opts.intraOpThreads !== undefined) so.intraOpNumThreads = opts.intraOpThreads;
+  if (opts.externalData?.length) so.externalData = opts.externalData;
   const session = typeof model === 'string' ? await ort.InferenceSession.create(model, so) : await ort.InferenceSession.create(model, so);
   return {
     inputNames: session.inputNames,
