@@ -127,6 +127,12 @@ test('Jaccard matrix is symmetric with a unit diagonal', () => {
   assert.deepEqual(t.topNeurons, { A: [0], B: [1] });
   assert.deepEqual(t.neuronsNeeded, { A: 1, B: 1 });
   assert.deepEqual(t.jaccard, [[1, 0], [0, 1]]);
+  assert.equal(t.unweighted, undefined);
+  // a class with no weight at all gets no top neurons (not neuron 0) and is listed with its training count
+  const z = tagAnalysis({ coef: Float32Array.from([5, 1, 1, 0, 0, 0, 1, 1, 9]), numClasses: 3, numFeatures: 3 }, ['A', 'B', 'C'], 0.5, undefined, [40, 2, 30]);
+  assert.deepEqual(z.topNeurons, { A: [0], B: [], C: [2] });
+  assert.deepEqual(z.neuronsNeeded, { A: 1, B: 0, C: 1 });
+  assert.deepEqual(z.unweighted, { B: 2 });
 });
 
 test('top words: NeuroX z-score method on a hand example', () => {

@@ -237,9 +237,9 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
 
   // tags: LCA per-class sets of the oracle's weights, for labels present in train
   stage('tags', 7);
-  const present = input.labels.map(() => false);
-  for (const c of train.y) present[c] = true;
-  const tags = tagAnalysis(oracle, input.labels, input.tagPercentage ?? 0.5, present);
+  const trainCounts = input.labels.map(() => 0);
+  for (const c of train.y) trainCounts[c]++;
+  const tags = tagAnalysis(oracle, input.labels, input.tagPercentage ?? 0.5, trainCounts.map((k) => k > 0), trainCounts);
   lap('tags');
 
   // neuron views (on the full training split, which carries the words and sentences)

@@ -25,16 +25,27 @@ export function jaccardMatrix(sets: ArrayLike<number>[]): number[][] {
  * Tag analysis from probe weights: each label's LCA top neurons at `percentage` of its weight mass.
  * `present` (optional) restricts the tags to labels that occur in the data.
  */
-export function tagAnalysis(probe: ProbeWeights, labels: string[], percentage = 0.5, present?: boolean[]): TagResult {
+export function tagAnalysis(probe: ProbeWeights, labels: string[], percentage = 0.5, present?: boolean[], trainCounts?: ArrayLike<number>): TagResult {
   const { perClass } = getTopNeurons(probe.coef, probe.numClasses, probe.numFeatures, percentage);
   const keep = labels.map((_, c) => c < probe.numClasses && (present ? present[c] : true));
   const tagLabels = labels.filter((_, c) => keep[c]);
-  const sets = perClass.filter((_, c) => keep[c]);
+  const D = probe.numFeatures;
   const topNeurons: Record<string, number[]> = {};
   const neuronsNeeded: Record<string, number> = {};
-  tagLabels.forEach((l, i) => {
-    topNeurons[l] = Array.from(sets[i]);
-    neuronsNeeded[l] = sets[i].length;
+  const unweighted: Record<string, number> = {};
+  const sets: Int32Array[] = [];
+  labels.forEach((l, c) => {
+    if (!keep[c]) return;
+    // a class the probe gives no weight at all has no top neurons (the mass cut would otherwise return neuron 0)
+    let any = false;
+    for (let d = 0; d < D && !any; d++) any = probe.coef[c * D + d] !== 0;
+    const set = any ? perClass[c] : new Int32Array(0);
+    if (!any) unweighted[l] = trainCounts ? trainCounts[c] ?? 0 : 0;
+    sets.push(set);
+    topNeurons[l] = Array.from(set);
+    neuronsNeeded[l] = set.length;
   });
-  return { topNeurons, labels: tagLabels, jaccard: jaccardMatrix(sets), neuronsNeeded, percentage };
+  const out: TagResult = { topNeurons, labels: tagLabels, jaccard: jaccardMatrix(sets), neuronsNeeded, percentage };
+  if (Object.keys(unweighted).length > 0) out.unweighted = unweighted;
+  return out;
 }

@@ -110,6 +110,9 @@ export interface TagResult {
   neuronsNeeded: Record<string, number>;
   /** Mass percentage used for the per-tag sets. */
   percentage: number;
+  /** Tags to which the oracle gives no weight at all (no top neurons), with their number of training examples;
+   * absent when every tag has weight. */
+  unweighted?: Record<string, number>;
 }
 
 /** Per-neuron views for the explorer. */

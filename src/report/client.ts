@@ -190,9 +190,27 @@ export const CLIENT_JS = String.raw`
     });
   }
 
+  // Long label sets (49 deprel labels, 50 xpos tags) show the TOP_TAGS tags of largest |weight| unless "show all".
+  var TOP_TAGS = 30, showAllTags = false;
+  var allBtn = document.getElementById('ex-weights-all');
+  if (allBtn) allBtn.addEventListener('click', function () {
+    showAllTags = !showAllTags;
+    if (state.view) renderWeights(state.view);
+  });
   function renderWeights(v) {
     var spec = clone(ex.templates.weights);
-    spec.data = { values: state.pair.labels.map(function (l) { return { label: l, weight: v.weights[l] === undefined ? 0 : v.weights[l] }; }) };
+    var rows = state.pair.labels.map(function (l) { return { label: l, weight: v.weights[l] === undefined ? 0 : v.weights[l] }; });
+    var many = rows.length > TOP_TAGS + 10;
+    if (many && !showAllTags) {
+      rows = rows.slice().sort(function (a, b) { return Math.abs(b.weight) - Math.abs(a.weight) || (a.label < b.label ? -1 : 1); }).slice(0, TOP_TAGS);
+    }
+    if (allBtn) {
+      allBtn.hidden = !many;
+      allBtn.textContent = showAllTags ? 'Show the top ' + TOP_TAGS + ' tags by |weight|' : 'Show all ' + state.pair.labels.length + ' tags';
+    }
+    var note = document.getElementById('ex-weights-note');
+    if (note) note.textContent = many && !showAllTags ? 'The ' + TOP_TAGS + ' of ' + state.pair.labels.length + ' tags with the largest |weight|.' : '';
+    spec.data = { values: rows };
     return embed('ex-weights', spec);
   }
 

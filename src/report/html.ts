@@ -12,6 +12,7 @@ import {
   type VegaLiteSpec,
 } from './specs.js';
 import { ablationTableHtml, summaryTableHtml } from './table.js';
+import { provenanceHtml, settingsHtml } from './provenance.js';
 import type { StudyResults } from './types.js';
 
 /** The JSON the page script reads from `<script id="report-data" type="application/json">`. */
@@ -135,18 +136,14 @@ select { font: inherit; padding: 3px 6px; margin-left: 4px; max-width: 320px; }
 .tok:hover, .tok:focus { outline: 1px solid #333; }
 .legend-swatch { display: inline-block; width: 34px; height: 10px; vertical-align: middle; margin: 0 4px; }
 #act-tip { position: absolute; z-index: 10; background: #1d2430; color: #fff; font-size: 12px; padding: 3px 7px; border-radius: 4px; pointer-events: none; white-space: nowrap; }
+table.prov td.path { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; max-width: 520px; }
+table.prov code { font-size: 12px; }
+.flag { display: inline-block; margin-left: 6px; padding: 0 6px; border-radius: 3px; background: #fde8c8; color: #7a4100; font-size: 12px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 `;
 
 function kvTable(obj: Record<string, unknown>): string {
-  const keys = Object.keys(obj);
-  if (keys.length === 0) return '<p class="empty">none recorded</p>';
-  const rows = keys.map((k) => {
-    const v = obj[k];
-    const text = typeof v === 'string' ? v : JSON.stringify(v);
-    return `<tr><td>${escapeHtml(k)}</td><td><code>${escapeHtml(text ?? String(v))}</code></td></tr>`;
-  });
-  return `<table class="kv"><tbody>${rows.join('')}</tbody></table>`;
+  return settingsHtml(obj);
 }
 
 function analysisSettings(results: AnalysisResult[]): string {
@@ -154,6 +151,11 @@ function analysisSettings(results: AnalysisResult[]): string {
   return results
     .map((r) => `<h3>${escapeHtml(r.model)} · ${escapeHtml(r.task)}</h3>${kvTable({ ranking: r.ranking?.method, rows: r.rows, ...(r.settings ?? {}) })}`)
     .join('');
+}
+
+/** Whether any analysis carries timings (results.json leaves them out; run.json brings them back). */
+function hasTimings(results: AnalysisResult[]): boolean {
+  return results.some((r) => Object.keys(r.timings ?? {}).length > 0);
 }
 
 function timingsTable(results: AnalysisResult[]): string {
@@ -197,8 +199,9 @@ export function renderReportHtml(study: StudyResults, opts: ReportOptions = {}, 
 <p class="meta">${study.created ? `Created <b>${escapeHtml(study.created)}</b> · ` : ''}models <b>${escapeHtml(models.join(', '))}</b> · tasks <b>${escapeHtml(tasks.join(', '))}</b> · ${results.length} analyses</p>
 <div class="head-grid">
 <details open><summary>Settings</summary>${kvTable(study.settings ?? {})}</details>
-<details open><summary>Timings (seconds)</summary>${timingsTable(results)}</details>
+${hasTimings(results) ? `<details open><summary>Timings (seconds)</summary>${timingsTable(results)}</details>` : ''}
 </div>
+<details open id="provenance"><summary>Provenance: models and corpora</summary>${provenanceHtml(study)}</details>
 <details><summary>Settings of each analysis</summary>${analysisSettings(results)}</details>
 <nav><a href="#results">Results</a><a href="#curve">Accuracy vs neurons</a><a href="#layers">Layers</a><a href="#overlap">Tag overlap</a><a href="#control">Control</a><a href="#ablation">Ablation</a><a href="#explorer">Neuron explorer</a></nav>
 </header>
@@ -263,7 +266,7 @@ ${ablationTableHtml(study)}
 <div class="plot" id="ex-strip"></div>
 <div class="explorer-grid">
 <div><h3>Top words</h3><ol id="ex-words"></ol></div>
-<div><h3>Weight per tag</h3><div class="plot" id="ex-weights"></div></div>
+<div><h3>Weight per tag</h3><p class="note"><span id="ex-weights-note"></span> <button type="button" id="ex-weights-all" hidden></button></p><div class="plot" id="ex-weights"></div></div>
 </div>
 <h3>Top-activating sentences</h3>
 <div id="ex-sentences"></div>

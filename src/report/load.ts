@@ -57,7 +57,8 @@ const analysisSchema = z.looseObject({
       weights: z.record(z.string(), num),
     }),
   ),
-  timings: z.record(z.string(), num),
+  /** Absent in the results.json that `neuroprobe run` writes (times go to run.json, merged by withRunInfo). */
+  timings: z.record(z.string(), num).optional(),
 });
 
 const studySchema = z.looseObject({

@@ -312,3 +312,91 @@ test('neuroprobe report rebuilds the page; bad files exit 2 with a located messa
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tags without probe weight are n/a in grey with their training count, never a top neuron', async () => {
+  const study = syntheticStudy();
+  const r = study.results[0];
+  // what the analysis records for two rare labels: no top neurons, their training counts
+  for (const l of ['SYM', 'X']) {
+    r.tags.topNeurons[l] = [];
+    r.tags.neuronsNeeded[l] = 0;
+  }
+  r.tags.unweighted = { SYM: 3, X: 1 };
+  const spec = overlapSpec(r);
+  const [matrix, bars] = spec.hconcat as VegaLiteSpec[];
+  const cells = values(matrix);
+  const sym = cells.filter((c) => c.a === 'SYM' || c.b === 'SYM');
+  assert.equal(sym.length, 2 * 17 - 1);
+  assert.ok(sym.every((c) => c.jaccard === null && c.na === true), 'no Jaccard value for a tag without weight');
+  assert.ok(cells.filter((c) => c.a === 'NOUN' && c.b === 'VERB').every((c) => typeof c.jaccard === 'number'));
+  const notes = values(bars).filter((b) => b.na);
+  assert.deepEqual(notes.map((b) => b.note), ['n/a (too rare in training: 3 examples)', 'n/a (too rare in training: 1 example)']);
+  const svg = await renderSvg(spec);
+  assert.ok(svg.includes('n/a (too rare in training: 3 examples)'));
+  assert.ok(svg.includes('#c8c8c8'), 'n/a cells are grey');
+  // the explorer does not call a neuron "top neuron for SYM"
+  const pair = reportPageData(study).explorer.pairs[0];
+  assert.ok(Object.values(pair.tagsOf).every((tags) => !tags.includes('SYM') && !tags.includes('X')));
+});
+
+test('columns of analyses that did not run are hidden; settings and provenance are tables, identical weights flagged', () => {
+  const study = syntheticStudy();
+  for (const r of study.results) delete r.control;
+  const main = summaryTableHtml(study);
+  assert.ok(!main.includes('Control acc') && !main.includes('Selectivity'), 'no control columns without control tasks');
+  assert.ok(!main.includes('—'));
+  assert.ok(summaryTableHtml(syntheticStudy()).includes('Selectivity'));
+
+  study.settings = { seed: 13, models: [{ name: 'a', dtype: 'float32' }], data: { train: { path: '/x/train.conllu', maxTokens: 20000 } }, ablation: [10, 15] };
+  const hex = (c: string): string => c.repeat(64);
+  study.provenance = {
+    neuroprobe: '9.9.9',
+    seed: 13,
+    config: {},
+    models: [
+      { name: 'bert-sim', spec: 'models/a', path: '/abs/models/a', modelType: 'bert', family: 'bert', source: 'onnx', dtype: 'float32', weightFiles: { 'onnx/model.onnx': hex('1') }, weightsSha256: hex('a') },
+      { name: 'xlnet-sim', spec: 'org/b', path: '/cache/b', hub: { id: 'org/b', revision: 'main' }, dtype: 'float16', weightFiles: {}, weightsSha256: hex('a') },
+    ],
+    corpora: [{ split: 'train', path: '/data/en_ewt-ud-train.conllu', sha256: hex('c'), maxTokens: 20000 }],
+  };
+  const html = renderReportHtml(study, {}, []);
+  assert.match(html, /<td>models\[a\]\.dtype<\/td><td>float32<\/td>/);
+  assert.match(html, /<td>data\.train\.path<\/td><td>\/x\/train\.conllu<\/td>/);
+  assert.match(html, /<td>ablation<\/td><td>10, 15<\/td>/);
+  assert.ok(!/<code>\{/.test(html), 'no raw JSON objects in the settings');
+  const models = /<table id="table-models"[\s\S]*?<\/table>/.exec(html)![0];
+  assert.match(models, /\/abs\/models\/a/);
+  assert.match(models, /org\/b @ main/);
+  assert.match(models, /bert-sim <span class="flag"[^>]*>identical weights to xlnet-sim/);
+  assert.match(models, /xlnet-sim <span class="flag"[^>]*>identical weights to bert-sim/);
+  assert.match(/<table id="table-corpora"[\s\S]*?<\/table>/.exec(html)![0], /\/data\/en_ewt-ud-train\.conllu<\/td><td class="num">20,000/);
+  study.provenance.models[1].weightsSha256 = hex('b');
+  assert.ok(!renderReportHtml(study, {}, []).includes('identical weights'));
+  assert.match(renderReportHtml(syntheticStudy(), {}, []), /No provenance recorded/);
+});
+
+test('results.json as run writes it (no timings) is accepted and renders without a timings table', () => {
+  const study = syntheticStudy();
+  for (const r of study.results) delete (r as { timings?: unknown }).timings;
+  study.created = '';
+  const checked = validateStudyResults(JSON.parse(JSON.stringify(study)), 'results.json');
+  assert.equal(checked.results.length, 4);
+  const html = renderReportHtml(checked, {}, []);
+  assert.ok(!html.includes('Timings (seconds)'));
+  assert.ok(renderReportHtml(syntheticStudy(), {}, []).includes('Timings (seconds)'));
+});
+
+test('facets wrap to the page width; per-layer and curve legends carry the dash encoding', async () => {
+  const four = syntheticStudy({ tasks: ['upos', 'chunk', 'ner', 'sem'] });
+  for (const spec of [curveSpec(four)!, layerHeatSpec(four)!, controlSpec(four)!]) {
+    assert.equal((spec.facet as { field?: string }).field, 'task', 'a wrapped facet');
+    assert.ok((spec.columns as number) >= 1 && (spec.columns as number) < 4, `columns ${spec.columns}`);
+  }
+  assert.equal(curveSpec(syntheticStudy({ tasks: ['upos'] }))!.columns, 1);
+  // the layer chart's task legend: a short line per task with that task's dash, not a dot
+  const svg = await renderSvg(layerAccuracySpec(four)!);
+  const legend = svg.slice(svg.indexOf('role-legend'));
+  const dashes = [...legend.matchAll(/d="M-[\d.]+,0L[\d.]+,0"[^>]*stroke-dasharray="([\d,]+)"/g)].map((m) => m[1]);
+  assert.equal(new Set(dashes).size, 4, `four distinct dashes in the task legend: ${dashes.join(' | ')}`);
+  assert.ok(dashes.includes('1,0') && dashes.includes('8,4'));
+});

@@ -32,6 +32,29 @@ function base(extra: VegaLiteSpec): VegaLiteSpec {
 
 const pct = (x: number): number => Math.round(x * 10000) / 100;
 
+/** Width (px) the figures may use: the page's content box at its widest (main max-width 1240 − 2 × 28 padding). */
+export const FIGURE_WIDTH = 1184;
+
+/** Dash patterns of a `strokeDash` encoding, distinct enough to tell apart in a legend's short line. */
+export const DASHES: number[][] = [[1, 0], [8, 4], [2, 3], [10, 3, 2, 3], [4, 4], [12, 2], [1, 3], [6, 2, 1, 2]];
+
+/** A legend whose symbols are short lines carrying the dash of each entry (a line mark with points would show dots). */
+export function dashLegend(title: string): Record<string, unknown> {
+  return {
+    title,
+    symbolType: 'stroke',
+    symbolSize: 500,
+    symbolStrokeWidth: 2,
+    encode: { symbols: { update: { stroke: { value: '#333' }, fill: { value: 'transparent' } } } },
+  };
+}
+
+/** Columns of a wrapped facet whose panels are `panel` px wide (axes included), so the row fits in `FIGURE_WIDTH`
+ * next to a legend of `legend` px. */
+export function facetColumns(panels: number, panel: number, legend = 0): number {
+  return Math.max(1, Math.min(panels, Math.floor((FIGURE_WIDTH - legend) / panel)));
+}
+
 /**
  * Accuracy vs number of neurons: the minimal-subset search's dev accuracy for each size (log x), with the oracle's
  * dev accuracy and the target as horizontal rules and the chosen size as a diamond. One panel per task, one colour
@@ -56,13 +79,16 @@ export function curveSpec(study: StudyResults): VegaLiteSpec | null {
   const ns = values.filter((v) => typeof v.n === 'number').map((v) => v.n as number);
   if (ns.length === 0) return null;
   const ticks = logTicks(Math.min(...ns), Math.max(...ns));
+  const tasks = taskOrder(study).filter((t) => values.some((v) => v.task === t));
   return base({
     description: 'Accuracy vs number of neurons',
     data: { values },
-    facet: { column: { field: 'task', type: 'nominal', title: null, sort: taskOrder(study) } },
+    // panels wrap into rows so that four or more tasks never run past the page (panel 280 + axes ≈ 350 px)
+    facet: { field: 'task', type: 'nominal', title: null, sort: tasks, header: { labelAnchor: 'start' } },
+    columns: facetColumns(tasks.length, 350, 150),
     spec: {
-      width: 320,
-      height: 220,
+      width: 280,
+      height: 200,
       layer: [
         {
           transform: [{ filter: "datum.kind === 'curve'" }],
@@ -80,11 +106,12 @@ export function curveSpec(study: StudyResults): VegaLiteSpec | null {
         },
         {
           transform: [{ filter: "datum.kind === 'rule'" }],
-          mark: { type: 'rule', strokeWidth: 1.2, opacity: 0.8 },
+          // each model's rules in the model's colour (the shared colour scale), so two models' oracles differ
+          mark: { type: 'rule', strokeWidth: 1.6, opacity: 0.9 },
           encoding: {
             y,
             color,
-            strokeDash: { field: 'line', type: 'nominal', title: 'Reference', scale: { range: [[1, 0], [5, 3]] } },
+            strokeDash: { field: 'line', type: 'nominal', title: 'Reference', scale: { range: [[1, 0], [6, 3]] }, legend: dashLegend('Reference') },
             tooltip: [{ field: 'model' }, { field: 'line' }, { field: 'accuracy', title: 'accuracy (%)', format: '.2f' }],
           },
         },
@@ -132,10 +159,14 @@ export function layerHeatSpec(study: StudyResults): VegaLiteSpec | null {
   if (values.length === 0) return null;
   const x = { field: 'layer', type: 'ordinal', title: 'Layer (0 = embeddings)' };
   const y = { field: 'model', type: 'nominal', title: null, sort: modelOrder(study) };
+  const nLayers = new Set(values.map((v) => v.layer)).size;
+  const longestModel = Math.max(...modelOrder(study).map((m) => m.length));
+  const tasks = taskOrder(study).filter((t) => values.some((v) => v.task === t));
   return base({
     description: 'Selected neurons per layer',
     data: { values },
-    facet: { column: { field: 'task', type: 'nominal', title: null, sort: taskOrder(study) } },
+    facet: { field: 'task', type: 'nominal', title: null, sort: tasks, header: { labelAnchor: 'start' } },
+    columns: facetColumns(tasks.length, nLayers * 44 + 7 * longestModel + 40, 120),
     spec: {
       width: { step: 44 },
       height: { step: 34 },
@@ -181,8 +212,8 @@ export function layerAccuracySpec(study: StudyResults): VegaLiteSpec | null {
     encoding: {
       x: { field: 'layer', type: 'quantitative', title: 'Layer (0 = embeddings)', axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'test', type: 'quantitative', title: 'Test accuracy (%)', scale: { zero: false } },
-      color: { field: 'model', type: 'nominal', title: 'Model', scale: { domain: modelOrder(study) } },
-      strokeDash: { field: 'task', type: 'nominal', title: 'Task', sort: taskOrder(study) },
+      color: { field: 'model', type: 'nominal', title: 'Model', scale: { domain: modelOrder(study) }, legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolSize: 300 } },
+      strokeDash: { field: 'task', type: 'nominal', title: 'Task', sort: taskOrder(study), scale: { domain: taskOrder(study), range: DASHES }, legend: dashLegend('Task') },
       detail: [{ field: 'model' }, { field: 'task' }],
       tooltip: [
         { field: 'model' }, { field: 'task' }, { field: 'layerName', title: 'layer' },
@@ -192,16 +223,39 @@ export function layerAccuracySpec(study: StudyResults): VegaLiteSpec | null {
   });
 }
 
+/** Grey of "not available" cells and bars. */
+export const NA_COLOR = '#c8c8c8';
+
+/** The note shown for a tag with no probe weight: it has no top neurons, not "neuron 0". */
+export function unweightedNote(examples: number): string {
+  return `n/a (too rare in training: ${examples.toLocaleString('en-US')} example${examples === 1 ? '' : 's'})`;
+}
+
 /**
  * Per-tag overlap of one analysis: the Jaccard index of every pair of tags' top-neuron sets (heat map), next to the
- * number of neurons each tag needs (bars; smaller = more localised).
+ * number of neurons each tag needs (bars; smaller = more localised). Tags to which the probe gives no weight have no
+ * top neurons: their cells are grey and marked n/a, and their bar reads "n/a (too rare in training: k examples)".
+ * Long label sets get smaller cells and labels, so the matrix stays within the page.
  */
 export function overlapSpec(r: AnalysisResult): VegaLiteSpec {
   const labels = r.tags.labels;
+  const unweighted = r.tags.unweighted ?? {};
+  const na = (l: string): boolean => Object.prototype.hasOwnProperty.call(unweighted, l);
   const cells: Record<string, unknown>[] = [];
-  labels.forEach((a, i) => labels.forEach((b, j) => cells.push({ a, b, jaccard: r.tags.jaccard[i]?.[j] ?? 0 })));
-  const needed = labels.map((label) => ({ label, neurons: r.tags.neuronsNeeded[label] ?? r.tags.topNeurons[label]?.length ?? 0 }));
-  const size = Math.max(160, Math.min(460, labels.length * 22));
+  labels.forEach((a, i) =>
+    labels.forEach((b, j) => cells.push({ a, b, jaccard: na(a) || na(b) ? null : r.tags.jaccard[i]?.[j] ?? 0, na: na(a) || na(b) })),
+  );
+  const needed = labels.map((label) =>
+    na(label)
+      ? { label, neurons: 0, na: true, note: unweightedNote(unweighted[label]) }
+      : { label, neurons: r.tags.neuronsNeeded[label] ?? r.tags.topNeurons[label]?.length ?? 0, na: false, note: '' },
+  );
+  // cells of 10-22 px: 49 deprel labels fit in about 540 px with 9 px labels
+  const cell = Math.max(10, Math.min(22, Math.floor(640 / Math.max(1, labels.length))));
+  const size = Math.max(160, cell * labels.length);
+  const fontSize = cell < 14 ? 9 : 11;
+  const anyNa = needed.some((n) => n.na);
+  const maxNeeded = Math.max(1, ...needed.map((n) => n.neurons));
   return base({
     description: `Per-tag overlap: ${r.model} · ${r.task}`,
     title: `${r.model} · ${r.task} (per-tag top neurons at ${massPercent(r.tags.percentage)} of weight mass)`,
@@ -210,24 +264,57 @@ export function overlapSpec(r: AnalysisResult): VegaLiteSpec {
         data: { values: cells },
         width: size,
         height: size,
-        mark: { type: 'rect', stroke: '#fff', strokeWidth: 0.5 },
-        encoding: {
-          x: { field: 'a', type: 'ordinal', sort: labels, title: null, axis: { labelAngle: -60 } },
-          y: { field: 'b', type: 'ordinal', sort: labels, title: null },
-          color: { field: 'jaccard', type: 'quantitative', title: 'Jaccard', scale: { domain: [0, 1], scheme: 'viridis' } },
-          tooltip: [{ field: 'a', title: 'tag' }, { field: 'b', title: 'tag' }, { field: 'jaccard', format: '.3f' }],
-        },
+        layer: [
+          {
+            transform: [{ filter: '!datum.na' }],
+            mark: { type: 'rect', stroke: '#fff', strokeWidth: 0.5 },
+            encoding: {
+              x: { field: 'a', type: 'ordinal', sort: labels, title: null, scale: { domain: labels }, axis: { labelAngle: -60, labelFontSize: fontSize } },
+              y: { field: 'b', type: 'ordinal', sort: labels, title: null, scale: { domain: labels }, axis: { labelFontSize: fontSize } },
+              color: { field: 'jaccard', type: 'quantitative', title: 'Jaccard', scale: { domain: [0, 1], scheme: 'viridis' } },
+              tooltip: [{ field: 'a', title: 'tag' }, { field: 'b', title: 'tag' }, { field: 'jaccard', format: '.3f' }],
+            },
+          },
+          ...(anyNa
+            ? [{
+                transform: [{ filter: 'datum.na' }],
+                mark: { type: 'rect', stroke: '#fff', strokeWidth: 0.5, color: NA_COLOR },
+                encoding: {
+                  x: { field: 'a', type: 'ordinal', sort: labels, title: null, scale: { domain: labels } },
+                  y: { field: 'b', type: 'ordinal', sort: labels, title: null, scale: { domain: labels } },
+                  tooltip: [{ field: 'a', title: 'tag' }, { field: 'b', title: 'tag' }, { value: 'n/a: a tag without probe weight has no top neurons' }],
+                },
+              }]
+            : []),
+        ],
       },
       {
         data: { values: needed },
-        width: 200,
+        width: 220,
         height: size,
-        mark: { type: 'bar', color: '#6b8fb3' },
-        encoding: {
-          y: { field: 'label', type: 'ordinal', sort: labels, title: null },
-          x: { field: 'neurons', type: 'quantitative', title: 'Neurons needed per tag' },
-          tooltip: [{ field: 'label', title: 'tag' }, { field: 'neurons', title: 'neurons needed' }],
-        },
+        layer: [
+          {
+            mark: { type: 'bar' },
+            encoding: {
+              y: { field: 'label', type: 'ordinal', sort: labels, title: null, scale: { domain: labels }, axis: { labelFontSize: fontSize } },
+              x: { field: 'neurons', type: 'quantitative', title: 'Neurons needed per tag', scale: { domain: [0, maxNeeded] } },
+              color: { condition: { test: 'datum.na', value: NA_COLOR }, value: '#6b8fb3' },
+              tooltip: [{ field: 'label', title: 'tag' }, { field: 'neurons', title: 'neurons needed' }],
+            },
+          },
+          ...(anyNa
+            ? [{
+                transform: [{ filter: 'datum.na' }],
+                mark: { type: 'text', align: 'left', dx: 3, fontSize: Math.min(10, fontSize + 1), color: '#666' },
+                encoding: {
+                  y: { field: 'label', type: 'ordinal', sort: labels, title: null, scale: { domain: labels } },
+                  x: { datum: 0, type: 'quantitative' },
+                  text: { field: 'note' },
+                  tooltip: [{ field: 'label', title: 'tag' }, { field: 'note', title: 'neurons needed' }],
+                },
+              }]
+            : []),
+        ],
       },
     ],
   });
@@ -256,13 +343,16 @@ export function controlSpec(study: StudyResults): VegaLiteSpec | null {
     ];
   });
   if (values.length === 0) return null;
+  const tasks = taskOrder(study).filter((t) => values.some((v) => v.task === t));
+  const longestModel = Math.max(...modelOrder(study).map((m) => m.length));
   return base({
     description: 'Control vs task',
     data: { values },
-    facet: { column: { field: 'task', type: 'nominal', title: null, sort: taskOrder(study) } },
+    facet: { field: 'task', type: 'nominal', title: null, sort: tasks, header: { labelAnchor: 'start' } },
+    columns: facetColumns(tasks.length, Math.max(104, 7 * longestModel) * modelOrder(study).length + 70, 160),
     spec: {
       width: { step: 26 },
-      height: 220,
+      height: 200,
       mark: { type: 'bar' },
       encoding: {
         x: { field: 'model', type: 'nominal', title: null, sort: modelOrder(study), axis: { labelAngle: 0 } },
@@ -325,11 +415,12 @@ export function weightsTemplate(): VegaLiteSpec {
   return base({
     description: 'Probe weight of the neuron for every tag',
     data: { values: [] },
-    width: 520,
+    // one 13 px step per tag (the page shows the top tags by |weight| when there are many), labels upright
+    width: { step: 13 },
     height: 170,
     mark: { type: 'bar' },
     encoding: {
-      x: { field: 'label', type: 'ordinal', title: null, sort: null, axis: { labelAngle: -50 } },
+      x: { field: 'label', type: 'ordinal', title: null, sort: null, axis: { labelAngle: -90, labelFontSize: 10, labelOverlap: false } },
       y: { field: 'weight', type: 'quantitative', title: 'Probe weight' },
       color: { condition: { test: 'datum.weight < 0', value: NEGATIVE_COLOR }, value: POSITIVE_COLOR },
       tooltip: [{ field: 'label', title: 'tag' }, { field: 'weight', format: '.4f' }],

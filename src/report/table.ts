@@ -95,14 +95,16 @@ function td(text: string, cls = 'num'): string {
 export function summaryTableHtml(study: StudyResults): string {
   const rows = summaryRows(study);
   const red = rows.some((r) => r.redundancyClusters !== null);
+  // columns of an analysis that ran for no pair are left out rather than filled with dashes
+  const ctl = rows.some((r) => r.controlOracle !== null);
   const head =
     '<thead><tr><th rowspan="2">Model</th><th rowspan="2">Task</th><th rowspan="2" class="num">Tags</th>' +
     '<th rowspan="2" class="num">Neurons</th><th rowspan="2" class="num">Oracle acc</th>' +
-    '<th colspan="3" class="group">Minimal subset</th><th colspan="2" class="group">Control acc</th>' +
-    '<th colspan="2" class="group">Selectivity</th>' +
+    '<th colspan="3" class="group">Minimal subset</th>' +
+    (ctl ? '<th colspan="2" class="group">Control acc</th><th colspan="2" class="group">Selectivity</th>' : '') +
     (red ? '<th colspan="2" class="group">Redundancy</th>' : '') +
     '</tr><tr><th class="num">Neurons</th><th class="num">Share</th><th class="num">Acc</th>' +
-    '<th class="num">Oracle</th><th class="num">Minimal</th><th class="num">Oracle</th><th class="num">Minimal</th>' +
+    (ctl ? '<th class="num">Oracle</th><th class="num">Minimal</th><th class="num">Oracle</th><th class="num">Minimal</th>' : '') +
     (red ? '<th class="num">Clusters</th><th class="num">Acc</th>' : '') +
     '</tr></thead>';
   const body = rows
@@ -117,10 +119,7 @@ export function summaryTableHtml(study: StudyResults): string {
         td(r.minimalCount.toLocaleString('en-US')) +
         td(fmtPercent(r.minimalPercent) + (r.reached ? '' : ' *')) +
         td(fmtAcc(r.minimalAccuracy)) +
-        td(fmtAcc(r.controlOracle)) +
-        td(fmtAcc(r.controlMinimal)) +
-        td(fmtAcc(r.selectivityOracle)) +
-        td(fmtAcc(r.selectivityMinimal)) +
+        (ctl ? td(fmtAcc(r.controlOracle)) + td(fmtAcc(r.controlMinimal)) + td(fmtAcc(r.selectivityOracle)) + td(fmtAcc(r.selectivityMinimal)) : '') +
         (red ? td(r.redundancyClusters === null ? '—' : String(r.redundancyClusters)) + td(fmtAcc(r.redundancyAccuracy)) : '') +
         '</tr>',
     )

@@ -24,6 +24,7 @@ import type { AnalysisResult } from '../analysis/types.js';
 import { defaultProbeFactory } from '../analysis/probe-factory.js';
 import { saveProbe } from '../analysis/save.js';
 import { writeReport } from '../report/write.js';
+import { studyProvenance } from './provenance.js';
 import type { StudyResults } from '../report/types.js';
 import { hashFile, hashValue } from '../util/hash.js';
 import { writeJsonAtomic } from '../util/atomic.js';
@@ -126,7 +127,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
   }
 
   // 4. results.json (deterministic) + run.json (times, reuse) + the report
-  const study = studyResults(cfg, baseTasks, results);
+  const study = { ...studyResults(cfg, baseTasks, results), provenance: studyProvenance(cfg, storesByModel, splits) };
   const resultsPath = join(opts.out, 'results.json');
   writeJsonAtomic(resultsPath, withoutTimes(study));
   const seconds = (performance.now() - t0) / 1000;
