@@ -70,7 +70,7 @@ export function buildFromCheckpoint(dir: string, config: Record<string, unknown>
   const checkpoint = opts.source ?? SafetensorsCheckpoint.open(dir);
   const source =
     opts.randomInit !== undefined
-      ? new RandomWeights(checkpoint, opts.randomInit, family.initStd ? family.initStd(cfg) : cfg.num(['initializer_range', 'init_std'], 0.02), Boolean(family.zeroNormInit))
+      ? new RandomWeights(checkpoint, opts.randomInit, family.initStd ? family.initStd(cfg) : cfg.num(['initializer_range', 'init_std'], 0.02), Boolean(family.zeroNormInit), family.randomNormal?.bind(family))
       : checkpoint;
   const g = new GraphBuilder({ interventions: opts.interventions });
   family.build({ config: cfg, source, g, where: checkpoint.files[0] ?? dir });

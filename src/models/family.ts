@@ -121,4 +121,6 @@ export interface Family {
   initStd?(config: Config): number;
   /** Norm weights initialised to 0 instead of 1 (Gemma's (1 + w) RMSNorm). */
   zeroNormInit?: boolean;
+  /** Tensors drawn N(0, std) for random-weight controls whatever their name or shape says (XLNet's r_w_bias). */
+  randomNormal?(name: string): boolean;
 }

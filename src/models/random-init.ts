@@ -2,7 +2,9 @@
  * Seeded random weights with a checkpoint's names and shapes: the "random weights" control (NeuroX's
  * `random_weights`), drawn as Hugging Face's `_init_weights` does for these families: linear and embedding weights
  * ~ N(0, std) with std = `initializer_range` (OPT: `init_std`, XLNet: `initializer_range`), biases 0, norm weights 1
- * (0 for Gemma's `(1 + w)` RMSNorm), norm biases 0. Each tensor's draw depends only on the seed and its name.
+ * (0 for Gemma's `(1 + w)` RMSNorm), norm biases 0; tensors a family names (`Family.randomNormal`, e.g. XLNet's
+ * `r_w_bias`, `r_r_bias`, `r_s_bias`) ~ N(0, std) whatever their name says. Each tensor's draw depends only on the
+ * seed and its name.
  */
 import { Rng } from '../util/rng.js';
 import { sha256 } from '../util/hash.js';
@@ -16,7 +18,7 @@ export function isNormWeight(name: string): boolean {
 export class RandomWeights implements WeightSource {
   readonly files: string[];
   readonly dtype = 'float32';
-  constructor(private readonly base: WeightSource, readonly seed: number, readonly std: number, readonly zeroNorm = false) {
+  constructor(private readonly base: WeightSource, readonly seed: number, readonly std: number, readonly zeroNorm = false, private readonly normal?: (name: string) => boolean) {
     this.files = base.files;
   }
   names(): string[] {
@@ -33,8 +35,9 @@ export class RandomWeights implements WeightSource {
     if (!info) return this.base.get(name); // raises the checkpoint's own error
     const n = info.shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
-    if (name.endsWith('.bias') || name.endsWith('_bias') || /(^|\.)bias$/.test(name)) return { data, shape: [...info.shape] };
-    if (isNormWeight(name) || info.shape.length === 1) {
+    const normal = this.normal?.(name) ?? false;
+    if (!normal && (name.endsWith('.bias') || name.endsWith('_bias') || /(^|\.)bias$/.test(name))) return { data, shape: [...info.shape] };
+    if (!normal && (isNormWeight(name) || info.shape.length === 1)) {
       if (!this.zeroNorm) data.fill(1);
       return { data, shape: [...info.shape] };
     }
