@@ -12,6 +12,7 @@ import { RANKER_NAMES } from '../../rank/registry.js';
 import { writeJsonAtomic } from '../../util/atomic.js';
 import { UsageError } from '../../util/errors.js';
 import type { AnalysisResult } from '../../analysis/types.js';
+import { checkOutPath, isAnalysisFolder, publishInto } from '../out-path.js';
 
 /** Parsed data flags shared by analyze, select and rank. */
 export interface DataFlags {
@@ -146,10 +147,13 @@ export function register(program: Command, io: CliIO): void {
     .option('--model <name>', 'model name for the result (default: from the activation metadata)')
     .option('--task <name>', 'task name for the result', 'task')
     .option('--out <dir>', 'write result.json and the probes (oracle/, minimal/) atomically into this directory')
+    .option('--force', 'write into an existing --out that is not an analysis folder (its entries of the same names are replaced)')
     .option('--json', 'print the result as one JSON object on stdout')
     .action(async (o) => {
       if (!(o.devFraction > 0 && o.devFraction < 1)) throw new UsageError('--dev-fraction must be in (0, 1)');
       if (!(o.delta >= 0 && o.delta < 100)) throw new UsageError('--delta must be in [0, 100)');
+      // before any work: never write over what the user made
+      if (o.out) checkOutPath(o.out, { flag: '--out', kind: 'dir', what: 'analysis folder', isOwn: isAnalysisFolder, force: Boolean(o.force) });
       const data = await loadData(o as DataFlags);
       const prog = io.progress();
       const makeProbe = defaultProbeFactory(probeOverrides(o));
@@ -183,9 +187,12 @@ export function register(program: Command, io: CliIO): void {
         prog.done();
         if (o.out) {
           const meta = { labels: data.labels, layers: data.train.layers };
-          saveProbe(out.probes.oracle, join(o.out, 'oracle'), { ...meta, neurons: Array.from({ length: data.train.X.cols }, (_, i) => i) });
-          saveProbe(out.probes.minimal, join(o.out, 'minimal'), { ...meta, neurons: out.probes.minimalNeurons });
-          writeJsonAtomic(join(o.out, 'result.json'), out.result);
+          // into a temporary folder first: an interrupted write leaves nothing under --out
+          publishInto(o.out, (tmp) => {
+            saveProbe(out.probes.oracle, join(tmp, 'oracle'), { ...meta, neurons: Array.from({ length: data.train.X.cols }, (_, i) => i) });
+            saveProbe(out.probes.minimal, join(tmp, 'minimal'), { ...meta, neurons: out.probes.minimalNeurons });
+            writeJsonAtomic(join(tmp, 'result.json'), out.result);
+          });
           io.err(`wrote ${join(o.out, 'result.json')}, oracle/ and minimal/`);
         }
         io.result(out.result, Boolean(o.json), () => human(out.result));

@@ -5,6 +5,7 @@ import { UsageError } from '../../util/errors.js';
 import { convertActivations, parseLayerList, type ConvertSummary } from '../../store/convert.js';
 import { ACTIVATION_FORMATS, type ActivationFormat } from '../../store/load.js';
 import type { DType } from '../../store/types.js';
+import { activationOutSpec, checkOutPath } from '../out-path.js';
 
 interface ConvertFlags {
   dtype?: string;
@@ -12,6 +13,7 @@ interface ConvertFlags {
   to?: string;
   numLayers?: string;
   resume?: boolean;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -26,6 +28,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--to <format>', `output format: ${ACTIVATION_FORMATS.join(', ')} (default from the extension)`)
     .option('--num-layers <n>', 'expected number of layers of a NeuroX input (checked)')
     .option('--resume', 'continue an interrupted conversion after its last checkpoint')
+    .option('--force', 'overwrite an existing <out> that is not an activation file of its format (its contents are lost)')
     .option('--json', 'print a JSON summary on stdout')
     .addHelpText('after', '\nExamples:\n  neuroprobe convert acts.npstore acts.hdf5 --dtype float16\n  neuroprobe convert reference_last.hdf5 last.npstore --layers 0,4')
     .action(async (input: string, output: string, flags: ConvertFlags) => {
@@ -35,6 +38,8 @@ export function register(program: Command, io: CliIO): void {
       if (flags.to !== undefined && !ACTIVATION_FORMATS.includes(flags.to as ActivationFormat)) {
         throw new UsageError(`--to: expected one of ${ACTIVATION_FORMATS.join(', ')}, got ${JSON.stringify(flags.to)}`);
       }
+      // before any work: never write over what the user made
+      checkOutPath(output, activationOutSpec(output, '<out>', Boolean(flags.force), flags.to as ActivationFormat | undefined));
       let numLayers: number | undefined;
       if (flags.numLayers !== undefined) {
         numLayers = Number(flags.numLayers);

@@ -13,6 +13,7 @@ import { UsageError } from '../../util/errors.js';
 import type { RowSource } from '../../store/types.js';
 import type { DType } from '../../store/types.js';
 import { halfToFloatArray, floatToHalfArray } from '../../util/float16.js';
+import { checkOutPath, isProbeFolder, publishInto } from '../out-path.js';
 
 const numList = (name: string) => (v: string): number[] => {
   const xs = v.split(',').map((s) => Number(s.trim()));
@@ -68,10 +69,13 @@ export function register(program: Command, io: CliIO): void {
     .option('--max-memory <MB>', "memory budget: row blocks streamed from disk and half of it for the 'auto' solver's in-memory working set", num('--max-memory'))
     .option('--threads <n>', 'GEMM threads (ORT intra-op)', num('--threads', true), 2)
     .option('--save <dir>', 'save the probe (probe.json + model.safetensors) into this directory')
+    .option('--force', 'save into an existing --save folder that is not a saved probe (its files of the same names are replaced)')
     .option('--json', 'print the result as one JSON object on stdout')
     .action(async (o: DataOptionValues & Record<string, unknown>) => {
       const l1s = o.l1 as number[];
       const l2s = o.l2 as number[];
+      // before any work: never write over what the user made
+      if (o.save) checkOutPath(o.save as string, { flag: '--save', kind: 'dir', what: 'saved probe folder', isOwn: isProbeFolder, force: Boolean(o.force) });
       setKernelThreads(o.threads as number);
       const tLoad = performance.now();
       const data = await loadDataOptions(o, {});
@@ -150,7 +154,10 @@ export function register(program: Command, io: CliIO): void {
           timings: { load_s: round(loadSeconds), train_s: round(info.trainSeconds), search_s: round(trainSeconds), eval_s: round(evalSeconds) },
           saved: undefined as string | undefined,
         };
-        if (o.save) result.saved = probe.save(o.save as string, { train: train, dev, test });
+        if (o.save) {
+          publishInto(o.save as string, (tmp) => probe.save(tmp, { train: train, dev, test }));
+          result.saved = o.save as string;
+        }
         io.result(result, Boolean(o.json), () => {
           const pct = (v: number) => (100 * v).toFixed(2) + '%';
           return [
