@@ -130,7 +130,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
   results.push(...(await runSentenceTasks(cfg, sentenceTasks, storesByModel, cache, record, timings, opts.onProgress)));
 
   // 4. results.json (deterministic) + run.json (times, reuse) + the report
-  const study = { ...studyResults(cfg, baseTasks, results), ...studySharing(results), provenance: studyProvenance(cfg, storesByModel, splits) };
+  const study = studyOutput(cfg, baseTasks, results, storesByModel, splits);
   const resultsPath = join(opts.out, 'results.json');
   writeJsonAtomic(resultsPath, withoutTimes(study));
   const seconds = (performance.now() - t0) / 1000;
@@ -317,6 +317,20 @@ export function studyResults(cfg: StudyConfig, baseTasks: string[], results: Ana
     tasks: baseTasks,
     results,
   };
+}
+
+/**
+ * What results.json holds (before `withoutTimes`): the results, what they share, and the provenance. The queued
+ * study's report job (src/queue) calls this too, so both write the same file.
+ */
+export function studyOutput(
+  cfg: StudyConfig,
+  baseTasks: string[],
+  results: AnalysisResult[],
+  storesByModel: Map<string, SplitStores>,
+  splits: PreparedStudy['splits'],
+) {
+  return { ...studyResults(cfg, baseTasks, results), ...studySharing(results), provenance: studyProvenance(cfg, storesByModel, splits) };
 }
 
 /** Wall-clock fields: kept in run.json and the report, left out of results.json so it depends only on the inputs. */
