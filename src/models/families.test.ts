@@ -30,4 +30,15 @@ for (const dir of referenceFolders()) {
       assert.ok(r.worst <= TOL, `max abs diff ${r.worst}`);
     });
   }
+  // MLP pre-activations: ffn_pre_last.hdf5 (hook_pre: the pre-activation, for GLU models the gate projection) and
+  // ffn_pre_linear_last.hdf5 (hook_pre_linear: the up projection of GLU models), where the fixture has them
+  for (const [file, site] of [['ffn_pre_last', 'hook_pre'], ['ffn_pre_linear_last', 'hook_pre_linear']] as const) {
+    const ref = join(dir, 'reference', `${file}.hdf5`);
+    if (!existsSync(ref)) continue;
+    test(`${dir} (${config.model_type}): checkpoint builder, blocks.*.mlp.${site} within ${TOL}`, async () => {
+      const n = (JSON.parse(readFileSync(join(dir, 'reference', 'reference.json'), 'utf8')) as { num_layers: number }).num_layers;
+      const r = await worstAgainstReference(dir, ref, { source: 'safetensors', taps: Array.from({ length: n }, (_, l) => `blocks.${l}.mlp.${site}`) });
+      assert.ok(r.worst <= TOL, `max abs diff ${r.worst}`);
+    });
+  }
 }
