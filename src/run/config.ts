@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
+import { checkConfigValues } from './config-checks.js';
 import { explainSchema, sentenceTaskSchema } from './beyond-config.js';
 
 const splitSchema = z
@@ -83,8 +84,8 @@ export const configSchema = z
     probe: probeSchema.default(probeSchema.parse({})),
     /** Ranking method for the minimal subset and ablations. */
     ranker: z.string().default('lca'),
-    /** Relative margin (percent) of the minimal subset: dev accuracy ≥ oracle × (1 − δ/100). */
-    delta: z.number().nonnegative().default(1),
+    /** Relative margin (percent) of the minimal subset: dev accuracy ≥ oracle × (1 − δ/100), in (0, 100). */
+    delta: z.number().gt(0).lt(100).default(1),
     /** Sizes (percent of all neurons) of the top/random/bottom ablations. */
     ablation: z.array(z.number().gt(0).max(100)).default([10, 15, 20]),
     /** Neurons with explorer views in the report. */
@@ -108,13 +109,14 @@ export function validateConfig(raw: unknown, source: string, baseDir: string): S
   if (!r.success) {
     // a typo in a key also shows up as a missing required key: report the unknown key first
     const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0];
-    const path = issue.path.join('.');
+    const path = keyPath(issue.path);
     let msg: string;
     if (issue.code === 'unrecognized_keys') {
       const keys = (issue as { keys: string[] }).keys;
       const known = knownKeysAt(issue.path);
       const hints = keys.map((k) => {
-        const near = closest(k, known);
+        // a close key at this level, else the same key at another level (top-level devFraction → data.devFraction)
+        const near = closest(k, known) ?? elsewhere(k, issue.path);
         return `"${path ? path + '.' : ''}${k}"${near ? ` (did you mean "${near}"?)` : ''}`;
       });
       msg = `unknown config key ${hints.join(', ')}`;
@@ -141,6 +143,8 @@ export function validateConfig(raw: unknown, source: string, baseDir: string): S
   if (cfg.tasks.length === 0 && cfg.sentenceTasks.length === 0) throw new InputError('invalid config value at "tasks": no word-level tasks and no sentenceTasks', { location: { file: source } });
   const fileSpec = (l: string): string => (l.startsWith('file:') ? `file:${abs(l.slice(5).trim())}` : l);
   for (const t of cfg.sentenceTasks) t.labels = typeof t.labels === 'string' ? fileSpec(t.labels) : { train: fileSpec(t.labels.train), ...(t.labels.dev ? { dev: fileSpec(t.labels.dev) } : {}), test: fileSpec(t.labels.test) };
+  // names, model folders, corpus files: all checked now, before the first extraction (./config-checks.ts)
+  checkConfigValues(cfg, source);
   return cfg;
 }
 
@@ -193,6 +197,29 @@ function knownKeysAt(path: PropertyKey[]): string[] {
   }
   s = unwrap(s);
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+/** `models.1.path` as `models[1].path`. */
+function keyPath(path: PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+}
+
+/** The full key of `key` (case-insensitive) at another level of the schema than `at`, e.g. `data.devFraction`. */
+function elsewhere(key: string, at: PropertyKey[]): string | undefined {
+  const here = at.filter((p) => typeof p !== 'number').join('.');
+  const found: string[] = [];
+  const walk = (s: z.ZodType, prefix: string, depth: number): void => {
+    s = unwrap(s);
+    if (s instanceof z.ZodArray) return walk(s.element as z.ZodType, `${prefix}[]`, depth);
+    if (!(s instanceof z.ZodObject) || depth > 4) return;
+    for (const [k, v] of Object.entries(s.shape as Record<string, z.ZodType>)) {
+      const full = prefix ? `${prefix}.${k}` : k;
+      if (k.toLowerCase() === key.toLowerCase() && prefix.replace(/\[\]/g, '') !== here) found.push(full);
+      walk(v, full, depth + 1);
+    }
+  };
+  walk(configSchema, '', 0);
+  return found[0];
 }
 
 function unwrap(s: z.ZodType): z.ZodType {
