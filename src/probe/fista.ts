@@ -101,6 +101,8 @@ export interface FistaResult {
    * pass computed it there (owlqn on a `pass`): a KKT pass then needs only the other columns.
    */
   grad?: { G: Float32Array; gb: Float64Array };
+  /** The objective at the start point, on the same data (owlqn). */
+  startObjective?: number;
 }
 
 /**

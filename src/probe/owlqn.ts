@@ -209,5 +209,6 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   // logits) in JS would cost a loop of exponentials per round and add nothing
   const res = fromStandardized(p, x, x.subarray(P), Z, mu, sc, pen, iter, converged, o.L0 ?? 1, p.pass ? loss : undefined);
   if (Gacc) res.grad = { G: Gacc, gb: gbAcc! };
+  res.startObjective = hist[0];
   return res;
 }

@@ -61,6 +61,19 @@ const UNIT_ROWS = 512;
  */
 const TILE_ROWS = 8192;
 
+/** The tile height of new copies, when set (`setInt8TileRows`). */
+let tileRowsSetting: number | undefined;
+
+/**
+ * Internal (tests and benches): the tile height of the int8 copies made from now on (rows, a multiple of 512), or
+ * undefined for the default (TILE_ROWS). The tiles set the order of the passes' float32 sums, so they move the
+ * solver's path on the copy; they must not move what a fit returns beyond its tolerance (the invariance test).
+ */
+export function setInt8TileRows(rows?: number): void {
+  if (rows !== undefined && !(Number.isInteger(rows) && rows > 0 && rows % UNIT_ROWS === 0)) throw new RangeError(`tile rows must be a positive multiple of ${UNIT_ROWS}, got ${rows}`);
+  tileRowsSetting = rows;
+}
+
 /** Tile and unit sizes, and the row levels' strides, of a `QuantizedMatrix`. */
 export interface QuantizedLayout {
   /** Rows per tile of the passes (default 2,048). */
@@ -247,7 +260,7 @@ export class QuantizedMatrix {
     this.D = D;
     this.C = C;
     const unitRows = layout.unitRows ?? Math.min(UNIT_ROWS, layout.tileRows ?? UNIT_ROWS);
-    const tileRows = layout.tileRows ?? Math.max(TILE_ROWS, unitRows);
+    const tileRows = layout.tileRows ?? tileRowsSetting ?? Math.max(TILE_ROWS, unitRows);
     if (!(unitRows >= 1 && tileRows % unitRows === 0)) throw new RangeError(`QuantizedMatrix: unitRows (${unitRows}) must divide tileRows (${tileRows})`);
     this.strides = [...new Set([1, ...(layout.strides ?? [])])].sort((a, b) => b - a);
     this.strides.forEach((s, i) => {
