@@ -183,7 +183,7 @@ async function childMain(task: ChildTask): Promise<ChildResult> {
 }
 
 import { gemmFlops, setKernelThreads } from '../src/probe/gemm.js';
-import { nativeStatus, setNativeKernels } from '../src/util/native.js';
+import { nativeStatus, setNativeKernels } from '../src/probe/int8/native.js';
 
 function runChild(task: ChildTask): Promise<ChildResult> {
   return new Promise((resolve, reject) => {

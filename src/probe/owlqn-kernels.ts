@@ -8,7 +8,7 @@
  * can differ from the JS sums in the last bits. An odd last element (and, in the per-class loops, an odd last
  * column) is done in JS.
  */
-import { ADD, BLOCK, br, brIf, END, GE_U, get, I32, i32c, IF, instantiate, LOOP, MUL, set, simd, V128, Wasm, wasmModule } from '../util/wasm.js';
+import { ADD, BLOCK, br, brIf, END, GE_U, get, I32, i32c, IF, instantiate, LOOP, MUL, set, simd, V128, Wasm, wasmModule } from './wasm.js';
 
 const F64 = 0x7c;
 const f64Load = (offset = 0): number[] => [0x2b, 3, offset];

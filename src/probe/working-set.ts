@@ -24,8 +24,8 @@ import { blockScratch, denseSource, readBlock, selectRows } from '../store/views
 import { reportNonFinite } from './check.js';
 import { ortGradStats } from './gemm.js';
 import { gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, colSums, untranspose, forwardAll, penaltyValue, type Penalty } from './objective.js';
-import { columnRange, parallelFill, QuantizedMatrix, releaseInt8Sessions } from './quantized.js';
-import { quantizeWorker } from '../util/quantize-pool.js';
+import { columnRange, parallelFill, QuantizedMatrix, releaseInt8Sessions } from './int8/quantized.js';
+import { quantizeWorker } from './int8/quantize-pool.js';
 import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
 import { owlqn } from './owlqn.js';
 import { LbfgsMemory } from './lbfgs.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F16ColumnRange } from './f16-range.js';
-import { floatToHalfArray, halfToFloatArray } from './float16.js';
-import { Rng } from './rng.js';
+import { floatToHalfArray, halfToFloatArray } from '../../util/float16.js';
+import { Rng } from '../../util/rng.js';
 
 test('float16 column ranges: the minima and maxima of every column, across blocks and in the tail columns', () => {
   const rng = new Rng(7);

@@ -9,8 +9,8 @@
  * The module is assembled here from its opcodes (about 150 bytes), no toolchain needed.
  */
 
-import { halfToFloat } from './float16.js';
-import { ADD, BLOCK, br, brIf, END, GE_U, get, GT_U, I32, i32c, instantiate, load, LOOP, MUL, OP, set, SHL, simd, store, V128, Wasm, wasmModule, type WasmMemory } from './wasm.js';
+import { halfToFloat } from '../../util/float16.js';
+import { ADD, BLOCK, br, brIf, END, GE_U, get, GT_U, I32, i32c, instantiate, load, LOOP, MUL, OP, set, SHL, simd, store, V128, Wasm, wasmModule, type WasmMemory } from '../wasm.js';
 
 /** Rows folded in per sweep over a row's chunks: the running minima and maxima are loaded and stored once for them. */
 const ROWS_PER_SWEEP = 4;

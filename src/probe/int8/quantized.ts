@@ -20,14 +20,14 @@
  * fast phase only, and reports (and polishes, for tight tolerances) on the exact data.
  */
 import { Tensor } from 'onnxruntime-node';
-import type { RowSource } from '../store/types.js';
-import { blockScratch, readBlock, readBlockInto } from '../store/views.js';
-import { buildModel, ElemType, type NodeSpec } from './onnx-builder.js';
-import { addGemmFlops, getKernelThreads, graphSession, passSessionOnce, releaseGraphSessions } from './gemm.js';
-import { F16ColumnRange } from '../util/f16-range.js';
-import { ByteTransposer, ColumnQuantizer } from '../util/column-quantizer.js';
-import { quantizeOnWorker, type QuantizeJob } from '../util/quantize-pool.js';
-import { nativeKernels } from '../util/native.js';
+import type { RowSource } from '../../store/types.js';
+import { blockScratch, readBlock, readBlockInto } from '../../store/views.js';
+import { buildModel, ElemType, type NodeSpec } from '../onnx-builder.js';
+import { addGemmFlops, getKernelThreads, graphSession, passSessionOnce, releaseGraphSessions } from '../gemm.js';
+import { F16ColumnRange } from './f16-range.js';
+import { ByteTransposer, ColumnQuantizer } from './column-quantizer.js';
+import { quantizeOnWorker, type QuantizeJob } from './quantize-pool.js';
+import { nativeKernels } from './native.js';
 
 /** Largest quantized value (7 bits: the same byte as uint8 and int8). */
 const QMAX = 127;

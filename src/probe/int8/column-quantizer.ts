@@ -19,8 +19,8 @@
  * The output buffer lives in the kernel's memory (`out`): the caller keeps its data there. `ByteTransposer` runs
  * the kernel's byte transpose on a buffer of its own.
  */
-import { HALF_TO_FLOAT } from './float16.js';
-import { ADD, BLOCK, br, brIf, END, GE_U, get, GT_U, I32, i32c, IF, instantiate, load, load16x4s, LOOP, MEMORY_COPY, MUL, OP, set, SHL, shuffle, simd, store, V128, v128Zero, Wasm, wasmModule, type WasmMemory } from './wasm.js';
+import { HALF_TO_FLOAT } from '../../util/float16.js';
+import { ADD, BLOCK, br, brIf, END, GE_U, get, GT_U, I32, i32c, IF, instantiate, load, load16x4s, LOOP, MEMORY_COPY, MUL, OP, set, SHL, shuffle, simd, store, V128, v128Zero, Wasm, wasmModule, type WasmMemory } from '../wasm.js';
 
 /** Rows per block and columns per block of the kernel. */
 const B = 16;

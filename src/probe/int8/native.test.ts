@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { nativeKernels, nativeStatus, setNativeKernels } from './native.js';
-import { Rng } from './rng.js';
+import { Rng } from '../../util/rng.js';
 
 /** Whether this CPU has what the kernels need (Linux: /proc/cpuinfo's flags). */
 function cpuHasVnni(): boolean | null {

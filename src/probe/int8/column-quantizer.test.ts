@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteTransposer, ColumnQuantizer } from './column-quantizer.js';
-import { floatToHalfArray, halfToFloatArray } from './float16.js';
-import { Rng } from './rng.js';
+import { floatToHalfArray, halfToFloatArray } from '../../util/float16.js';
+import { Rng } from '../../util/rng.js';
 
 /** q = round half to even of (x − lo)·inv in float32, saturated to [0, 255]: the definition, written plainly. */
 function reference(x: number, lo: number, inv: number): number {

@@ -1,19 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { columnRange, columnSummary, QuantizedMatrix } from './quantized.js';
-import { kktViolation, solveWorkingSet } from './working-set.js';
-import { LogisticProbe } from './linear-probe.js';
-import { forwardAll, lossAndResidual, lossFullAll, oneHot, penaltyValue } from './objective.js';
-import { plantedProblem, relativeError } from './testing.js';
-import { denseSource, selectColumns, selectRows } from '../store/views.js';
-import { floatToHalfArray, halfToFloatArray } from '../util/float16.js';
-import { Rng } from '../util/rng.js';
+import { kktViolation, solveWorkingSet } from '../working-set.js';
+import { LogisticProbe } from '../linear-probe.js';
+import { forwardAll, lossAndResidual, lossFullAll, oneHot, penaltyValue } from '../objective.js';
+import { plantedProblem, relativeError } from '../testing.js';
+import { denseSource, selectColumns, selectRows } from '../../store/views.js';
+import { floatToHalfArray, halfToFloatArray } from '../../util/float16.js';
+import { Rng } from '../../util/rng.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createActivationWriter, openActivations } from '../store/load.js';
-import { quantizeWorker, resetQuantizeWorker, workerSettings } from '../util/quantize-pool.js';
-import { nativeKernels, nativeStatus, setNativeKernels } from '../util/native.js';
+import { createActivationWriter, openActivations } from '../../store/load.js';
+import { quantizeWorker, resetQuantizeWorker, workerSettings } from './quantize-pool.js';
+import { nativeKernels, nativeStatus, setNativeKernels } from './native.js';
 
 
 /** Columns with offsets and scales (as real activations have), float32. */

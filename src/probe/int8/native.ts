@@ -27,10 +27,10 @@ let enabled = process.env.NEUROPROBE_NATIVE !== '0';
 /** Why the kernels are unavailable (for `nativeStatus`). */
 let reason = '';
 
-/** The package root: the folder above `dist/` (this file runs from dist/src/util/). */
+/** The package root: the folder above `dist/` (this file runs from dist/src/probe/int8/). */
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'package.json'))) return dir;
     dir = dirname(dir);
   }
