@@ -147,6 +147,13 @@ export interface AnalysisResult {
   tags: TagResult;
   neuronViews: NeuronView[];
   redundancy?: RedundancyResult;
+  /** Compositional explanations of the ranking's top neurons (study `explain:`; ./explain.ts). */
+  explanations?: import('./explain.js').NeuronExplanation[];
+  /** Several rankers compared, with their consensus (study `rankers:`; ./rankers-compare.ts). */
+  rankers?: import('./rankers-compare.js').RankerComparison;
+  /** 'sentence' for a sentence-level task (rows = sentences, pooled from word rows by `pooling`); absent = words. */
+  level?: 'word' | 'sentence';
+  pooling?: string;
   settings: Record<string, unknown>;
   timings: Record<string, number>;
 }

@@ -135,7 +135,10 @@ export const CLIENT_JS = String.raw`
     var inMin = state.pair.inMinimal.indexOf(v.id) >= 0;
     document.getElementById('ex-facts').textContent =
       (inMin ? 'In the minimal subset. ' : 'Not in the minimal subset. ') +
-      (tags.length ? 'Top neuron for: ' + tags.join(', ') + '.' : 'Not among any tag\'s top neurons.');
+      (tags.length ? 'Top neuron for: ' + tags.join(', ') + '.' : 'Not among any tag\'s top neurons.') +
+      (state.pair.explanations && state.pair.explanations[String(v.id)]
+        ? ' Explanation: ' + state.pair.explanations[String(v.id)].formula + ' (IoU ' + state.pair.explanations[String(v.id)].iou.toFixed(3) + ').'
+        : '');
   }
 
   function renderWords(v) {

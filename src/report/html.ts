@@ -14,6 +14,7 @@ import {
 import { ablationTableHtml, summaryTableHtml } from './table.js';
 import { provenanceHtml, settingsHtml } from './provenance.js';
 import type { StudyResults } from './types.js';
+import { beyondSectionsHtml, beyondSpecs, explanationsById } from './beyond.js';
 
 /** The JSON the page script reads from `<script id="report-data" type="application/json">`. */
 export interface PageData {
@@ -28,7 +29,7 @@ export interface PageData {
     tasks: string[];
     /** Per analysis: its labels, its neuron views, and for each viewed neuron the tags whose top-neuron set holds
      * it and whether it is in the minimal subset. */
-    pairs: { model: string; task: string; labels: string[]; views: NeuronView[]; tagsOf: Record<string, string[]>; inMinimal: number[] }[];
+    pairs: { model: string; task: string; labels: string[]; views: NeuronView[]; tagsOf: Record<string, string[]>; inMinimal: number[]; explanations?: Record<string, { formula: string; iou: number }> }[];
     templates: { weights: VegaLiteSpec; strip: VegaLiteSpec };
   };
 }
@@ -53,6 +54,8 @@ export function reportPageData(study: StudyResults, opts: ReportOptions = {}): P
       layeracc: layerAccuracySpec(study),
       control: controlSpec(study),
       ablation: ablationSpec(study),
+      // ranker agreement and sharing figures (./beyond.ts), only when the study has them
+      ...Object.fromEntries(Object.entries(beyondSpecs(study)).filter(([, v]) => v !== null)),
     },
     overlap: results.filter((r) => r.tags && r.tags.labels.length > 0).map((r) => ({ model: r.model, task: r.task, spec: overlapSpec(r) })),
     explorer: {
@@ -81,7 +84,8 @@ function explorerPair(r: AnalysisResult): PageData['explorer']['pairs'][number] 
   const minimal = new Set(r.minimal.neurons ?? []);
   // Weights are shown to 4 digits: shorter numbers keep the page small without changing what it shows.
   const shown = views.map((v) => ({ ...v, weights: Object.fromEntries(Object.entries(v.weights ?? {}).map(([k, w]) => [k, round4(w)])) }));
-  return { model: r.model, task: r.task, labels: r.labels, views: shown, tagsOf, inMinimal: views.filter((v) => minimal.has(v.id)).map((v) => v.id) };
+  const explained = explanationsById(r);
+  return { model: r.model, task: r.task, labels: r.labels, views: shown, tagsOf, inMinimal: views.filter((v) => minimal.has(v.id)).map((v) => v.id), ...(Object.keys(explained).length ? { explanations: explained } : {}) };
 }
 
 const CSS = `
@@ -248,6 +252,8 @@ ${ablationTableHtml(study)}
 <p class="note">The ablation table as bars: blue = top neurons, grey = random, orange = bottom; one column per kind of ablation (masked, retrained and, when computed, the set itself zeroed out).</p>
 <div class="plot" id="plot-ablation" data-empty="No ablation in this study."></div>
 </section>
+
+${beyondSectionsHtml(study)}
 
 <section id="explorer">
 <h2>Neuron explorer</h2>

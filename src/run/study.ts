@@ -25,6 +25,7 @@ import { defaultProbeFactory } from '../analysis/probe-factory.js';
 import { saveProbe } from '../analysis/save.js';
 import { writeReport } from '../report/write.js';
 import { studyProvenance } from './provenance.js';
+import { analysisExtras, extrasKey, prepareSentenceTasks, runSentenceTasks, studySharing } from './beyond.js';
 import type { StudyResults } from '../report/types.js';
 import { hashFile, hashValue } from '../util/hash.js';
 import { writeJsonAtomic } from '../util/atomic.js';
@@ -86,6 +87,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
 
   // 1. corpora and tasks: all user-input checks happen here, before any model runs
   const { splits, baseTasks, datasets } = prepareStudy(cfg);
+  const sentenceTasks = prepareSentenceTasks(cfg, splits);
 
   // 2. extraction, per model and split
   const storesByModel = new Map<string, Record<SplitName, { dir: string; key: string } | undefined>>();
@@ -125,9 +127,10 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
       results.push(outcome.value);
     }
   }
+  results.push(...(await runSentenceTasks(cfg, sentenceTasks, storesByModel, cache, record, timings, opts.onProgress)));
 
   // 4. results.json (deterministic) + run.json (times, reuse) + the report
-  const study = { ...studyResults(cfg, baseTasks, results), provenance: studyProvenance(cfg, storesByModel, splits) };
+  const study = studyOutput(cfg, baseTasks, results, storesByModel, splits);
   const resultsPath = join(opts.out, 'results.json');
   writeJsonAtomic(resultsPath, withoutTimes(study));
   const seconds = (performance.now() - t0) / 1000;
@@ -239,6 +242,7 @@ export function analysisInputs(cfg: StudyConfig, task: string, stores: SplitStor
     ablation: cfg.ablation,
     neuronViews: cfg.neuronViews,
     seed: cfg.seed,
+    ...extrasKey(cfg),
   };
 }
 
@@ -292,6 +296,7 @@ export function runAnalysis(
       viewCap: cfg.neuronViews,
       onProgress,
     });
+    Object.assign(out.result, analysisExtras(cfg, { out, ds, train: tr, dev: dv, test: te, layers: trainStore.meta.layers, makeProbe: defaultProbeFactory({ ...cfg.probe, seed: cfg.seed }), onProgress }));
     const labels = ds.vocab.labels.slice();
     saveProbe(out.probes.oracle, join(dir, 'probes', 'oracle'), { labels, layers: trainStore.meta.layers });
     saveProbe(out.probes.minimal, join(dir, 'probes', 'minimal'), { labels, neurons: out.probes.minimalNeurons, layers: trainStore.meta.layers });
@@ -312,6 +317,20 @@ export function studyResults(cfg: StudyConfig, baseTasks: string[], results: Ana
     tasks: baseTasks,
     results,
   };
+}
+
+/**
+ * What results.json holds (before `withoutTimes`): the results, what they share, and the provenance. The queued
+ * study's report job (src/queue) calls this too, so both write the same file.
+ */
+export function studyOutput(
+  cfg: StudyConfig,
+  baseTasks: string[],
+  results: AnalysisResult[],
+  storesByModel: Map<string, SplitStores>,
+  splits: PreparedStudy['splits'],
+) {
+  return { ...studyResults(cfg, baseTasks, results), ...studySharing(results), provenance: studyProvenance(cfg, storesByModel, splits) };
 }
 
 /** Wall-clock fields: kept in run.json and the report, left out of results.json so it depends only on the inputs. */
