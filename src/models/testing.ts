@@ -66,6 +66,8 @@ export async function worstAgainstReference(dir: string, refFile: string, opts: 
 /** Model folders with reference activations: the shared tiny ones and the generated fixtures. */
 export function referenceFolders(): string[] {
   const out: string[] = [];
+  // the real pre-trained models (PyTorch references of every hidden state)
+  for (const d of ['../shared/models/bert-mini-en', '../shared/models/bert-mini-en-v2']) if (existsSync(join(d, 'reference', 'reference_last.hdf5'))) out.push(d);
   for (const root of [SHARED_TINY, 'src/models/fixtures']) {
     if (!existsSync(root)) continue;
     for (const name of readdirSync(root).sort()) {
