@@ -9,11 +9,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCorpus } from '../../data/corpus.js';
 import { Extractor } from '../../extract/extractor.js';
 import { MemoryActivationWriter } from '../../extract/memory-writer.js';
+import { buildFromCheckpoint } from '../build.js';
 import { SHARED_TINY } from '../testing.js';
 
 const TOL = 1e-5;
@@ -57,3 +58,34 @@ for (const dir of FOLDERS) {
     }
   });
 }
+
+test('random-weight control for decoders: OPT draws with init_std, Gemma\'s (1 + w) norms start at w = 0, the rest with initializer_range and unit norms; every decoder runs and gives finite rows', async () => {
+  const std = (t: Float32Array) => Math.sqrt(t.reduce((s, v) => s + v * v, 0) / t.length);
+  const cases: Array<{ dir: string; matrix: string; std: (c: Record<string, number>) => number; norm: string; normValue: number }> = [
+    { dir: 'src/models/fixtures/opt', matrix: 'layers.0.fc1.weight', std: (c) => c.init_std, norm: 'layers.0.final_layer_norm.weight', normValue: 1 },
+    { dir: 'src/models/fixtures/gemma', matrix: 'layers.0.mlp.gate_proj.weight', std: (c) => c.initializer_range, norm: 'layers.0.input_layernorm.weight+1', normValue: 1 },
+    { dir: join(SHARED_TINY, 'llama'), matrix: 'layers.0.mlp.up_proj.weight', std: (c) => c.initializer_range, norm: 'layers.0.input_layernorm.weight', normValue: 1 },
+    { dir: join(SHARED_TINY, 'gpt2'), matrix: 'h.0.mlp.c_fc.weight', std: (c) => c.initializer_range, norm: 'h.0.ln_1.weight', normValue: 1 },
+    { dir: 'src/models/fixtures/gpt_neox', matrix: 'layers.0.mlp.dense_h_to_4h.weight', std: (c) => c.initializer_range, norm: 'layers.0.input_layernorm.weight', normValue: 1 },
+  ];
+  for (const k of cases) {
+    if (!existsSync(join(k.dir, 'config.json'))) continue;
+    const cfg = JSON.parse(readFileSync(join(k.dir, 'config.json'), 'utf8')) as Record<string, number>;
+    const built = buildFromCheckpoint(k.dir, cfg, { randomInit: 3 });
+    const init = (name: string) => built.builder.initializers.find((t) => t.name.startsWith(`w:${name}`))?.float;
+    const m = init(k.matrix);
+    assert.ok(m, `${k.dir}: no initializer ${k.matrix}`);
+    const want = k.std(cfg);
+    assert.ok(Math.abs(std(m) - want) < 0.15 * want, `${k.dir}: std ${std(m)} vs ${want}`);
+    const n = init(k.norm);
+    assert.ok(n && n.every((v) => v === k.normValue), `${k.dir}: ${k.norm} not all ${k.normValue}`);
+    const ex = await Extractor.create({ model: k.dir, offline: true, source: 'safetensors', randomInit: 3, ffn: true });
+    try {
+      const w = new MemoryActivationWriter(ex.cols);
+      await ex.extract(readCorpus(join(k.dir, 'reference', 'sentences.conllu')).slice(0, 4), w, { batchSize: 4 });
+      assert.ok(w.sentences.every((s) => s.rows.every(Number.isFinite)), `${k.dir}: non-finite rows`);
+    } finally {
+      await ex.dispose();
+    }
+  }
+});
