@@ -126,6 +126,7 @@ test('windows: a long sentence with max-length lowered is read in windows; each 
 
 test('--ffn taps read GELU(intermediate dense) per block; --layers picks columns', async () => {
   const f = await Extractor.create({ model: MODEL, layers: [0, 4], ffn: true });
+  // a raw tensor and a site: the sites come first (layer order), raw tensors after them
   const g = await Extractor.create({ model: MODEL, taps: ['/encoder/layer.3/intermediate/dense/Add_output_0', 'blocks.3.mlp.hook_post'] });
   try {
     assert.deepEqual(f.taps.map((t) => t.name), ['embeddings', 'blocks.3.hook_resid_post', 'blocks.3.mlp.hook_post']);
@@ -147,7 +148,7 @@ test('--ffn taps read GELU(intermediate dense) per block; --layers picks columns
     let worst = 0;
     const r = b.sentences[0].rows;
     for (let t = 0; t < 4; t++) for (let d = 0; d < 1024; d++) {
-      const pre = r[t * 2048 + d], post = r[t * 2048 + 1024 + d];
+      const post = r[t * 2048 + d], pre = r[t * 2048 + 1024 + d];
       worst = Math.max(worst, Math.abs(post - 0.5 * pre * (1 + erf(pre / Math.SQRT2))));
     }
     assert.ok(worst < 1e-4, `gelu mismatch ${worst}`);

@@ -63,6 +63,8 @@ export interface ExtractRunOptions {
   batchSize?: number;
   /** Upper bound on batch rows × padded length, default 16384 pieces. */
   maxBatchTokens?: number;
+  /** Pad batches on this side (default: the tokenizer's padding side: right, XLNet left). */
+  paddingSide?: 'left' | 'right';
   /**
    * Batches per sort-and-reorder window, default 8 (memory ~ batchSize × sortWindow sentences; lowered automatically
    * for very wide rows so a chunk holds about 256 MB).
@@ -328,33 +330,64 @@ export class Extractor {
     };
   }
 
-  /** Run padded id rows; returns the tap outputs by tensor name. */
-  async runIds(rows: number[][]): Promise<Record<string, FloatOutput>> {
-    return this.session.run(this.feedsFor(rows), this.taps.map((t) => t.tensor));
+  /**
+   * Run padded id rows; returns the tap outputs by tensor name, each as [batch, sequence, width] (a tap computed on
+   * flattened tokens, [batch·sequence, width] as OPT's MLP is, is viewed as [batch, sequence, width]).
+   */
+  async runIds(rows: number[][], side: 'left' | 'right' = this.tokenizer.paddingSide): Promise<Record<string, FloatOutput>> {
+    const out = await this.session.run(this.feedsFor(rows, side), this.taps.map((t) => t.tensor));
+    const B = rows.length;
+    const T = Math.max(...rows.map((r) => r.length));
+    for (const o of Object.values(out)) if (o.dims.length === 2 && o.dims[0] === B * T) o.dims = [B, T, o.dims[1]];
+    for (const tap of this.taps) {
+      const o = out[tap.tensor];
+      if (!tap.seqFirst || !o || o.dims.length !== 3) continue;
+      // [T, B, D] (XLNet's layout) → [B, T, D]
+      const [t0, b0, D] = o.dims;
+      const data = new Float32Array(o.data.length);
+      for (let t = 0; t < t0; t++) for (let b = 0; b < b0; b++) data.set(o.data.subarray((t * b0 + b) * D, (t * b0 + b + 1) * D), (b * t0 + t) * D);
+      out[tap.tensor] = { dims: [b0, t0, D], data };
+    }
+    return out;
   }
 
-  /** The model inputs (padded ids, attention mask, zero token types, positions) for id rows. */
-  feedsFor(rows: number[][]): Record<string, { data: number[]; dims: [number, number] }> {
+  /**
+   * The model inputs for id rows (each row = prefix specials + word pieces + suffix specials), padded on `side` (the
+   * tokenizer's padding side by default: right, XLNet left):
+   * - `input_ids`: padded with the tokenizer's pad id (RoBERTa-likes derive positions from it);
+   * - `attention_mask`: 1 on tokens, 0 on padding;
+   * - `token_type_ids`: as the tokenizer's post-processor gives them (specials' types, the sequence type for pieces;
+   *   XLNet's `<cls>` is 2), 0 on padding;
+   * - `position_ids`: `cumsum(attention_mask) - 1`, 0 on padding (0..n-1 for every row, whichever side pads).
+   */
+  feedsFor(rows: number[][], side: 'left' | 'right' = this.tokenizer.paddingSide): Record<string, { data: number[]; dims: [number, number] }> {
     const B = rows.length;
     const T = Math.max(...rows.map((r) => r.length));
     const ids = new Array<number>(B * T).fill(this.tokenizer.padId);
     const mask = new Array<number>(B * T).fill(0);
+    const types = new Array<number>(B * T).fill(0);
+    const pos = new Array<number>(B * T).fill(0);
+    const { prefix, suffix, sequenceTypeId } = this.tokenizer;
+    const nPre = prefix.ids.length;
+    const nSuf = suffix.ids.length;
     rows.forEach((r, b) => {
-      for (let t = 0; t < r.length; t++) {
-        ids[b * T + t] = r[t];
-        mask[b * T + t] = 1;
+      const n = r.length;
+      const lead = side === 'left' ? T - n : 0;
+      const specials = n >= nPre + nSuf;
+      for (let t = 0; t < n; t++) {
+        const at = b * T + lead + t;
+        ids[at] = r[t];
+        mask[at] = 1;
+        pos[at] = t;
+        types[at] = specials && t < nPre ? prefix.typeIds[t] : specials && t >= n - nSuf ? suffix.typeIds[t - (n - nSuf)] : sequenceTypeId;
       }
     });
     const feeds: Record<string, { data: number[]; dims: [number, number] }> = {};
     for (const name of this.session.inputNames) {
       if (name === 'input_ids') feeds[name] = { data: ids, dims: [B, T] };
       else if (name === 'attention_mask') feeds[name] = { data: mask, dims: [B, T] };
-      else if (name === 'token_type_ids') feeds[name] = { data: new Array<number>(B * T).fill(0), dims: [B, T] };
-      else if (name === 'position_ids') {
-        const p = new Array<number>(B * T);
-        for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) p[b * T + t] = t;
-        feeds[name] = { data: p, dims: [B, T] };
-      }
+      else if (name === 'token_type_ids') feeds[name] = { data: types, dims: [B, T] };
+      else if (name === 'position_ids') feeds[name] = { data: pos, dims: [B, T] };
     }
     return feeds;
   }
@@ -466,7 +499,9 @@ export class Extractor {
       else buffer.fill(0, 0, chunkRows * cols);
       for (let j = 0; j < chunk.length; j++) outRows.push(buffer.subarray(sentStart[j] * cols, (j + 1 < chunk.length ? sentStart[j + 1] : chunkRows) * cols));
       for (const batch of makeBatches(segs, batchSize, maxBatchTokens)) {
-        const out = await this.runIds(batch.map((s) => s.ids));
+        const side = opts.paddingSide ?? this.tokenizer.paddingSide;
+        const out = await this.runIds(batch.map((s) => s.ids), side);
+        const T = Math.max(...batch.map((s) => s.ids.length));
         stats.batches++;
         for (const seg of batch) doneWords += seg.owned.length;
         emit(opts.onProgress, { kind: 'extract', done: doneWords, total: totalWords, unit: 'words' });
@@ -476,9 +511,9 @@ export class Extractor {
           const nWords = chunk[seg.sent].words.length;
           this.taps.forEach((tap, k) => {
             const o = out[tap.tensor];
-            const [, T, D] = o.dims;
+            const D = o.dims[2];
             const src = o.data;
-            const bOff = b * T * D;
+            const bOff = (b * T + (side === 'left' ? T - seg.ids.length : 0)) * D; // the row's first token
             const colOff = offsets[k];
             for (const w of seg.owned) {
               const [ps, pe] = seg.spans[w - seg.startWord];

@@ -44,7 +44,7 @@ test('DistilBERT-style graph: embeddings LayerNorm + output_layer_norm per block
   assert.ok(g.candidates.some((c) => c.tensor === '/transformer/layer.0/sa_layer_norm/Add_1_output_0'));
 });
 
-test('GPT-2-style graph: Add(wte, wpe) + last residual Add of each h.{l} (before ln_f) + mlp/act', () => {
+test('GPT-2-style graph: Add(wte, wpe) + last residual Add of each h.{l}, the last one after ln_f (= hidden_states) + MLP sites', () => {
   const nodes: N[] = [
     node('/transformer/wte/Gather', 'Gather', ['wte', 'input_ids']),
     node('/transformer/wpe/Gather', 'Gather', ['wpe', 'pos']),
@@ -71,11 +71,21 @@ test('GPT-2-style graph: Add(wte, wpe) + last residual Add of each h.{l} (before
     '/transformer/Add_output_0',
     '/transformer/h.0/Add_1_output_0',
     '/transformer/h.1/Add_1_output_0',
-    '/transformer/h.2/Add_1_output_0',
+    'last_hidden_state', // transformers' last hidden_states entry has ln_f applied
   ]);
   assert.deepEqual(g.ffnTaps.map((t) => t.name), ['blocks.0.mlp.hook_post', 'blocks.1.mlp.hook_post', 'blocks.2.mlp.hook_post']);
-  assert.equal(g.ffnTaps[2].tensor, '/transformer/h.2/mlp/act/Mul_1_output_0');
-  assert.ok(g.candidates.some((c) => c.tensor === 'last_hidden_state')); // ln_f output stays a candidate
+  assert.equal(g.ffnTaps[2].tensor, '/transformer/h.2/mlp/act/Mul_1_output_0'); // the input of mlp/c_proj
+  assert.deepEqual(g.mlpTaps?.map((t) => [t.name, t.tensor]), [0, 1, 2].map((l) => [`blocks.${l}.mlp.hook_pre`, `/transformer/h.${l}/mlp/c_fc/Add_output_0`]));
+  assert.ok(g.candidates.some((c) => c.tensor === '/transformer/h.2/Add_1_output_0')); // the raw residual stays a candidate
+  // site globs select in layer order
+  assert.deepEqual(selectTaps(g, { taps: ['blocks.2.*', 'blocks.0.mlp.hook_p*'] }).map((t) => t.name), [
+    'blocks.0.mlp.hook_pre',
+    'blocks.0.mlp.hook_post',
+    'blocks.2.mlp.hook_pre',
+    'blocks.2.mlp.hook_post',
+    'blocks.2.hook_resid_post',
+  ]);
+  assert.throws(() => selectTaps(g, { taps: ['blocks.9.*'] }), /matches no site/);
 });
 
 test('RoBERTa-style names with a model prefix and fused LayerNormalization nodes', () => {
