@@ -123,4 +123,9 @@ export interface Family {
   zeroNormInit?: boolean;
   /** Tensors drawn N(0, std) for random-weight controls whatever their name or shape says (XLNet's r_w_bias). */
   randomNormal?(name: string): boolean;
+  /**
+   * A factor on the random-weight std for one tensor (full checkpoint name), where the family's Hugging Face
+   * initialisation scales some weights (GPT-2's residual projections `c_proj`: 1/√(2·n_layer)); default 1.
+   */
+  initScale?(config: Config, name: string): number;
 }

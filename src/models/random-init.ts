@@ -3,8 +3,8 @@
  * `random_weights`), drawn as Hugging Face's `_init_weights` does for these families: linear and embedding weights
  * ~ N(0, std) with std = `initializer_range` (OPT: `init_std`, XLNet: `initializer_range`), biases 0, norm weights 1
  * (0 for Gemma's `(1 + w)` RMSNorm), norm biases 0; tensors a family names (`Family.randomNormal`, e.g. XLNet's
- * `r_w_bias`, `r_r_bias`, `r_s_bias`) ~ N(0, std) whatever their name says. Each tensor's draw depends only on the
- * seed and its name.
+ * `r_w_bias`, `r_r_bias`, `r_s_bias`) ~ N(0, std) whatever their name says; a family may scale the std per tensor
+ * (`Family.initScale`: GPT-2's `c_proj` by 1/√(2·n_layer)). Each tensor's draw depends only on the seed and its name.
  */
 import { Rng } from '../util/rng.js';
 import { sha256 } from '../util/hash.js';
@@ -18,7 +18,15 @@ export function isNormWeight(name: string): boolean {
 export class RandomWeights implements WeightSource {
   readonly files: string[];
   readonly dtype = 'float32';
-  constructor(private readonly base: WeightSource, readonly seed: number, readonly std: number, readonly zeroNorm = false, private readonly normal?: (name: string) => boolean) {
+  constructor(
+    private readonly base: WeightSource,
+    readonly seed: number,
+    readonly std: number,
+    readonly zeroNorm = false,
+    private readonly normal?: (name: string) => boolean,
+    /** A factor on `std` per tensor (`Family.initScale`). */
+    private readonly scale?: (name: string) => number,
+  ) {
     this.files = base.files;
   }
   names(): string[] {
@@ -42,7 +50,8 @@ export class RandomWeights implements WeightSource {
       return { data, shape: [...info.shape] };
     }
     const rng = new Rng((this.seed ^ parseInt(sha256(name).slice(0, 8), 16)) >>> 0);
-    for (let i = 0; i < n; i++) data[i] = rng.normal() * this.std;
+    const std = this.std * (this.scale?.(name) ?? 1);
+    for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
     return { data, shape: [...info.shape] };
   }
 }

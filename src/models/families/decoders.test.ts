@@ -77,6 +77,12 @@ test('random-weight control for decoders: OPT draws with init_std, Gemma\'s (1 +
     assert.ok(m, `${k.dir}: no initializer ${k.matrix}`);
     const want = k.std(cfg);
     assert.ok(Math.abs(std(m) - want) < 0.15 * want, `${k.dir}: std ${std(m)} vs ${want}`);
+    if ((cfg as Record<string, unknown>).model_type === 'gpt2') {
+      // GPT-2's residual projections: initializer_range / √(2·n_layer)
+      const p = init('h.0.mlp.c_proj.weight');
+      const pw = cfg.initializer_range / Math.sqrt(2 * cfg.n_layer);
+      assert.ok(p && Math.abs(std(p) - pw) < 0.15 * pw, `gpt2 c_proj std ${p && std(p)} vs ${pw}`);
+    }
     const n = init(k.norm);
     assert.ok(n && n.every((v) => v === k.normValue), `${k.dir}: ${k.norm} not all ${k.normValue}`);
     const ex = await Extractor.create({ model: k.dir, offline: true, source: 'safetensors', randomInit: 3, ffn: true });

@@ -57,4 +57,9 @@ function gpt2(ctx: FamilyContext): void {
   }
 }
 
-export const gpt2Family: Family = { types: ['gpt2'], build: gpt2 };
+/** Random weights as GPT-2's `_init_weights`: N(0, initializer_range), the residual projections `c_proj` scaled by 1/√(2·n_layer). */
+export const gpt2Family: Family = {
+  types: ['gpt2'],
+  build: gpt2,
+  initScale: (c, name) => (/(^|\.)c_proj\.weight$/.test(name) ? 1 / Math.sqrt(2 * c.num(['n_layer', 'num_hidden_layers'])) : 1),
+};
