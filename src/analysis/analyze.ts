@@ -11,6 +11,7 @@ import { rankNeurons } from '../rank/registry.js';
 import { correlationClusters } from '../rank/clustering.js';
 import { minimalSubset, NEUROX_SIZES } from '../select/minimal.js';
 import { ablation } from '../select/ablation.js';
+import { compareRankers, type RankerComparison } from './rankers-compare.js';
 import { controlAnalysis } from './control.js';
 import { layerAnalysis } from './layers.js';
 import { tagAnalysis } from './tags.js';
@@ -57,6 +58,8 @@ export interface AnalyzeInput {
   refine?: boolean;
   /** Ablation sizes in percent (default 10, 15, 20). */
   ablationPercents?: readonly number[];
+  /** Rankers to compare with this analysis's (./rankers-compare.ts): overlap, consensus, their subsets and ablations. */
+  rankers?: readonly string[];
   /** Mass percentage of the per-tag LCA sets (default 0.5). */
   tagPercentage?: number;
   /** Neuron views: top K of the ranking (default 20), plus minimal-subset neurons up to `viewCap` (default 50). */
@@ -199,6 +202,31 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
   });
   lap('ablation');
 
+  // ranker comparison (optional): this ranking is reused, its minimal subset size is the overlap's first k
+  let rankers: RankerComparison | undefined;
+  if (input.rankers && input.rankers.length > 0) {
+    rankers = compareRankers({
+      rankers: input.rankers,
+      labels: input.labels,
+      train,
+      dev,
+      test,
+      oracle,
+      oracleDev: oracleSummary.dev!.accuracy,
+      makeProbe: input.makeProbe,
+      delta,
+      sizes: input.sizes,
+      curve: input.curve,
+      ablationPercents: input.ablationPercents,
+      seed,
+      rankerOptions: input.rankerOptions,
+      given: new Map([[ranking.method, ranking]]),
+      minimalCount: minimal.result.count,
+      onProgress: input.onProgress,
+    });
+    lap('rankers');
+  }
+
   // control task
   stage('control', 5);
   let control: AnalysisResult['control'];
@@ -294,6 +322,7 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
     tags,
     neuronViews: views,
     ...(redundancy ? { redundancy } : {}),
+    ...(rankers ? { rankers } : {}),
     settings: {
       ranker: rankerName,
       rankerOptions: input.rankerOptions ?? {},

@@ -87,3 +87,30 @@ test('ranker comparison on a planted problem: every ranker and the consensus hol
   const r2 = compareRankers({ rankers: ['lca', 'probeless'], labels, train, dev, test, oracle, oracleDev, makeProbe: make, sizes: [10, 50], ablationPercents: [10], seed: 1, given: new Map([['lca', { method: 'lca', ordering: rev }]]) });
   assert.deepEqual(r2.outcomes.lca.top.slice(0, 3), [59, 58, 57]);
 });
+
+test('analyze() with rankers: the comparison reuses its ranking and minimal subset size', async () => {
+  const { analyze } = await import('./analyze.js');
+  const informative = [2, 9, 17];
+  const { X, y } = plantedToy({ seed: 5, rows: 600, cols: 30, informative, classes: 3, strength: 2.5 });
+  const src = denseSource(X);
+  const s = splitRows(600, 0.3, 2);
+  const part = (ids: Int32Array) => ({ X: selectRows(src, ids), y: Int32Array.from(ids, (i) => y[i]) });
+  const out = analyze({
+    train: part(s.train),
+    test: part(s.dev),
+    labels: ['a', 'b', 'c'],
+    layers: [{ index: 0, name: 'embeddings', width: 30 }],
+    makeProbe: softmaxGDFactory({ l1: 1e-3, maxEpochs: 100 }),
+    delta: 3,
+    sizes: [10, 20, 50],
+    ablationPercents: [10],
+    rankers: ['lca', 'probeless'],
+    layerProbes: false,
+  });
+  const r = out.result.rankers!;
+  assert.deepEqual(r.rankers, ['lca', 'probeless', 'consensus']);
+  assert.equal(r.ks[0].k, out.result.minimal.count);
+  assert.deepEqual(r.outcomes.lca.top, out.result.ranking.ordering.slice(0, r.outcomes.lca.top.length));
+  assert.deepEqual([...r.outcomes.consensus.top.slice(0, 3)].sort((a, b) => a - b), informative);
+  assert.equal(analyze({ train: part(s.train), test: part(s.dev), labels: ['a', 'b', 'c'], layers: [{ index: 0, name: 'embeddings', width: 30 }], makeProbe: softmaxGDFactory({ maxEpochs: 20 }), sizes: [50], ablationPercents: [10], layerProbes: false }).result.rankers, undefined);
+});

@@ -55,6 +55,8 @@ export interface LoadedData {
   train: TextSplit & { y: Int32Array };
   dev?: TextSplit & { y: Int32Array };
   test?: TextSplit & { y: Int32Array };
+  /** Rows left out by `--unknown-labels drop` (labels unseen in training). */
+  dropped: { dev: number; test: number };
   close(): void;
 }
 
@@ -74,13 +76,19 @@ export async function loadData(f: DataFlags): Promise<LoadedData> {
     };
     const train = await load(f.trainActivations, f.trainLabels, f.trainTokens);
     const labels = labelVocab(train.labels);
-    const withY = (s0: TextSplit, file: string) => {
-      const s = f.unknownLabels === 'drop' && s0 !== train ? dropUnknownLabels(s0, labels).split : s0;
+    const dropped = { dev: 0, test: 0 };
+    const withY = (s0: TextSplit, file: string, name?: 'dev' | 'test') => {
+      let s = s0;
+      if (f.unknownLabels === 'drop' && name) {
+        const d = dropUnknownLabels(s0, labels);
+        s = d.split;
+        dropped[name] = d.dropped;
+      }
       return { ...s, y: encodeLabels(s.labels, labels, file) };
     };
-    const out: LoadedData = { labels, train: withY(train, f.trainLabels), close };
-    if (f.devActivations) out.dev = withY(await load(f.devActivations, f.devLabels!, f.devTokens), f.devLabels!);
-    if (f.testActivations) out.test = withY(await load(f.testActivations, f.testLabels!, f.testTokens), f.testLabels!);
+    const out: LoadedData = { labels, train: withY(train, f.trainLabels), dropped, close };
+    if (f.devActivations) out.dev = withY(await load(f.devActivations, f.devLabels!, f.devTokens), f.devLabels!, 'dev');
+    if (f.testActivations) out.test = withY(await load(f.testActivations, f.testLabels!, f.testTokens), f.testLabels!, 'test');
     for (const s of [out.dev, out.test]) {
       if (s && s.X.cols !== out.train.X.cols) throw new UsageError(`the splits have different neuron counts (${out.train.X.cols} vs ${s.X.cols})`);
     }
@@ -116,20 +124,45 @@ export function probeOverrides(o: { l1?: number; l2?: number; tol?: number; maxI
   return p;
 }
 
-function human(r: AnalysisResult): string {
-  const pct = (v: number) => (100 * v).toFixed(2) + '%';
+/** A fraction as a percentage with one decimal (human output; JSON keeps fractions). */
+export function pct(v: number | undefined): string {
+  return typeof v === 'number' && Number.isFinite(v) ? (100 * v).toFixed(1) + '%' : 'n/a';
+}
+
+/** `L{layer}:U{unit}` of a neuron id, from the stored layers' widths (layer = index in the stored layers). */
+export function neuronName(id: number, layers: { index: number; width: number }[]): string {
+  let base = 0;
+  for (const l of layers) {
+    if (id < base + l.width) return `L${l.index}:U${id - base}`;
+    base += l.width;
+  }
+  return `#${id}`;
+}
+
+function human(r: AnalysisResult, dropped: { dev: number; test: number }): string {
   const lines = [
     `${r.model} / ${r.task}: ${r.neurons} neurons, ${r.labels.length} labels, rows train ${r.rows.train} dev ${r.rows.dev} test ${r.rows.test}`,
-    `oracle: test ${pct(r.oracle.test.accuracy)} (dev ${pct(r.oracle.dev?.accuracy ?? NaN)})`,
-    `ranking: ${r.ranking.method}; top 10: ${r.ranking.ordering.slice(0, 10).join(' ')}`,
-    `minimal subset: ${r.minimal.count} neurons (${r.minimal.percent.toFixed(2)}%), test ${pct(r.minimal.test.accuracy)}, target dev ${pct(r.minimal.target)} ${r.minimal.reached ? 'reached' : 'NOT reached'}`,
+    ...(dropped.dev + dropped.test > 0 ? [`dropped rows with labels unseen in training (--unknown-labels drop): ${dropped.dev} dev, ${dropped.test} test`] : []),
+    `oracle: test ${pct(r.oracle.test.accuracy)}${r.oracle.dev ? ` (dev ${pct(r.oracle.dev.accuracy)})` : ''}`,
+    `ranking: ${r.ranking.method}; top 10: ${r.ranking.ordering.slice(0, 10).map((id) => `${id} (${neuronName(id, r.layers)})`).join(' ')}`,
+    `minimal subset: ${r.minimal.count} neurons (${r.minimal.percent.toFixed(1)}%), test ${pct(r.minimal.test.accuracy)}, target dev ${pct(r.minimal.target)} ${r.minimal.reached ? 'reached' : 'NOT reached'}`,
     'ablation (test accuracy)   masked top/random/bottom   retrained top/random/bottom',
     ...r.ablation.map((a) => `  ${String(a.percent).padStart(3)}% (${a.count})`.padEnd(27) + `${pct(a.masked.top)} ${pct(a.masked.random)} ${pct(a.masked.bottom)}   ${pct(a.retrained.top)} ${pct(a.retrained.random)} ${pct(a.retrained.bottom)}`),
   ];
   if (r.control) lines.push(`control: selectivity oracle ${pct(r.control.selectivity.oracle)}, minimal ${pct(r.control.selectivity.minimal)}`);
-  lines.push('layers: ' + r.layers.map((l) => `${l.name} ${pct(l.test)} (${l.selected} sel.)`).join(', '));
-  lines.push('timings (s): ' + Object.entries(r.timings).map(([k, v]) => `${k} ${v}`).join(', '));
+  // without per-layer probes (--no-layer-probes) a layer has only its share of the subset
+  lines.push('layers: ' + r.layers.map((l) => `${l.name} ${Number.isFinite(l.test) ? pct(l.test) + ' ' : ''}(${l.selected} sel.)`).join(', '));
+  lines.push('timings (s): ' + Object.entries(r.timings ?? {}).map(([k, v]) => `${k} ${v}`).join(', '));
   return lines.join('\n');
+}
+
+/** `--rankers a,b,c`: registry names, checked. */
+function rankerList(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  const names = String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = names.find((n) => !RANKER_NAMES.includes(n));
+  if (bad !== undefined || names.length === 0) throw new UsageError(`--rankers: unknown ranker '${bad ?? v}'; expected a comma-separated list of ${RANKER_NAMES.join(', ')}`);
+  return names;
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -144,6 +177,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--full-curve', 'evaluate every minimal-subset size instead of stopping at the first that reaches the target')
     .option('--no-layer-probes', 'skip the per-layer probes')
     .option('--redundancy', 'correlation-cluster the minimal subset')
+    .option('--rankers <list>', 'also compare these rankers (e.g. lca,probeless,iou,gaussian): top-k overlap, mean-rank consensus, their minimal subsets and ablations')
     .option('--model <name>', 'model name for the result (default: from the activation metadata)')
     .option('--task <name>', 'task name for the result', 'task')
     .option('--out <dir>', 'write result.json and the probes (oracle/, minimal/) atomically into this directory')
@@ -182,6 +216,7 @@ export function register(program: Command, io: CliIO): void {
           curve: o.fullCurve ? 'full' : 'first',
           layerProbes: o.layerProbes,
           redundancy: Boolean(o.redundancy),
+          rankers: rankerList(o.rankers),
           onProgress: prog.onProgress,
         });
         prog.done();
@@ -195,7 +230,7 @@ export function register(program: Command, io: CliIO): void {
           });
           io.err(`wrote ${join(o.out, 'result.json')}, oracle/ and minimal/`);
         }
-        io.result(out.result, Boolean(o.json), () => human(out.result));
+        io.result({ ...out.result, dropped: data.dropped }, Boolean(o.json), () => human(out.result, data.dropped));
       } finally {
         prog.done();
         data.close();
