@@ -410,7 +410,12 @@ export class NeuroxHdf5 implements RowSource {
         si++; // an empty sentence
         continue;
       }
-      const slab = this.readSlice(s.dataset, t0, t1); // [L, T, W]
+      let slab: Float32Array | Uint16Array;
+      try {
+        slab = this.readSlice(s.dataset, t0, t1); // [L, T, W]
+      } catch (err) {
+        throw corruptHdf5(this.path, err, ` at dataset "${s.dataset}"`);
+      }
       for (let l = 0; l < L; l++) {
         for (let t = 0; t < T; t++) {
           out.set(slab.subarray((l * T + t) * W, (l * T + t + 1) * W) as never, (r - start + t) * C + l * W);
@@ -487,7 +492,12 @@ export async function readNeuroxHdf5(path: string, opts: NeuroxReadOptions = {})
   assertLittleEndian();
   if (!existsSync(path)) throw new InputError('no such file', { location: { file: path } });
   if (!isHdf5(path)) throw new InputError('not an HDF5 file (bad signature)', { location: { file: path }, expected: 'a NeuroX .hdf5 activations file' });
-  const file = new (h5().File)(path, 'r');
+  let file: H5File;
+  try {
+    file = new (h5().File)(path, 'r');
+  } catch (err) {
+    throw corruptHdf5(path, err);
+  }
   try {
     const bad = (msg: string, expected?: string): never => {
       throw new InputError(msg, { location: { file: path }, expected });
@@ -550,7 +560,25 @@ export async function readNeuroxHdf5(path: string, opts: NeuroxReadOptions = {})
     }
     return new NeuroxHdf5(path, file, M, sentences, numLayers, width, dtype, valueBytes);
   } catch (err) {
-    file.close();
-    throw err;
+    try {
+      file.close();
+    } catch {
+      // a damaged file may not close cleanly either
+    }
+    throw corruptHdf5(path, err);
   }
+}
+
+/**
+ * An error of libhdf5 (h5wasm) on a damaged file, as an InputError naming the file; InputErrors pass unchanged.
+ * libhdf5 aborts its WebAssembly instance on some damaged files: later hdf5 reads in the same process then fail too.
+ */
+export function corruptHdf5(path: string, err: unknown, where = ''): InputError {
+  if (err instanceof InputError) return err;
+  const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return new InputError(`cannot read the HDF5 file${where} (damaged, or not written by h5py/NeuroX/neuroprobe): ${msg}`, {
+    location: { file: path },
+    expected: 'a NeuroX .hdf5 activations file',
+    cause: err,
+  });
 }
