@@ -22,6 +22,7 @@ import type { Site } from '../models/graph.js';
 import { loadWordTokenizer, type WordPieces, type WordTokenizer } from './tokenize.js';
 import { appendOutputs, readGraph, selectTaps, type GraphInfo, type Tap } from './surgery.js';
 import { planWindows } from './windows.js';
+import { filterSites } from './sites.js';
 
 /** How the pieces of a word become one row. */
 export type Aggregation = 'first' | 'last' | 'average';
@@ -162,14 +163,7 @@ export function chooseRoute(model: ResolvedModel, source: ModelSource = 'auto'):
 
 /** Choose the checkpoint sites to read: explicit names, or the residual stream (and MLP outputs with `ffn`), filtered by layers. */
 function pickSites(sites: Site[], opts: Pick<ExtractorOptions, 'taps' | 'ffn' | 'layers'>, file: string): Site[] {
-  if (opts.taps?.length) {
-    const byName = new Map(sites.map((s) => [s.name, s]));
-    return opts.taps.map((n) => {
-      const s = byName.get(n);
-      if (!s) throw new InputError(`site ${n} does not exist in this model`, { location: { file }, expected: `site names such as ${sites.slice(0, 4).map((x) => x.name).join(', ')}, ...` });
-      return s;
-    });
-  }
+  if (opts.taps?.length) return filterSites(sites, opts.taps, { file }); // names or globs, in layer order
   const resid = sites.filter((s) => s.kind === 'embeddings' || s.kind === 'resid_post');
   let keepLayers: Set<number> | undefined;
   if (opts.layers && opts.layers !== 'all') {

@@ -8,6 +8,7 @@ import { InputError, UsageError } from '../../util/errors.js';
 import { hashFile } from '../../util/hash.js';
 import { Extractor, type Aggregation } from '../../extract/extractor.js';
 import type { ModelSource } from '../../extract/model.js';
+import { parseSitePatterns } from '../../extract/sites.js';
 import { readCorpus, CORPUS_FORMATS, type CorpusFormat } from '../../data/corpus.js';
 import { createActivationWriter, ACTIVATION_FORMATS, type ActivationFormat } from '../../store/load.js';
 import { activationOutSpec, checkOutPath } from '../out-path.js';
@@ -41,6 +42,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--include-special-tokens', 'add rows for [CLS]/[SEP]-style tokens in place (NeuroX PR #41)')
     .option('--ffn', 'also extract FFN neurons after the activation function (blocks.{l}.mlp.hook_post)')
     .option('--taps <names>', 'comma-separated taps or tensor names to read instead (see neuroprobe inspect)')
+    .option('--sites <list>', "comma-separated site names or globs to read instead, e.g. 'blocks.*.mlp.hook_post' (written in layer order; see neuroprobe inspect)")
     .option('--batch-size <n>', 'sentences per batch', '32')
     .option('--max-batch-tokens <n>', 'cap on batch rows × padded length', '16384')
     .option('--sort-window <n>', 'batches per sort-by-length window (memory ~ batch-size × sort-window sentences)', '8')
@@ -84,7 +86,7 @@ export function register(program: Command, io: CliIO): void {
         offline: Boolean(o.offline),
         layers,
         ffn: Boolean(o.ffn),
-        taps: typeof o.taps === 'string' ? o.taps.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+        taps: typeof o.sites === 'string' ? parseSitePatterns(o.sites) : typeof o.taps === 'string' ? o.taps.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
         maxLength: positiveInt('--max-length', o.maxLength as string | undefined),
         stride: positiveInt('--stride', o.stride as string | undefined),
         threads: positiveInt('--threads', o.threads as string | undefined),

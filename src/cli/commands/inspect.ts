@@ -9,6 +9,7 @@ import { chooseRoute, Extractor } from '../../extract/extractor.js';
 import { resolveModel, type ModelSource } from '../../extract/model.js';
 import { UsageError } from '../../util/errors.js';
 import { readGraph } from '../../extract/surgery.js';
+import { parseSitePatterns, sortSites } from '../../extract/sites.js';
 
 export function register(program: Command, io: CliIO): void {
   program
@@ -21,9 +22,10 @@ export function register(program: Command, io: CliIO): void {
     .option('--random-init <seed>', 'seeded random weights of the same architecture (checkpoint route)')
     .option('--ffn', 'include FFN activation taps')
     .option('--taps <names>', 'check an explicit tap list')
+    .option('--sites <list>', "check a site filter: names or globs, e.g. 'blocks.*.mlp.hook_post'")
     .option('--json', 'print one JSON object on stdout')
     .action(async (o: Record<string, string | boolean | undefined>) => {
-      const taps = typeof o.taps === 'string' ? o.taps.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      const taps = typeof o.sites === 'string' ? parseSitePatterns(o.sites) : typeof o.taps === 'string' ? o.taps.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
       const source = String(o.source ?? 'auto') as ModelSource;
       if (!['auto', 'safetensors', 'onnx'].includes(source)) throw new UsageError(`--source ${source}: expected auto, safetensors or onnx`);
       const randomInit = o.randomInit === undefined ? undefined : Number(o.randomInit);
@@ -60,7 +62,7 @@ export function register(program: Command, io: CliIO): void {
           source: ex.route.source,
           dtype: ex.route.dtype,
           ...(ex.route.randomInit !== undefined ? { randomInit: ex.route.randomInit } : {}),
-          sites: [...ex.graph.layerTaps, ...ex.graph.ffnTaps].map((t) => t.name),
+          sites: sortSites([...ex.graph.layerTaps, ...ex.graph.ffnTaps, ...(ex.graph.mlpTaps ?? [])]).map((t) => t.name),
           mappable: ex.graph.layerTaps.length > 0,
           inputs: ex.graph.inputs,
           outputs: ex.graph.outputs,
