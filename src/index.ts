@@ -86,3 +86,8 @@ export * from './extract/extractor.js';
 export * from './extract/memory-writer.js';
 export * from './runtime/ort.js';
 export { openRawMatrix, RawMatrixWriter } from './probe/file-source.js';
+// queue: a study's stages as BullMQ jobs on Redis (src/queue, docs/scale-out.md)
+export { runQueuedStudy, type QueuedRunOptions } from './queue/submit.js';
+export { startWorker, type WorkerOptions, type RunningWorker } from './queue/worker.js';
+export { queueStatus, type QueueStatus } from './queue/status.js';
+export { FsArtefactStore, type ArtefactStore, type ArtefactRef, type Published } from './queue/artefacts.js';
