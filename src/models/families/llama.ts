@@ -14,7 +14,9 @@
  * - `u = post_attention_layernorm(h)` (gemma2: `pre_feedforward_layernorm(h)`);
  * - `blocks.{l}.mlp.hook_pre` = `gate_proj(u)` (the gate's pre-activation);
  * - `blocks.{l}.mlp.hook_pre_linear` = `up_proj(u)`;
- * - `blocks.{l}.mlp.hook_post` = `act(hook_pre) · hook_pre_linear` (silu; Gemma: gelu tanh), the input of `down_proj`;
+ * - `blocks.{l}.mlp.hook_post` = `act(hook_pre) · hook_pre_linear` (`hidden_act`, silu; Gemma: `hidden_act` with the
+ *   legacy "gelu" read as the tanh approximation, as transformers 5 does; Gemma 2: `hidden_activation`), the input of
+ *   `down_proj`;
  * - `blocks.{l}.hook_resid_post` = `h + down_proj(hook_post)` (gemma2: `h + post_feedforward_layernorm(...)`), except
  *   for the **last block, whose site is the final `norm` of it**, because transformers' last `hidden_states` entry
  *   (= `last_hidden_state`) has the final norm applied.
@@ -63,7 +65,10 @@ function llamaLike(ctx: FamilyContext): void {
   const dh = c.values.head_dim !== undefined && c.values.head_dim !== null ? c.num('head_dim') : H / heads;
   if (!Number.isInteger(dh)) c.unsupported('num_attention_heads', heads, `a divisor of hidden_size ${H} (or an explicit head_dim)`);
   if (heads % kvHeads !== 0) c.unsupported('num_key_value_heads', kvHeads, `a divisor of num_attention_heads ${heads}`);
-  const act = gemma ? c.str(['hidden_activation', 'hidden_act'], 'gelu_pytorch_tanh') : c.str('hidden_act', 'silu');
+  // transformers 5: Gemma reads hidden_act (its legacy "gelu" meant the tanh approximation), Gemma 2 hidden_activation
+  const gemmaAct = type === 'gemma' ? c.str('hidden_act', 'gelu_pytorch_tanh') : c.str('hidden_activation', 'gelu_pytorch_tanh');
+  const act = gemma ? (gemmaAct === 'gelu' ? 'gelu_pytorch_tanh' : gemmaAct) : c.str('hidden_act', 'silu');
+  if (c.values.use_bidirectional_attention === true) c.unsupported('use_bidirectional_attention', true, 'null or false (causal attention)');
   const offset = gemma ? 1 : 0;
   const scale = gemma2 ? Math.pow(c.num('query_pre_attn_scalar', dh), -0.5) : 1 / Math.sqrt(dh);
   const softcap = gemma2 && c.values.attn_logit_softcapping !== null ? c.num('attn_logit_softcapping', 0) || undefined : undefined;

@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFromCheckpoint } from '../build.js';
 import { createModelSession } from '../../runtime/ort.js';
+import { SafetensorsCheckpoint, type WeightSource } from '../checkpoint.js';
 
 const TOL = 1e-4;
 const ROOT = 'src/models/variant-fixtures';
@@ -25,7 +26,20 @@ for (const name of existsSync(ROOT) ? readdirSync(ROOT).sort() : []) {
   test(`${name}: every hidden state and blocks.*.mlp.hook_post equal transformers within ${TOL}`, async () => {
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     const exp = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
-    const built = buildFromCheckpoint(dir, config);
+    // weights decoded to float32 in memory, so the graph carries them itself (this test is about the families' math)
+    const ck = SafetensorsCheckpoint.open(dir);
+    const decoded: WeightSource = {
+      files: ck.files,
+      dtype: ck.dtype,
+      names: () => ck.names(),
+      has: (n) => ck.has(n),
+      info: (n) => ck.info(n),
+      get: (n) => {
+        const t = ck.get(n);
+        return { data: t.data, shape: [...t.shape] };
+      },
+    };
+    const built = buildFromCheckpoint(dir, config, { source: decoded });
     const resid = built.sites.filter((s) => s.kind === 'embeddings' || s.kind === 'resid_post');
     const post = built.sites.filter((s) => s.kind === 'mlp_post');
     assert.equal(resid.length, exp.cases[0].hidden_states.length, 'one site per hidden state');
