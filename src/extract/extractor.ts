@@ -19,6 +19,7 @@ import { createModelSession, type FloatOutput, type ModelSession } from '../runt
 import { resolveModel, type ModelSource, type ResolvedModel, type ResolveOptions } from './model.js';
 import { buildFromCheckpoint, familyFor, supportedModelTypes } from '../models/build.js';
 import type { Site } from '../models/graph.js';
+import { createGraphSession } from '../models/session.js';
 import { loadWordTokenizer, type WordPieces, type WordTokenizer } from './tokenize.js';
 import { appendOutputs, readGraph, selectTaps, type GraphInfo, type Tap } from './surgery.js';
 import { planWindows } from './windows.js';
@@ -227,7 +228,7 @@ export class Extractor {
         externalData: [],
       };
       const encoded = built.encode(chosen);
-      session = await createModelSession(encoded.model, { intraOpThreads: opts.threads, externalData: encoded.externalData });
+      session = await createGraphSession(encoded, { intraOpThreads: opts.threads });
       route = { source, modelType, dtype: built.dtype, files: built.files, ...(opts.randomInit !== undefined ? { randomInit: opts.randomInit } : {}) };
     } else {
       const onnxPath = model.onnxPath as string;

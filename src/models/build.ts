@@ -42,10 +42,15 @@ export interface CheckpointGraph {
   encode(outputs: Site[]): EncodedGraph;
 }
 
-/** A serialised graph and the in-memory external data its initializers refer to. */
+/**
+ * A serialised graph, the in-memory external data its computed initializers refer to, and the checkpoint files whose
+ * bytes its other initializers reference in place (by file name: the graph must be loaded from a file in their
+ * folder, see {@link createGraphSession}).
+ */
 export interface EncodedGraph {
   model: Uint8Array;
   externalData: ExternalFile[];
+  weightFiles: string[];
 }
 
 /** Every supported `model_type`. */
@@ -83,9 +88,12 @@ export function buildFromCheckpoint(dir: string, config: Record<string, unknown>
     padLeft: Boolean(family.padLeft),
     builder: g,
     encode: (outputs) => {
+      // ONNX Runtime takes in-memory external data only when every external file is in memory: with weights left
+      // in their files, computed tensors are stored in the graph itself
+      const weightFiles = [...new Set(g.initializers.flatMap((i) => (i.file ? [i.file.path] : [])))].sort();
       const externalData: ExternalFile[] = [];
-      const model = g.build(outputs.map((s) => ({ tensor: s.tensor, width: s.width })), 17, externalData);
-      return { model, externalData };
+      const model = g.build(outputs.map((s) => ({ tensor: s.tensor, width: s.width })), 17, weightFiles.length ? undefined : externalData);
+      return { model, externalData, weightFiles };
     },
   };
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { decodeTensor, readSafetensorsHeader, SafetensorsCheckpoint } from './checkpoint.js';
 import { buildFromCheckpoint, supportedModelTypes } from './build.js';
@@ -137,7 +137,7 @@ test('intervention inputs left neutral (mul 1, add 0) give the plain graph\'s ou
   const last = (g: typeof plain) => g.sites.filter((s) => s.kind === 'resid_post').pop()!;
   const session = async (g: typeof plain) => {
     const e = g.encode([last(g)]);
-    return ort.InferenceSession.create(e.model, { externalData: e.externalData });
+    return ort.InferenceSession.create(e.model, { externalData: [...e.externalData, ...e.weightFiles.map((f) => ({ path: basename(f), data: readFileSync(f) }))] });
   };
   const [sp, so] = [await session(plain), await session(open)];
   const T = 6;

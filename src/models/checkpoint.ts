@@ -12,6 +12,57 @@ import { InputError } from '../util/errors.js';
 export interface Tensor {
   data: Float32Array;
   shape: number[];
+  /**
+   * Where the tensor's bytes lie in a checkpoint file, for a tensor read lazily and not yet decoded: the graph then
+   * refers to the bytes in place (ONNX external data) instead of copying them (see {@link LazyTensor}).
+   */
+  readonly ref?: TensorRef;
+}
+
+/** A tensor's bytes in a checkpoint file. */
+export interface TensorRef {
+  file: string;
+  begin: number;
+  end: number;
+  /** safetensors dtype: F32, F16, BF16, F64. */
+  dtype: string;
+}
+
+/**
+ * A checkpoint tensor whose data is read from its file on first access (then kept). Until then `ref` says where
+ * its bytes are, so that a graph can use them without a copy in this process.
+ */
+export class LazyTensor implements Tensor {
+  private cache?: Float32Array;
+  constructor(readonly shape: number[], readonly info: TensorInfo) {}
+  get ref(): TensorRef | undefined {
+    return this.cache ? undefined : { file: this.info.file, begin: this.info.begin, end: this.info.end, dtype: this.info.dtype };
+  }
+  get loaded(): boolean {
+    return this.cache !== undefined;
+  }
+  get data(): Float32Array {
+    return (this.cache ??= readTensorData(this.info));
+  }
+}
+
+/** Read and decode one tensor's bytes to float32. */
+export function readTensorData(t: TensorInfo): Float32Array {
+  const count = t.shape.reduce((a, b) => a * b, 1);
+  const buf = Buffer.alloc(t.end - t.begin);
+  const fd = openSync(t.file, 'r');
+  try {
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, Math.min(buf.length - off, 1 << 30), t.begin + off);
+      if (n <= 0) throw new InputError(`tensor ${t.name} is cut short`, { location: { file: t.file } });
+      off += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (t.dtype === 'F32') return new Float32Array(buf.buffer, buf.byteOffset, count);
+  return decodeTensor(buf, t.dtype, count);
 }
 
 /** What the header says of one tensor. */
@@ -188,22 +239,6 @@ export class SafetensorsCheckpoint implements WeightSource {
   get(name: string): Tensor {
     const t = this.byName.get(name);
     if (!t) throw new InputError(`the checkpoint has no tensor ${name}`, { location: { file: this.files[0] }, expected: `a tensor named ${name}` });
-    const count = t.shape.reduce((a, b) => a * b, 1);
-    const buf = Buffer.allocUnsafe(t.end - t.begin);
-    const fd = openSync(t.file, 'r');
-    try {
-      let off = 0;
-      while (off < buf.length) {
-        const n = readSync(fd, buf, off, Math.min(buf.length - off, 1 << 30), t.begin + off);
-        if (n <= 0) throw new InputError(`tensor ${name} is cut short`, { location: { file: t.file } });
-        off += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    if (t.dtype === 'F32' && buf.byteOffset % 4 === 0) {
-      return { data: new Float32Array(buf.buffer, buf.byteOffset, count), shape: [...t.shape] };
-    }
-    return { data: decodeTensor(buf, t.dtype, count), shape: [...t.shape] };
+    return new LazyTensor([...t.shape], t);
   }
 }

@@ -46,7 +46,7 @@ export class GraphBuilder {
   /** Extra graph outputs (e.g. logits) by name. */
   readonly extraOutputs: OnnxValue[] = [];
   private readonly inputNames = new Set<string>();
-  private readonly initNames = new Set<string>();
+  private readonly weightNames = new Map<string, string>();
   private counter = 0;
   private prefix = '';
   private readonly consts = new Map<string, string>();
@@ -77,14 +77,28 @@ export class GraphBuilder {
     return this.inputNames.has(name);
   }
 
-  /** Add a float weight (by checkpoint name) as an initializer, optionally transformed first. */
+  /**
+   * Add a float weight (by checkpoint name) as an initializer. A checkpoint tensor not yet decoded (`t.ref`) is
+   * referenced in place in its file (external data; float16 / bfloat16 bytes go through a Cast to float32, which
+   * ONNX Runtime folds when the session is created); decoded or computed tensors are stored as float32.
+   */
   weight(name: string, t: Tensor): string {
     const key = `w:${name}`;
-    if (!this.initNames.has(key)) {
-      this.initNames.add(key);
+    const hit = this.weightNames.get(key);
+    if (hit) return hit;
+    const ref = t.ref;
+    let out = key;
+    if (ref) {
+      const dataType = ({ F32: DataType.FLOAT, F16: DataType.FLOAT16, BF16: DataType.BFLOAT16, F64: DataType.DOUBLE } as Record<string, number>)[ref.dtype];
+      if (dataType === undefined) throw new Error(`weight ${name}: dtype ${ref.dtype} cannot be used as a float`);
+      const raw = dataType === DataType.FLOAT ? key : `${key}:${ref.dtype}`;
+      this.initializers.push({ name: raw, dims: t.shape, file: { path: ref.file, offset: ref.begin, length: ref.end - ref.begin, dataType } });
+      if (raw !== key) out = this.op('Cast', [raw], { to: { i: DataType.FLOAT } });
+    } else {
       this.initializers.push({ name: key, dims: t.shape, float: t.data });
     }
-    return key;
+    this.weightNames.set(key, out);
+    return out;
   }
 
   /** A float32 constant. */
@@ -154,6 +168,17 @@ export class GraphBuilder {
    * a GPT-2 `Conv1D` weight [in, out] (`inOut`).
    */
   linear(x: string, name: string, w: Tensor, b?: Tensor, opts: { inOut?: boolean } = {}): string {
+    if (!opts.inOut && w.ref) {
+      // a checkpoint weight left in its file: Gemm with transB reads it as stored ([out, in]), no transposed copy
+      const [out, inn] = w.shape;
+      const shape = this.op('Shape', [x]);
+      const flat = this.op('Reshape', [x, this.i64([-1, inn])]);
+      const inputs = [flat, this.weight(`${name}.weight`, w)];
+      if (b) inputs.push(this.weight(`${name}.bias`, b));
+      const y = this.op('Gemm', inputs, { transB: { i: 1 } });
+      const target = this.op('Concat', [this.op('Slice', [shape, this.i64([0]), this.i64([-1])]), this.i64([out])], { axis: { i: 0 } });
+      return this.op('Reshape', [y, target]);
+    }
     const wt = opts.inOut ? w : transpose2d(w);
     let y = this.op('MatMul', [x, this.weight(`${name}.weight${opts.inOut ? '' : '^T'}`, wt)]);
     if (b) y = this.op('Add', [y, this.weight(`${name}.bias`, b)]);

@@ -3,9 +3,10 @@
  * float / int64 initializers stored as `raw_data`. Messages are kept as lists of byte chunks so that weight bytes
  * are copied once, into the final model buffer.
  */
+import { basename } from 'node:path';
 
 /** ONNX tensor element types. */
-export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
 
 /** An attribute value. */
 export type Attr = { i: number } | { f: number } | { ints: number[] } | { floats: number[] } | { s: string } | { t: InitTensor };
@@ -27,12 +28,13 @@ export interface OnnxValue {
   shape: Array<number | string>;
 }
 
-/** An initializer: float32 or int64 data. */
+/** An initializer: float32 or int64 data, or bytes left in a file (external data by location, offset and length). */
 export interface InitTensor {
   name: string;
   dims: number[];
   float?: Float32Array;
   int64?: BigInt64Array;
+  file?: { path: string; offset: number; length: number; dataType: number };
 }
 
 class Msg {
@@ -107,6 +109,16 @@ export interface ExternalFile {
 function tensorMsg(t: InitTensor, external?: ExternalFile[]): Msg {
   const m = new Msg();
   for (const d of t.dims) m.int(1, d);
+  if (t.file) {
+    // bytes in a checkpoint file, referenced in place; the location is the file name, relative to the graph file
+    m.int(2, t.file.dataType);
+    m.str(8, t.name);
+    m.msg(13, new Msg().str(1, 'location').str(2, basename(t.file.path)));
+    m.msg(13, new Msg().str(1, 'offset').str(2, String(t.file.offset)));
+    m.msg(13, new Msg().str(1, 'length').str(2, String(t.file.length)));
+    m.int(14, 1);
+    return m;
+  }
   if (external && t.float && t.float.length >= 64) {
     // the bytes stay where they are: one in-memory "file" per weight, referenced by location
     const path = `w${external.length}.bin`;
