@@ -5,6 +5,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { packageRoot } from '../run/config.js';
 import { main } from './main.js';
 import { captureIO } from './testing.js';
+import { publishInto } from './out-path.js';
+import { spawn } from 'node:child_process';
 import { createActivationWriter } from '../store/load.js';
 import { makeMeta, tempDir } from '../store/testkit.js';
 
@@ -196,4 +198,54 @@ test('probe --save and analyze --out refuse a user folder; with --force they add
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, new RegExp(`${flag} is an existing file`));
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// interrupted commands leave no partial output under the final name
+
+test('publishInto: nothing appears under the target until the write has finished; other entries are kept', () => {
+  const parent = tempDir('np-publish-');
+  const target = join(parent, 'out');
+  assert.throws(() =>
+    publishInto(target, (tmp) => {
+      writeFileSync(join(tmp, 'result.json'), '{}');
+      throw new Error('interrupted');
+    }),
+  /interrupted/);
+  assert.equal(existsSync(target), false);
+  assert.deepEqual(readdirSync(parent), [], 'the temporary folder is removed');
+  const u = userFolder(parent, 'out');
+  publishInto(target, (tmp) => {
+    writeFileSync(join(tmp, 'result.json'), '{"a":1}');
+    mkdirSync(join(tmp, 'oracle'));
+    writeFileSync(join(tmp, 'oracle', 'probe.json'), '{}');
+  });
+  publishInto(target, (tmp) => writeFileSync(join(tmp, 'result.json'), '{"a":2}'));
+  assert.equal(readFileSync(join(target, 'result.json'), 'utf8'), '{"a":2}');
+  assert.deepEqual(readdirSync(target).sort(), ['notes.txt', 'oracle', 'result.json']);
+  assert.equal(readFileSync(join(target, 'notes.txt'), 'utf8'), 'my thesis notes\n');
+  assert.ok(u.dir);
+});
+
+test('Ctrl-C during extract leaves nothing under --out and keeps the partial output with its journal for --resume', { timeout: 120_000 }, async () => {
+  const dir = tempDir('np-sigint-');
+  const out = join(dir, 'acts');
+  const bin = join(packageRoot(), 'bin', 'neuroprobe.js');
+  const corpus = join(packageRoot(), 'assets', 'data', 'ud', 'en_ewt-ud-dev.conllu');
+  const child = spawn(process.execPath, [bin, 'extract', '--model', join(packageRoot(), 'assets', 'models', 'bert-mini-en'), '--corpus', corpus, '--out', out, '--batch-size', '8'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+  await new Promise<void>((started) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // the first progress line after some batches: the writer has checkpointed part of the store
+      if (/\[extract\] [1-9]\d*\//.test(stderr)) started();
+    });
+    child.on('close', () => started());
+  });
+  child.kill('SIGINT');
+  await closed;
+  assert.equal(existsSync(out), false, `nothing under the final name; stderr: ${stderr.slice(-500)}`);
+  const partial = join(dir, '.acts.partial');
+  assert.ok(existsSync(join(partial, 'journal.json')), `the partial store keeps its journal: ${readdirSync(dir).join(' ')}`);
 });
