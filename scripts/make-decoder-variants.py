@@ -10,6 +10,8 @@ with transformers' outputs on fixed token ids, for src/models/families/variants.
   qwen2-window         use_sliding_window with max_window_layers 1 (layer 1 slides, window 3), bfloat16
   gemma2-window        sliding_window 3 on alternate layers, attn_logit_softcapping 2, query_pre_attn_scalar 10
   llama-linear-rope    rope_type linear (factor 2, theta 1000), attention and MLP biases
+  gemma-legacy-gelu    an early Gemma config: hidden_act "gelu" (transformers 5 runs the tanh approximation), no
+                       hidden_activation; (1 + w) norms, sqrt(24) embedding scale, head_dim 8 x 4 != 24, bfloat16
   gpt_neox-legacy      a transformers 4 config: rotary_pct 0.5 and rotary_emb_base 1000 instead of rope_parameters
 
 Each folder: config.json, model.safetensors (the usual *ForCausalLM class, weights perturbed so that biases and norm
@@ -51,6 +53,8 @@ VARIANTS = [
          cfg=dict(**LLAMA, head_dim=8, sliding_window=3, attn_logit_softcapping=2.0, query_pre_attn_scalar=10, final_logit_softcapping=30.0)),
     dict(name='llama-linear-rope', config='LlamaConfig', cls='LlamaForCausalLM', dtype=torch.float32, ffn='layers.{i}.mlp.down_proj',
          cfg=dict(**LLAMA, attention_bias=True, mlp_bias=True, rope_parameters=dict(rope_type='linear', factor=2.0, rope_theta=1000.0))),
+    dict(name='gemma-legacy-gelu', config='GemmaConfig', cls='GemmaForCausalLM', dtype=torch.bfloat16, ffn='layers.{i}.mlp.down_proj',
+         cfg=dict(**LLAMA, head_dim=8), legacy=dict(hidden_act='gelu', hidden_activation=None)),
     dict(name='gpt_neox-legacy', config='GPTNeoXConfig', cls='GPTNeoXForCausalLM', dtype=torch.float32, ffn='layers.{i}.mlp.dense_4h_to_h',
          cfg=dict(hidden_size=32, intermediate_size=56, num_hidden_layers=2, num_attention_heads=4, rope_parameters=dict(rope_type='default', rope_theta=1000.0, partial_rotary_factor=0.5)),
          legacy=dict(rotary_pct=0.5, rotary_emb_base=1000.0)),
