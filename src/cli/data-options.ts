@@ -61,6 +61,8 @@ export interface LoadedSplit {
   /** Rows per sentence [start, end). */
   sentences: [number, number][];
   files: { activations: string; tokens: string; labels: string };
+  /** Rows left out by `--unknown-labels drop` (labels unseen in training). */
+  dropped: number;
 }
 
 export interface LoadedData {
@@ -142,13 +144,14 @@ export async function loadDataOptions(o: DataOptionValues, opts: { testRequired?
       });
       if (r.act.source.cols !== tr.act.source.cols)
         throw new InputError(`${r.act.source.cols} neurons, but the training activations have ${tr.act.source.cols}`, { location: { file: r.files.activations } });
-      if (keep.length === r.labels.length) return { X: r.act.source, y, words: r.words, sentences: r.sentences, files: r.files };
+      if (keep.length === r.labels.length) return { X: r.act.source, y, words: r.words, sentences: r.sentences, files: r.files, dropped: 0 };
       return {
         X: selectRows(r.act.source, keep),
         y: Int32Array.from(keep, (i) => y[i]),
         words: keep.map((i) => r.words[i]),
         sentences: r.sentences,
         files: r.files,
+        dropped: r.labels.length - keep.length,
       };
     };
     const out: LoadedData = {

@@ -88,7 +88,7 @@ export const CLIENT_JS = String.raw`
     for (var i = 0; i < vs.length; i++) if (vs[i].id === id) return vs[i];
     return null;
   }
-  function neuronName(v) { return 'L' + v.layer + ' · U' + v.unit; }
+  function neuronName(v) { return 'L' + v.layer + ':U' + v.unit; }
 
   function setPair() {
     state.pair = findPair();

@@ -180,3 +180,55 @@ test('with the canvas renderer every figure is drawn on a canvas', { timeout: 60
     await page.close();
   }
 });
+
+test('at 1280 px no figure overflows its container with 4 tasks and 2 models; legends carry the dash encoding', { timeout: 90_000 }, async () => {
+  const study = syntheticStudy({ seed: 5, models: ['bert-base-cased-sim', 'xlnet-base-cased-sim'], tasks: ['upos', 'chunk', 'deprel-base', 'feat:Number'] });
+  // a tag without probe weight and a long label set, as in UD deprel
+  const r = study.results[0];
+  r.tags.topNeurons.SYM = [];
+  r.tags.neuronsNeeded.SYM = 0;
+  r.tags.unweighted = { SYM: 2 };
+  const { path } = writeReport(study, join(dir, 'wide'));
+  const problems: string[] = [];
+  const page = await openPage(path, problems);
+  try {
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+    const widths = await page.evaluate(() => {
+      const main = document.querySelector('main');
+      const inner = main.clientWidth - 56; // main's padding
+      return [...document.querySelectorAll('.plot')].map((p: any) => {
+        const fig = p.querySelector('svg') ?? p.querySelector('canvas');
+        return { id: p.id, figure: fig ? Math.ceil(fig.getBoundingClientRect().width) : 0, box: p.clientWidth, scroll: p.scrollWidth, inner };
+      });
+    });
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 1280, 'the page does not scroll sideways');
+    for (const w of widths) {
+      if (w.figure === 0) continue;
+      assert.ok(w.figure <= w.box && w.scroll <= w.box && w.box <= w.inner, `${w.id}: figure ${w.figure} px in a ${w.box} px container (scroll ${w.scroll}, page ${w.inner})`);
+    }
+    assert.ok(widths.filter((w) => w.figure > 0).length >= 7);
+    // the per-layer chart's Task legend and the curve's Reference legend draw lines with each entry's dash
+    const dashes = async (id: string, title: string): Promise<string[]> =>
+      page.evaluate(([plot, t]) => {
+        const legends = [...document.querySelectorAll(`#${plot} g.role-legend`)];
+        const legend = legends.find((g: any) => g.querySelector('.role-legend-title')?.textContent === t);
+        return legend ? [...legend.querySelectorAll('.role-legend-symbol path')].map((p: any) => p.getAttribute('stroke-dasharray') ?? '') : [];
+      }, [id, title]);
+    const task = await dashes('plot-layeracc', 'Task');
+    assert.equal(task.length, 4);
+    assert.equal(new Set(task).size, 4, `four different dashes: ${task.join(' | ')}`);
+    const ref = await dashes('plot-curve', 'Reference');
+    assert.equal(ref.length, 2);
+    assert.notEqual(ref[0], ref[1]);
+    // the two models' oracle rules take the two models' colours
+    const ruleColours = await page.evaluate(() => [...new Set([...document.querySelectorAll('#plot-curve g.mark-rule.role-mark line, #plot-curve g.mark-rule.role-mark path')].map((l: any) => l.getAttribute('stroke')))]);
+    assert.equal(ruleColours.length, 2, `rule colours ${ruleColours.join(', ')}`);
+    // the n/a tag reads as such in the overlap figure
+    assert.ok((await text(page, '#plot-overlap')).includes('n/a (too rare in training: 2 examples)'));
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'report-wide.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});

@@ -85,7 +85,7 @@ export function curveSpec(study: StudyResults): VegaLiteSpec | null {
     data: { values },
     // panels wrap into rows so that four or more tasks never run past the page (panel 280 + axes ≈ 350 px)
     facet: { field: 'task', type: 'nominal', title: null, sort: tasks, header: { labelAnchor: 'start' } },
-    columns: facetColumns(tasks.length, 350, 150),
+    columns: facetColumns(tasks.length, 340, 130),
     spec: {
       width: 280,
       height: 200,
@@ -157,7 +157,7 @@ export function layerHeatSpec(study: StudyResults): VegaLiteSpec | null {
     }));
   });
   if (values.length === 0) return null;
-  const x = { field: 'layer', type: 'ordinal', title: 'Layer (0 = embeddings)' };
+  const x = { field: 'layer', type: 'ordinal', title: 'Layer (0 = embeddings)', axis: { labelAngle: 0 } };
   const y = { field: 'model', type: 'nominal', title: null, sort: modelOrder(study) };
   const nLayers = new Set(values.map((v) => v.layer)).size;
   const longestModel = Math.max(...modelOrder(study).map((m) => m.length));
@@ -243,7 +243,9 @@ export function overlapSpec(r: AnalysisResult): VegaLiteSpec {
   const na = (l: string): boolean => Object.prototype.hasOwnProperty.call(unweighted, l);
   const cells: Record<string, unknown>[] = [];
   labels.forEach((a, i) =>
-    labels.forEach((b, j) => cells.push({ a, b, jaccard: na(a) || na(b) ? null : r.tags.jaccard[i]?.[j] ?? 0, na: na(a) || na(b) })),
+    labels.forEach((b, j) =>
+      cells.push(na(a) || na(b) ? { a, b, jaccard: null, na: true, note: 'n/a: a tag without probe weight has no top neurons' } : { a, b, jaccard: r.tags.jaccard[i]?.[j] ?? 0, na: false }),
+    ),
   );
   const needed = labels.map((label) =>
     na(label)
@@ -282,7 +284,7 @@ export function overlapSpec(r: AnalysisResult): VegaLiteSpec {
                 encoding: {
                   x: { field: 'a', type: 'ordinal', sort: labels, title: null, scale: { domain: labels } },
                   y: { field: 'b', type: 'ordinal', sort: labels, title: null, scale: { domain: labels } },
-                  tooltip: [{ field: 'a', title: 'tag' }, { field: 'b', title: 'tag' }, { value: 'n/a: a tag without probe weight has no top neurons' }],
+                  tooltip: [{ field: 'a', title: 'tag' }, { field: 'b', title: 'tag' }, { field: 'note', title: 'Jaccard' }],
                 },
               }]
             : []),

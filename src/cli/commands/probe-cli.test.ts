@@ -64,10 +64,11 @@ test('neuroprobe probe: the acceptance command prints one JSON object; --save; u
     const r = JSON.parse(io.stdout[0]);
     assert.ok(r.test.accuracy > 0.9, `test accuracy ${r.test.accuracy}`);
     assert.ok(r.train.accuracy > 0.9);
-    assert.equal(typeof r.timings.train_s, 'number');
+    assert.equal(typeof r.timings.trainSeconds, 'number');
     assert.equal(typeof r.objective, 'number');
     assert.deepEqual(r.labels, ['X', 'Y', 'Z']);
-    assert.ok('X' in r.test.per_class && typeof r.test.macro_f1 === 'number' && typeof r.test.mcc === 'number');
+    assert.ok('X' in r.test.perClass && typeof r.test.macroF1 === 'number' && typeof r.test.mcc === 'number');
+    assert.ok(!JSON.stringify(r).match(/"[a-z]+_[a-z_]+":/), 'camelCase keys only');
     assert.equal(r.saved, join(dir, 'probe'));
     assert.ok(existsSync(join(dir, 'probe', 'model.safetensors')));
     assert.deepEqual(LogisticProbe.load(join(dir, 'probe')).meta.labels, ['X', 'Y', 'Z']);
@@ -78,6 +79,7 @@ test('neuroprobe probe: the acceptance command prints one JSON object; --save; u
     const io3 = captureIO();
     assert.equal(await main([...args('C'), '--unknown-labels', 'drop'], io3), 0, io3.stderr.join('\n'));
     assert.equal(JSON.parse(io3.stdout[0]).test.n, 39);
+    assert.deepEqual(JSON.parse(io3.stdout[0]).dropped, { dev: 0, test: 1 });
     // a λ grid with a dev split, and the neurox solver
     const io4 = captureIO();
     const gridArgs = [...args('B'), '--dev-activations', join(dir, 'B.hdf5'), '--dev-tokens', join(dir, 'B.word'), '--dev-labels', join(dir, 'B.label')];

@@ -104,13 +104,13 @@ export function register(program: Command, io: CliIO): void {
         const C = data.vocab.size;
         let best: LogisticProbe | null = null;
         let bestDev = -1;
-        const searched: { l1: number; l2: number; dev_accuracy?: number; objective: number; train_s: number }[] = [];
+        const searched: { l1: number; l2: number; devAccuracy?: number; objective: number; trainSeconds: number }[] = [];
         const tTrain = performance.now();
         for (const g of grid) {
           const p = new LogisticProbe({ ...base, ...g }).fit(Xtr, data.train.y, { numClasses: C, onProgress: prog.onProgress });
           let devAcc: number | undefined;
           if (data.dev && grid.length > 1) devAcc = p.score(prep(data.dev.X), data.dev.y);
-          searched.push({ ...g, dev_accuracy: devAcc, objective: p.fitInfo.objective, train_s: p.fitInfo.trainSeconds });
+          searched.push({ ...g, devAccuracy: devAcc, objective: p.fitInfo.objective, trainSeconds: p.fitInfo.trainSeconds });
           if (!best || (devAcc !== undefined && devAcc > bestDev)) {
             best = p;
             bestDev = devAcc ?? -1;
@@ -123,7 +123,11 @@ export function register(program: Command, io: CliIO): void {
         probe.meta = { labels: [...data.vocab.labels], layers: data.layers, extra: { files: { train: data.train.files, dev: data.dev?.files, test: data.test?.files } } };
         const labels = data.vocab.labels;
         const tEval = performance.now();
-        const report = (X: RowSource, y: Int32Array) => classificationReport(probe.predict(prep(X)), y, labels);
+        // camelCase like every --json output
+        const report = (X: RowSource, y: Int32Array) => {
+          const r = classificationReport(probe.predict(prep(X)), y, labels);
+          return { n: r.n, accuracy: r.accuracy, macroF1: r.macro_f1, mcc: r.mcc, perClass: r.per_class };
+        };
         const train = report(Xtr, data.train.y);
         const dev = data.dev ? report(data.dev.X, data.dev.y) : undefined;
         const test = data.test ? report(data.test.X, data.test.y) : undefined;
@@ -145,13 +149,15 @@ export function register(program: Command, io: CliIO): void {
           solver: info.solver,
           l1: probe.params.l1,
           l2: probe.params.l2,
-          l2_form: probe.params.l2Form,
+          l2Form: probe.params.l2Form,
           tol: probe.params.tol,
-          nonzero_neurons: info.nonzeroColumns,
+          nonzeroNeurons: info.nonzeroColumns,
           neurons: Xtr.cols,
           labels,
           grid: grid.length > 1 ? searched : undefined,
-          timings: { load_s: round(loadSeconds), train_s: round(info.trainSeconds), search_s: round(trainSeconds), eval_s: round(evalSeconds) },
+          timings: { loadSeconds: round(loadSeconds), trainSeconds: round(info.trainSeconds), searchSeconds: round(trainSeconds), evalSeconds: round(evalSeconds) },
+          // rows that --unknown-labels drop left out (labels unseen in training)
+          dropped: { dev: data.dev?.dropped ?? 0, test: data.test?.dropped ?? 0 },
           saved: undefined as string | undefined,
         };
         if (o.save) {
@@ -159,10 +165,11 @@ export function register(program: Command, io: CliIO): void {
           result.saved = o.save as string;
         }
         io.result(result, Boolean(o.json), () => {
-          const pct = (v: number) => (100 * v).toFixed(2) + '%';
+          const pct = (v: number) => (100 * v).toFixed(1) + '%';
           return [
             `probe (${info.solver}, l1 ${probe.params.l1}, l2 ${probe.params.l2}): ${info.iterations} iterations${info.converged ? '' : ' (not converged)'}, objective ${info.objective.toPrecision(6)}, ${info.nonzeroColumns}/${Xtr.cols} neurons used`,
-            `accuracy: train ${pct(train.accuracy)}${dev ? `, dev ${pct(dev.accuracy)}` : ''}${test ? `, test ${pct(test.accuracy)} (macro-F1 ${test.macro_f1.toFixed(4)}, MCC ${test.mcc.toFixed(4)})` : ''}`,
+            `accuracy: train ${pct(train.accuracy)}${dev ? `, dev ${pct(dev.accuracy)}` : ''}${test ? `, test ${pct(test.accuracy)} (macro-F1 ${test.macroF1.toFixed(4)}, MCC ${test.mcc.toFixed(4)})` : ''}`,
+            ...(result.dropped.dev + result.dropped.test > 0 ? [`dropped rows with labels unseen in training: ${result.dropped.dev} dev, ${result.dropped.test} test`] : []),
             `timings: load ${round(loadSeconds)} s, train ${round(info.trainSeconds)} s`,
             ...(result.saved ? [`saved to ${result.saved}`] : []),
           ].join('\n');
