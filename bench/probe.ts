@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LogisticProbe } from '../src/probe/linear-probe.js';
+import { createProbe } from '../src/probe/linear-probe.js';
 import { openRawMatrix, RawMatrixWriter } from '../src/probe/file-source.js';
 import { ortForward } from '../src/probe/gemm.js';
 import { Rng } from '../src/util/rng.js';
@@ -164,7 +164,7 @@ async function childMain(task: ChildTask): Promise<ChildResult> {
   const yTr = Int32Array.from(task.yTrain);
   const yTe = Int32Array.from(task.yTest);
   // count the GEMM work: every forward/backward pass over a row block
-  const probe = new LogisticProbe(task.params as never);
+  const probe = createProbe(task.params as never);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   probe.fit(Xtr, yTr, { numClasses: s.C });

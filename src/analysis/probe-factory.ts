@@ -1,11 +1,11 @@
 /**
  * The default probe factory used by the analysis CLI, `neuroprobe run` and the benchmarks: the elastic-net
- * `LogisticProbe` (working-set FISTA on ONNX Runtime GEMMs, src/probe). `SoftmaxGD` (testing.ts) stays the small
+ * `LogisticProbe` (working-set OWL-QN, src/probe; docs/probe-engine.md). `SoftmaxGD` (testing.ts) stays the small
  * reference classifier of the unit tests.
  */
 import type { ProbeParams } from '../probe/types.js';
 import type { ProbeFactory } from '../rank/types.js';
-import { LogisticProbe } from '../probe/linear-probe.js';
+import { createProbe } from '../probe/linear-probe.js';
 
 /** Name of the engine behind `defaultProbeFactory`. */
 export const DEFAULT_PROBE_ENGINE: string = 'logistic';
@@ -18,5 +18,6 @@ export const ANALYSIS_PROBE_DEFAULTS: Readonly<Partial<ProbeParams>> = Object.fr
 
 /** A factory of fresh default probes with `base` parameters (overrides win). */
 export function defaultProbeFactory(base: Partial<ProbeParams> = {}): ProbeFactory {
-  return (o = {}) => new LogisticProbe({ ...ANALYSIS_PROBE_DEFAULTS, ...base, ...o });
+  // solver 'neurox' gives NeuroX's Adam loop (NeuroXProbe), anything else the elastic-net LogisticProbe
+  return (o = {}) => createProbe({ ...ANALYSIS_PROBE_DEFAULTS, ...base, ...o });
 }

@@ -6,12 +6,12 @@
  * Objective (reported in `fitInfo.objective`): mean loss + λ1‖W‖₁ + λ2‖W‖₂ (l2Form 'norm', NeuroX) or
  * + λ2‖W‖₂² (l2Form 'squared'); the bias is not penalised.
  *
- * Solvers:
- * - 'auto' (default): working-set OWL-QN (see working-set.ts and owlqn.ts), converging to the optimum; `tol` is the
- *   relative objective decrease over 5 iterations (1e-4 default converges, 0.01 is loose and fast); `maxIter` caps
- *   iterations. Without an L1 penalty, OWL-QN (then plain L-BFGS) runs on all columns.
- * - 'fista': FISTA on all columns (no working set), same stopping rule; kept for comparison.
- * - 'neurox': NeuroX's Adam loop (maxEpochs epochs, default 10; batchSize 32; learningRate 1e-3; unshuffled).
+ * The solver (docs/probe-engine.md): working-set OWL-QN (working-set.ts, owlqn.ts), ending on the exact data;
+ * `tol` is the relative objective decrease over 5 iterations (1e-4 default converges, 0.01 is loose and fast);
+ * `maxIter` caps iterations. Without an L1 penalty, OWL-QN (then plain L-BFGS) runs on all columns.
+ *
+ * `NeuroXProbe` is the same model trained by NeuroX's Adam loop (maxEpochs epochs, default 10; batchSize 32;
+ * learningRate 1e-3; unshuffled), for side-by-side checks; `createProbe` picks it for `solver: 'neurox'`.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError, NotFittedError } from '../util/errors.js';
 import type { Classifier, FitInfo, FitOptions, ProbeParams } from './types.js';
 import { forwardAll, kernelRows, objectiveOn, type Penalty, type Task } from './objective.js';
-import { columnStats, fista, type SmoothProblem } from './fista.js';
+import { columnStats, type SmoothProblem } from './problem.js';
 import { solveWorkingSet } from './working-set.js';
 import { owlqn } from './owlqn.js';
 import { solveNeurox } from './neurox-solver.js';
@@ -29,7 +29,7 @@ import { accuracy } from './metrics.js';
 
 /** Solver-independent parameters plus the extensions of this engine. */
 export interface ProbeParamsExt extends ProbeParams {
-  /** Cap on solver iterations for 'auto'/'fista' (default 5000). */
+  /** Cap on solver iterations (default 5000). */
   maxIter: number;
   /**
    * Memory budget in MiB for the 'auto' solver's in-memory working matrix (default 512). Beyond it the solver
@@ -65,7 +65,8 @@ export const DEFAULT_PROBE_PARAMS: Readonly<ProbeParamsExt> = Object.freeze({
   engine: 'auto',
 });
 
-export const SOLVERS = ['auto', 'fista', 'neurox'] as const;
+/** 'auto': the elastic-net solver (LogisticProbe, LinearProbe); 'neurox': NeuroX's Adam loop (NeuroXProbe). */
+export const SOLVERS = ['auto', 'neurox'] as const;
 
 /** What a fit reports, with solver details. */
 export interface ProbeFitInfo extends FitInfo {
@@ -77,7 +78,7 @@ export interface ProbeFitInfo extends FitInfo {
   activeColumns?: number;
   /** Columns with any non-zero weight. */
   nonzeroColumns: number;
-  /** Optimiser steps ('neurox'). */
+  /** Optimiser steps (NeuroXProbe). */
   steps?: number;
   /** Restricted-solve iterations on the int8 copy, the warm start ('auto'; 0 on the float engine). */
   int8Iterations?: number;
@@ -103,7 +104,7 @@ export interface ProbeMeta {
   extra?: Record<string, unknown>;
 }
 
-function validateParams(p: ProbeParamsExt): void {
+function validateParams(p: ProbeParamsExt, neurox: boolean): void {
   const bad = (k: string, expected: string): never => {
     throw new InputError(`invalid probe parameter ${k}=${String((p as unknown as Record<string, unknown>)[k])}`, { expected });
   };
@@ -118,6 +119,7 @@ function validateParams(p: ProbeParamsExt): void {
   if (!(Number.isInteger(p.blockRows) && p.blockRows >= 1)) bad('blockRows', 'an integer ≥ 1');
   if (!(p.learningRate > 0)) bad('learningRate', 'a number > 0');
   if (!(SOLVERS as readonly string[]).includes(p.solver)) bad('solver', SOLVERS.join(' | '));
+  if (p.solver === 'neurox' && !neurox) bad('solver', "'auto' (NeuroX's Adam loop is NeuroXProbe; createProbe picks it for solver 'neurox')");
   if (!(ENGINES as readonly string[]).includes(p.engine)) bad('engine', ENGINES.join(' | '));
 }
 
@@ -135,7 +137,7 @@ abstract class LinearModelBase {
 
   constructor(params: Partial<ProbeParamsExt> = {}) {
     const p = { ...DEFAULT_PROBE_PARAMS, ...params } as ProbeParamsExt;
-    validateParams(p);
+    validateParams(p, this instanceof NeuroXProbe);
     this.params = Object.freeze(p);
   }
 
@@ -173,8 +175,29 @@ abstract class LinearModelBase {
   }
 
   protected fitProblem(X: RowSource, prob: SmoothProblem, b0: ArrayLike<number>, opts: FitOptions | undefined): void {
-    const p = this.params;
     const t0 = performance.now();
+    const C = prob.C;
+    const D = X.cols;
+    const { W, b, info } = this.train(X, prob, b0, opts);
+    let nz = 0;
+    for (let j = 0; j < D; j++) {
+      for (let c = 0; c < C; c++) {
+        if (W[c * D + j] !== 0) {
+          nz++;
+          break;
+        }
+      }
+    }
+    this.W = W;
+    this.b = b;
+    this.C = C;
+    this.D = D;
+    this.info = { ...info, nonzeroColumns: nz, trainSeconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** The solve: weights, biases and what the fit reports (the elastic-net solver; NeuroXProbe replaces it). */
+  protected train(X: RowSource, prob: SmoothProblem, b0: ArrayLike<number>, opts: FitOptions | undefined): { W: Float32Array; b: Float32Array; info: Omit<ProbeFitInfo, 'trainSeconds' | 'nonzeroColumns'> } {
+    const p = this.params;
     const C = prob.C;
     const D = X.cols;
     const pen = this.penalty;
@@ -182,22 +205,9 @@ abstract class LinearModelBase {
     let W: Float32Array;
     let b: Float32Array;
     let info: Omit<ProbeFitInfo, 'trainSeconds' | 'nonzeroColumns'>;
-    if (p.solver === 'neurox') {
-      const r = solveNeurox(prob, {
-        penalty: pen,
-        epochs: p.maxEpochs,
-        batchSize: p.batchSize,
-        learningRate: p.learningRate,
-        seed: p.seed,
-        onEpoch: (ep) => onProgress?.({ kind: 'train', done: ep, total: p.maxEpochs, unit: 'epochs' }),
-      });
-      W = r.W;
-      b = r.b;
-      const { loss, objective } = objectiveOn(X, W, b, C, prob.task, prob.y, prob.t, pen, p.blockRows);
-      info = { converged: true, iterations: p.maxEpochs, objective, loss, solver: 'neurox', steps: r.steps };
-    } else if (p.solver === 'fista' || pen.l1 === 0) {
+    if (pen.l1 === 0) {
       const st = columnStats(X, p.blockRows);
-      const r = (p.solver === 'fista' ? fista : owlqn)(prob, new Float32Array(C * D), b0, {
+      const r = owlqn(prob, new Float32Array(C * D), b0, {
         penalty: pen,
         colMean: st.mean,
         colScale: st.scale,
@@ -207,7 +217,7 @@ abstract class LinearModelBase {
       });
       W = r.W;
       b = Float32Array.from(r.b);
-      info = { converged: r.converged, iterations: r.iterations, objective: r.objective, loss: r.loss, solver: p.solver };
+      info = { converged: r.converged, iterations: r.iterations, objective: r.objective, loss: r.loss, solver: 'auto', exactIterations: r.iterations, int8Iterations: 0, engine: 'float' };
     } else {
       const r = solveWorkingSet(prob, b0, {
         penalty: pen,
@@ -236,20 +246,7 @@ abstract class LinearModelBase {
         engine: r.engine,
       };
     }
-    let nz = 0;
-    for (let j = 0; j < D; j++) {
-      for (let c = 0; c < C; c++) {
-        if (W[c * D + j] !== 0) {
-          nz++;
-          break;
-        }
-      }
-    }
-    this.W = W;
-    this.b = b;
-    this.C = C;
-    this.D = D;
-    this.info = { ...info, nonzeroColumns: nz, trainSeconds: (performance.now() - t0) / 1000 };
+    return { W, b, info };
   }
 
   protected checkRows(X: RowSource, n: number): void {
@@ -394,13 +391,52 @@ export class LogisticProbe extends LinearModelBase implements Classifier {
     return { predictions, accuracy: accuracy(predictions, y), loss, objective };
   }
 
-  /** Load a probe written by `save`. */
+  /** Load a probe written by `save` (a NeuroXProbe when it was one). */
   static load(dir: string): LogisticProbe {
     const j = JSON.parse(readFileSafe(join(dir, 'probe.json')));
-    const p = new LogisticProbe(j.params ?? {});
+    const p = createProbe(j.params ?? {});
     p.loadFrom(dir);
     return p;
   }
+}
+
+/**
+ * NeuroX 1.0.9's training loop as its own estimator: the same model as `LogisticProbe` (multinomial logistic
+ * regression, elastic net, saved in the same format), trained by Adam (learningRate, default 1e-3), unshuffled
+ * minibatches of batchSize (32) for maxEpochs epochs (10), the penalty added per batch (neurox-solver.ts). For
+ * side-by-side checks against NeuroX; it does not converge to the optimum, so `tol` and `maxIter` do not apply.
+ */
+export class NeuroXProbe extends LogisticProbe {
+  constructor(params: Partial<ProbeParamsExt> = {}) {
+    super({ ...params, solver: 'neurox' });
+  }
+
+  override clone(): NeuroXProbe {
+    return new NeuroXProbe(this.params);
+  }
+  override withParams(p: Partial<ProbeParamsExt>): NeuroXProbe {
+    return new NeuroXProbe({ ...this.params, ...p });
+  }
+
+  protected override train(X: RowSource, prob: SmoothProblem, _b0: ArrayLike<number>, opts: FitOptions | undefined): { W: Float32Array; b: Float32Array; info: Omit<ProbeFitInfo, 'trainSeconds' | 'nonzeroColumns'> } {
+    const p = this.params;
+    const pen = this.penalty;
+    const r = solveNeurox(prob, {
+      penalty: pen,
+      epochs: p.maxEpochs,
+      batchSize: p.batchSize,
+      learningRate: p.learningRate,
+      seed: p.seed,
+      onEpoch: (ep) => opts?.onProgress?.({ kind: 'train', done: ep, total: p.maxEpochs, unit: 'epochs' }),
+    });
+    const { loss, objective } = objectiveOn(X, r.W, r.b, prob.C, prob.task, prob.y, prob.t, pen, p.blockRows);
+    return { W: r.W, b: r.b, info: { converged: true, iterations: p.maxEpochs, objective, loss, solver: 'neurox', steps: r.steps } };
+  }
+}
+
+/** A logistic probe for these parameters: a NeuroXProbe for `solver: 'neurox'`, else a LogisticProbe. */
+export function createProbe(params: Partial<ProbeParamsExt> = {}): LogisticProbe {
+  return params.solver === 'neurox' ? new NeuroXProbe(params) : new LogisticProbe(params);
 }
 
 /** Least-squares regression probe (mean squared error + elastic net), one output. */

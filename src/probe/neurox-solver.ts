@@ -9,7 +9,7 @@
 import { Rng } from '../util/rng.js';
 import { ortBackward, ortForward } from './gemm.js';
 import { lossAndResidual, type Penalty } from './objective.js';
-import type { SmoothProblem } from './fista.js';
+import type { SmoothProblem } from './problem.js';
 import { reportNonFinite } from './check.js';
 
 export interface NeuroxOptions {

@@ -5,22 +5,22 @@
  * through the pseudo-gradient, a sign-constrained direction and a projection of each trial point onto the orthant
  * of the current point. The bias is an unpenalised coordinate.
  *
- * Like `fista`, it works in standardized coordinates (W' = W·diag(s), virtual features (X − 1μᵀ)·diag(1/s)), which
+ * It works in standardized coordinates (W' = W·diag(s), virtual features (X − 1μᵀ)·diag(1/s)), which
  * gives L-BFGS a well-scaled start; the data is never transformed. Each iteration costs one fused pass (logits,
  * loss and gradient at the trial point in one ORT run per row block), plus one per rejected line-search step
  * (rare after the first iterations). On the paper-scale benchmark it needs several times fewer passes than FISTA
  * for the same objective.
  *
- * Stopping rule (`tol`), the same as FISTA's: relative objective decrease over the last `window` (5) iterations,
+ * Stopping rule (`tol`, `windowConverged` in problem.ts): relative objective decrease over the last `window` (5) iterations,
  * (F_{k−5} − F_k) / |F_k| ≤ tol; or a line search that cannot decrease the objective any more.
  */
 import { reportNonFinite } from './check.js';
 import { backwardAll, colSums, forwardAll, lossAndResidual, lossFullAll, oneHot } from './objective.js';
-import { fromStandardized, windowConverged, type FistaOptions, type FistaResult, type SmoothProblem } from './fista.js';
+import { fromStandardized, windowConverged, type SolverOptions, type SolveResult, type SmoothProblem } from './problem.js';
 import { LbfgsMemory } from './lbfgs.js';
 import { OwlqnVectors } from './owlqn-kernels.js';
 
-export interface OwlqnOptions extends FistaOptions {
+export interface OwlqnOptions extends SolverOptions {
   /** Number of L-BFGS correction pairs (default 10). */
   memory?: number;
   /** Pairs from an earlier solve (same layout), used and updated in place. */
@@ -43,7 +43,7 @@ const ARMIJO = 1e-4;
 /** Line-search halvings before the memory is dropped (and then before giving up). */
 const MAX_HALVINGS = 30;
 
-export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>, o: OwlqnOptions): FistaResult {
+export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>, o: OwlqnOptions): SolveResult {
   const { X, C } = p;
   const n = X.rows;
   const d = X.cols;
@@ -207,7 +207,7 @@ export function owlqn(p: SmoothProblem, W0: Float32Array, b0: ArrayLike<number>,
   }
   // on the quantized data (p.pass), the loss at x is the one its pass gave: recomputing it from Z (that pass's
   // logits) in JS would cost a loop of exponentials per round and add nothing
-  const res = fromStandardized(p, x, x.subarray(P), Z, mu, sc, pen, iter, converged, o.L0 ?? 1, p.pass ? loss : undefined);
+  const res = fromStandardized(p, x, x.subarray(P), Z, mu, sc, pen, iter, converged, p.pass ? loss : undefined);
   if (Gacc) res.grad = { G: Gacc, gb: gbAcc! };
   res.startObjective = hist[0];
   return res;

@@ -26,7 +26,7 @@ import { ortGradStats } from './gemm.js';
 import { gradLossAll, kernelRows, lossAndResidual, oneHot, backwardAll, colSums, untranspose, forwardAll, penaltyValue, type Penalty } from './objective.js';
 import { columnRange, parallelFill, QuantizedMatrix, releaseInt8Sessions } from './int8/quantized.js';
 import { quantizeWorker } from './int8/quantize-pool.js';
-import { finishStats, fista, type FistaResult, type SmoothProblem } from './fista.js';
+import { finishStats, type SolveResult, type SmoothProblem } from './problem.js';
 import { owlqn } from './owlqn.js';
 import { LbfgsMemory } from './lbfgs.js';
 
@@ -42,8 +42,6 @@ export interface WorkingSetOptions {
   onIter?: (iter: number, objective: number, active: number) => void;
   /** Called after each KKT pass with the number of violating columns outside the set. */
   onRound?: (round: number, active: number, objective: number, violations: number) => void;
-  /** Inner solver of the restricted problems (default 'owlqn'). */
-  inner?: 'fista' | 'owlqn';
   /** Inner iteration cap of a round that grows the set (default 25 when tol < 1e-3, else none). */
   roundIters?: number;
   /** Start on row subsets (rowLevels) before all rows (default true; float engine only). */
@@ -349,7 +347,6 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   const D = X.cols;
   const n = X.rows;
   const { penalty } = o;
-  const inner = (o.inner ?? 'owlqn') === 'fista' ? fista : owlqn;
   const kktSlack = penalty.l1 * Math.max(o.tol, 1e-3);
   // a round that grows the set by much is capped at roundIters when its tolerance (1e-3) is looser than the fit's;
   // with tol ≥ 1e-3 it already solves to the fit's own tolerance, and a cap only forces another round (paper scale,
@@ -359,7 +356,6 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
   const engine = o.engine ?? 'auto';
   const int8 =
     p.task === 'ce' &&
-    inner === owlqn &&
     penalty.l1 > 0 &&
     (engine === 'int8' || (engine === 'auto' && n * D >= (o.int8MinValues ?? INT8_MIN_VALUES) && n * D <= maxGather));
   // row subsets (float engine: chunks of rows; int8: every stride-th tile of the copy), then all rows; with int8, a
@@ -623,7 +619,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     const lf = levels[level].rows ? n / pl.X.rows : 1;
     // the KKT pass already evaluated the start point on these rows: the inner solve skips its first pass
     let start: { loss: number; G: Float32Array; gb: Float64Array; Z: Float32Array } | undefined;
-    if (known && !switched && inner === owlqn) {
+    if (known && !switched) {
       const k = set.length;
       const Gs = new Float32Array(C * k);
       for (let c = 0; c < C; c++) for (let q = 0; q < k; q++) Gs[c * k + q] = G[c * D + set[q]];
@@ -635,7 +631,7 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     // data allows
     if (q8) q8.precise = !rough && o.tol < INT8_PRECISE_BELOW;
     const pass = q8 ? q8.lossFull.bind(q8) : undefined;
-    const r: FistaResult = inner({ ...pl, X: Xs, blockRows: kernelRows(Xs.cols, pl.blockRows), pass }, Wset, b, {
+    const r: SolveResult = owlqn({ ...pl, X: Xs, blockRows: kernelRows(Xs.cols, pl.blockRows), pass }, Wset, b, {
       penalty: lf === 1 ? penalty : { ...penalty, l1: penalty.l1 * lf, l2: penalty.l2 * lf },
       tol: rough ? Math.max(o.tol, 1e-3) : o.tol,
       maxIter: Math.max(1, Math.min(o.maxIter - iterations, exact ? Infinity : roundIters)),

@@ -37,7 +37,7 @@ test('ranker names, task names and the probe solver are checked, naming the key'
   assert.match(err(cfg((c) => (c.ranker = 'probless'))), /^study\.yaml: invalid config value at "ranker": unknown ranker 'probless' \(did you mean 'probeless'\?\) \(expected one of lca, /);
   assert.match(err(cfg((c) => (c.rankers = ['lca', 'gausian']))), /"rankers\[1\]": unknown ranker 'gausian' \(did you mean 'gaussian'\?\)/);
   assert.match(err(cfg((c) => (c.tasks = ['upos', 'posx']))), /"tasks\[1\]": unknown task 'posx'/);
-  assert.match(err(cfg((c) => (c.probe = { solver: 'adam' }))), /"probe\.solver": unknown solver 'adam' \(expected one of auto, fista, neurox\)/);
+  assert.match(err(cfg((c) => (c.probe = { solver: 'adam' }))), /"probe\.solver": unknown solver 'adam' \(expected one of auto, neurox\)/);
 });
 
 test('every model path needs config.json, tokenizer.json and weights (ONNX or safetensors); hub ids are left to the resolver', () => {

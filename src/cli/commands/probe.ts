@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { addDataOptions, loadDataOptions, type DataOptionValues } from '../data-options.js';
-import { ENGINES, LogisticProbe, SOLVERS, type Engine, type ProbeParamsExt } from '../../probe/linear-probe.js';
+import { createProbe, ENGINES, type LogisticProbe, SOLVERS, type Engine, type ProbeParamsExt } from '../../probe/linear-probe.js';
 import { classificationReport } from '../../probe/metrics.js';
 import { setKernelThreads } from '../../probe/gemm.js';
 import { UsageError } from '../../util/errors.js';
@@ -57,11 +57,11 @@ export function register(program: Command, io: CliIO): void {
     .option('--l1 <list>', 'L1 strength λ1, or a comma-separated grid (picked by dev accuracy)', numList('--l1'), [0.001])
     .option('--l2 <list>', 'L2 strength λ2, or a comma-separated grid', numList('--l2'), [0.001])
     .addOption(new Option('--l2-form <form>', "'norm' = λ2‖W‖₂ (NeuroX), 'squared' = λ2‖W‖₂²").choices(['norm', 'squared']).default('norm'))
-    .addOption(new Option('--solver <name>', "'auto' (working-set OWL-QN, converges), 'fista' (for comparison), 'neurox' (NeuroX Adam loop)").choices([...SOLVERS]).default('auto'))
+    .addOption(new Option('--solver <name>', "'auto' (working-set OWL-QN, converges), 'neurox' (NeuroX's Adam loop: NeuroXProbe)").choices([...SOLVERS]).default('auto'))
     .addOption(new Option('--engine <name>', "auto solver's warm start: 'int8' (on a 7-bit copy of the data; the fit always ends on the exact data), 'float' (exact data only), 'auto' (int8 for large problems)").choices([...ENGINES]).default('auto'))
     .option('--tol <x>', 'stopping tolerance: relative objective decrease over 5 iterations (0.01 loose, 1e-4 default)', num('--tol'), 1e-4)
     .option('--max-epochs <n>', 'neurox solver: epochs (default 10)', num('--max-epochs', true), 10)
-    .option('--max-iter <n>', 'auto/fista: iteration cap (default 5000)', num('--max-iter', true), 5000)
+    .option('--max-iter <n>', 'auto solver: iteration cap (default 5000)', num('--max-iter', true), 5000)
     .option('--batch-size <n>', 'neurox solver: minibatch size', num('--batch-size', true), 32)
     .option('--learning-rate <x>', 'neurox solver: Adam learning rate', num('--learning-rate'), 0.001)
     .option('--seed <n>', 'seed of every random step', num('--seed', true), 0)
@@ -107,7 +107,7 @@ export function register(program: Command, io: CliIO): void {
         const searched: { l1: number; l2: number; devAccuracy?: number; objective: number; trainSeconds: number }[] = [];
         const tTrain = performance.now();
         for (const g of grid) {
-          const p = new LogisticProbe({ ...base, ...g }).fit(Xtr, data.train.y, { numClasses: C, onProgress: prog.onProgress });
+          const p = createProbe({ ...base, ...g }).fit(Xtr, data.train.y, { numClasses: C, onProgress: prog.onProgress });
           let devAcc: number | undefined;
           if (data.dev && grid.length > 1) devAcc = p.score(prep(data.dev.X), data.dev.y);
           searched.push({ ...g, devAccuracy: devAcc, objective: p.fitInfo.objective, trainSeconds: p.fitInfo.trainSeconds });
