@@ -104,7 +104,7 @@ export function isStoreFolder(path: string): boolean {
 
 /** A folder written by `neuroprobe run` (results, run record or its stage cache). */
 export function isRunFolder(path: string): boolean {
-  return ['results.json', 'run.json', join('cache', 'extract'), join('cache', 'analysis')].some((f) => existsSync(join(path, f)));
+  return ['results.json', 'run.json', join('cache', 'extract'), join('cache', 'analysis'), join('queue', 'plan.json')].some((f) => existsSync(join(path, f)));
 }
 
 /** A folder written by `probe --save` (probe.json of format neuroprobe-probe). */

@@ -112,7 +112,7 @@ export class StageContext {
       if (range[0] % chunk !== 0) {
         // a part must start where one run's chunk starts, so that its batches (and activations) are the same
         throw new InputError(`extraction part ${data.label} does not start on a chunk of ${chunk} sentences`, {
-          expected: `--shard-sentences a multiple of ${chunk} for model ${model.name}`,
+          expected: `--shard-sentences a multiple of ${lcm(chunk, model.batchSize * 8)} for model ${model.name}`,
         });
       }
       const sentences = split.sentences.slice(range[0], range[1]);
@@ -227,6 +227,11 @@ export class StageContext {
     writeReport({ ...study, created: new Date().toISOString() }, join(data.out, 'report'));
     return { stage: 'report', label: data.label, key: data.key, hash: sha256(text), reused: false, seconds: (performance.now() - t0) / 1000 };
   }
+}
+
+function lcm(a: number, b: number): number {
+  const gcd = (x: number, y: number): number => (y ? gcd(y, x % y) : x);
+  return (a / gcd(a, b)) * b;
 }
 
 function checkKey(data: JobData, key: string, ok = true): void {

@@ -198,6 +198,17 @@ test('two workers, one killed with SIGKILL mid-job: results.json is byte-identic
   workers.splice(workers.indexOf(k.w), 1);
 });
 
+test('status shows the finished study, per stage', async () => {
+  const st = launch(process.execPath, [bin, 'status', '--queue', url(), '--out', queued, '--json']);
+  assert.equal((await st.exited).code, 0, st.out);
+  const status = JSON.parse(st.out) as { study: { state: string; stages: Record<string, { done: number; total: number }>; failures: unknown[] }; queues: Record<string, { completed: number }> };
+  assert.equal(status.study.state, 'completed');
+  for (const [stage, c] of Object.entries(status.study.stages)) assert.equal(c.done, c.total, stage);
+  assert.deepEqual(Object.keys(status.study.stages), ['extract', 'merge', 'analyze', 'model', 'report']);
+  assert.deepEqual(status.study.failures, []);
+  assert.ok(status.queues.analyze.completed >= 2);
+});
+
 test('resubmitting adds only the missing jobs', async () => {
   // same study, Redis still holds it: nothing is added, the study is complete at once
   const again = submit(cfgPath, queued);
