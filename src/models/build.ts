@@ -10,6 +10,7 @@ import { Config, type Family } from './family.js';
 import { GraphBuilder, type Site } from './graph.js';
 import type { ExternalFile } from './onnx-writer.js';
 import { RandomWeights } from './random-init.js';
+import { addLmHead, type LmHead } from './heads.js';
 import { FAMILIES } from './families/index.js';
 
 /** Options for {@link buildFromCheckpoint}. */
@@ -20,6 +21,8 @@ export interface CheckpointBuildOptions {
   interventions?: (site: string) => boolean;
   /** An already opened weight source (tests); default: the folder's safetensors. */
   source?: WeightSource;
+  /** Add the checkpoint's LM head (`lm.positions`, `lm.candidates` → `lm.logprobs`; see heads.ts). */
+  head?: boolean;
 }
 
 /** A built (not yet encoded) graph with its sites. */
@@ -35,6 +38,8 @@ export interface CheckpointGraph {
   /** Whether the family's tokenizer pads on the left. */
   padLeft: boolean;
   builder: GraphBuilder;
+  /** The LM head, when built with `head: true`. */
+  head?: LmHead;
   /**
    * Serialise the graph with the given sites (and the builder's extra outputs) as outputs. The weights stay out of
    * the protobuf: `externalData` holds them in memory, to be passed to the session (see `createModelSession`).
@@ -75,10 +80,11 @@ export function buildFromCheckpoint(dir: string, config: Record<string, unknown>
   const checkpoint = opts.source ?? SafetensorsCheckpoint.open(dir);
   const source =
     opts.randomInit !== undefined
-      ? new RandomWeights(checkpoint, opts.randomInit, family.initStd ? family.initStd(cfg) : cfg.num(['initializer_range', 'init_std'], 0.02), Boolean(family.zeroNormInit), family.randomNormal?.bind(family))
+      ? new RandomWeights(checkpoint, opts.randomInit, family.initStd ? family.initStd(cfg) : cfg.num(['initializer_range', 'init_std'], 0.02), Boolean(family.zeroNormInit), family.randomNormal?.bind(family), family.initScale ? (name) => family.initScale!(cfg, name) : undefined)
       : checkpoint;
   const g = new GraphBuilder({ interventions: opts.interventions });
   family.build({ config: cfg, source, g, where: checkpoint.files[0] ?? dir });
+  const head = opts.head ? addLmHead(g, g.sites, cfg, source, checkpoint.files[0] ?? dir) : undefined;
   return {
     modelType: type,
     dtype: checkpoint.dtype,
@@ -87,6 +93,7 @@ export function buildFromCheckpoint(dir: string, config: Record<string, unknown>
     inputs: g.inputs.map((i) => i.name),
     padLeft: Boolean(family.padLeft),
     builder: g,
+    ...(head ? { head } : {}),
     encode: (outputs) => {
       // ONNX Runtime takes in-memory external data only when every external file is in memory: with weights left
       // in their files, computed tensors are stored in the graph itself

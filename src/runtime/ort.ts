@@ -36,6 +36,19 @@ function toFeeds(inputs: Record<string, { data: ArrayLike<number>; dims: [number
   return feeds;
 }
 
+/** An input of any shape for {@link ModelSession.runTensors}: int64 (numbers or a BigInt64Array) or float32. */
+export type TensorInput = { type: 'int64'; data: ArrayLike<number> | BigInt64Array; dims: number[] } | { type: 'float32'; data: ArrayLike<number> | Float32Array; dims: number[] };
+
+function toTensor(t: TensorInput): ort.Tensor {
+  const n = t.dims.reduce((a, b) => a * b, 1);
+  if (t.data.length !== n) throw new Error(`input of dims [${t.dims}] has ${t.data.length} values, expected ${n}`);
+  if (t.type === 'float32') return new ort.Tensor('float32', t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), t.dims);
+  if (t.data instanceof BigInt64Array) return new ort.Tensor('int64', t.data, t.dims);
+  const big = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) big[i] = BigInt(t.data[i]);
+  return new ort.Tensor('int64', big, t.dims);
+}
+
 /** An inference session over a (possibly surgered) ONNX model. */
 export interface ModelSession {
   readonly inputNames: readonly string[];
@@ -45,6 +58,8 @@ export interface ModelSession {
    * (all outputs when `fetch` is omitted).
    */
   run(inputs: Record<string, { data: ArrayLike<number>; dims: [number, number] }>, fetch?: string[]): Promise<Record<string, FloatOutput>>;
+  /** Run with inputs of any rank, int64 or float32 (interventions, LM-head candidates); float outputs by name. */
+  runTensors(inputs: Record<string, TensorInput>, fetch?: string[]): Promise<Record<string, FloatOutput>>;
   /** Build the int64 feeds once (benchmarks: measure bare inference without input conversion). */
   prepare(inputs: Record<string, { data: ArrayLike<number>; dims: [number, number] }>): PreparedFeeds;
   /** Run prepared feeds; returns nothing (the outputs are computed and dropped). */
@@ -69,6 +84,17 @@ export async function createModelSession(model: Uint8Array | string, opts: Model
     outputNames: session.outputNames,
     async run(inputs, fetch) {
       const feeds = toFeeds(inputs);
+      const res = fetch ? await session.run(feeds, fetch) : await session.run(feeds);
+      const out: Record<string, FloatOutput> = {};
+      for (const [name, t] of Object.entries(res)) {
+        if (t.type !== 'float32') throw new Error(`model output ${name} has type ${t.type}, expected float32`);
+        out[name] = { dims: [...t.dims], data: t.data as Float32Array };
+      }
+      return out;
+    },
+    async runTensors(inputs, fetch) {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(inputs)) feeds[name] = toTensor(t);
       const res = fetch ? await session.run(feeds, fetch) : await session.run(feeds);
       const out: Record<string, FloatOutput> = {};
       for (const [name, t] of Object.entries(res)) {

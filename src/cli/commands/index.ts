@@ -17,6 +17,9 @@ import { register as registerExtract } from './extract.js';
 import { register as registerInspect } from './inspect.js';
 import { register as registerRun } from './run.js';
 import { register as registerProbe } from './probe.js';
+import { register as registerWorker } from './worker.js';
+import { register as registerStatus } from './status.js';
 import { register as registerExplain } from './explain.js';
+import { register as registerIntervene } from './intervene.js';
 
-export const COMMANDS: RegisterCommand[] = [registerRun, registerCorpus, registerConvert, report, analyze, rank, select, registerExtract, registerInspect, registerProbe, registerExplain];
+export const COMMANDS: RegisterCommand[] = [registerRun, registerCorpus, registerConvert, report, analyze, rank, select, registerExtract, registerInspect, registerProbe, registerExplain, registerIntervene, registerWorker, registerStatus];
