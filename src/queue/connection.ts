@@ -1,4 +1,5 @@
 /** The Redis behind the queues: `redis://[user:password@]host:port[/db]` → connection options. */
+import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.js';
 
 export interface RedisOptions {
@@ -30,4 +31,13 @@ export function redisOptions(url: string): RedisOptions {
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     maxRetriesPerRequest: null,
   };
+}
+
+/** BullMQ 6 talks to Redis through the ioredis package, which it does not install itself: fail once, clearly. */
+export function assertRedisClient(): void {
+  try {
+    createRequire(import.meta.url).resolve('ioredis');
+  } catch {
+    throw new Error("the queue needs BullMQ's Redis client, the ioredis package, which is not installed (npm install ioredis)");
+  }
 }

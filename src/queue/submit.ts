@@ -13,7 +13,7 @@ import type { StudyResults } from '../report/types.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import { FsArtefactStore } from './artefacts.js';
-import { redisOptions, type RedisOptions } from './connection.js';
+import { assertRedisClient, redisOptions, type RedisOptions } from './connection.js';
 import { ARTEFACT, QUEUE_PREFIX, STAGES, flowOf, planStudy, writeStudyFile, type PlannedJob, type QueueStage, type StudyPlan } from './plan.js';
 import { INPUT_ERROR_PREFIX } from './worker.js';
 
@@ -42,6 +42,7 @@ export class StudyQueues {
   readonly flow: FlowProducer;
 
   constructor(readonly connection: RedisOptions) {
+    assertRedisClient();
     this.queues = Object.fromEntries(STAGES.map((s) => [s, new Queue(s, { connection, prefix: QUEUE_PREFIX })])) as Record<QueueStage, Queue>;
     this.flow = new FlowProducer({ connection, prefix: QUEUE_PREFIX });
   }

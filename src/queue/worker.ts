@@ -12,7 +12,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Queue, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
-import { redisOptions } from './connection.js';
+import { assertRedisClient, redisOptions } from './connection.js';
 import { JOB_OPTIONS, QUEUE_PREFIX, STAGES, type JobData, type QueueStage } from './plan.js';
 import type { JobOutcome } from './execute.js';
 import type { StageReply, StageRequest } from './stage-process.js';
@@ -40,6 +40,7 @@ export interface RunningWorker {
 /** Start a worker. */
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const connection = redisOptions(opts.queue);
+  assertRedisClient();
   const log = opts.log ?? (() => {});
   const concurrency = Math.max(1, opts.concurrency ?? 1);
   const lockDuration = Math.round((opts.lockSeconds ?? 30) * 1000);
