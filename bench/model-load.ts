@@ -77,14 +77,11 @@ function writeCheckpoint(file: string, layers: number, dtype: 'F32' | 'F16', see
   const rng = new Rng(seed);
   for (const [name, shape] of list) {
     const n = shape.reduce((a, b) => a * b, 1);
-    const buf = Buffer.alloc(n * bytes);
+    const vals = new Float32Array(n);
     const isNorm = name.includes('LayerNorm.weight');
-    for (let i = 0; i < n; i++) {
-      const v = name.endsWith('.bias') ? 0 : isNorm ? 1 : rng.normal() * 0.02;
-      if (dtype === 'F32') buf.writeFloatLE(v, i * 4);
-      else buf.writeUInt16LE(f32ToF16(v), i * 2);
-    }
-    writeSync(fd, buf);
+    for (let i = 0; i < n; i++) vals[i] = name.endsWith('.bias') ? 0 : isNorm ? 1 : rng.normal() * 0.02;
+    if (dtype === 'F32') writeSync(fd, new Uint8Array(vals.buffer));
+    else writeSync(fd, new Uint8Array(Uint16Array.from(vals, f32ToF16).buffer));
   }
   closeSync(fd);
   return params;
@@ -93,7 +90,7 @@ function writeCheckpoint(file: string, layers: number, dtype: 'F32' | 'F16', see
 async function child(args: string[]): Promise<void> {
   const { Extractor } = await import('../src/extract/extractor.js');
   const { readCorpus } = await import('../src/data/corpus.js');
-  const corpus = readCorpus('assets/data/ud/en_ewt-ud-dev.conllu').slice(0, 200);
+  const corpus = readCorpus('assets/data/ud/en_ewt-ud-dev.conllu').slice(0, Number(arg(args, '--sentences', '200')));
   const dir = arg(args, '--child', '');
   if (args.includes('--idle')) {
     console.log(JSON.stringify({ rssMiB: process.resourceUsage().maxRSS / 1024 }));
@@ -102,12 +99,13 @@ async function child(args: string[]): Promise<void> {
   const t0 = performance.now();
   const ex = await Extractor.create({ model: dir, source: 'safetensors', offline: true });
   const load = (performance.now() - t0) / 1000;
+  const loadRss = process.resourceUsage().maxRSS / 1024;
   const t1 = performance.now();
   let rows = 0;
   await ex.extract(corpus, { completedSentences: 0, writeSentence: (_w: string[], r: Float32Array) => void (rows += r.length), checkpoint() {}, close() {}, abort() {} }, { batchSize: 32 });
   const seconds = (performance.now() - t1) / 1000;
   await ex.dispose();
-  console.log(JSON.stringify({ load, seconds, rssMiB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ load, loadRss, seconds, rssMiB: process.resourceUsage().maxRSS / 1024 }));
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -117,7 +115,7 @@ export async function run(args: string[]): Promise<void> {
   const root = keep || mkdtempSync(join(tmpdir(), 'np-model-load-'));
   const self = fileURLToPath(new URL('./run.js', import.meta.url));
   const runChild = (extra: string[]) =>
-    JSON.parse(execFileSync(process.execPath, [self, 'model-load', ...extra], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop() as string) as { load?: number; seconds?: number; rssMiB: number };
+    JSON.parse(execFileSync(process.execPath, [self, 'model-load', ...extra], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop() as string) as { load?: number; loadRss?: number; seconds?: number; rssMiB: number };
   try {
     const idle = runChild(['--child', root, '--idle']);
     console.log(`baseline: a process that loaded the modules, no model: peak RSS ${idle.rssMiB.toFixed(0)} MiB`);
@@ -131,11 +129,12 @@ export async function run(args: string[]): Promise<void> {
       );
       for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join('assets/models/bert-mini-en', f), join(dir, f));
       const w32 = (params * 4) / 2 ** 20;
-      const r = runChild(['--child', dir]);
+      const r = runChild(['--child', dir, '--sentences', arg(args, '--sentences', '200')]);
       const extra = r.rssMiB - idle.rssMiB;
       console.log(
         `${dtype} checkpoint (${(params / 1e6).toFixed(1)} M parameters, ${w32.toFixed(0)} MiB in float32): load ${r.load!.toFixed(2)} s, 200 sentences ${r.seconds!.toFixed(2)} s, ` +
-          `peak RSS ${r.rssMiB.toFixed(0)} MiB = baseline + ${extra.toFixed(0)} MiB = ${(extra / w32).toFixed(2)} × the float32 weights`,
+          `peak RSS after loading ${r.loadRss!.toFixed(0)} MiB (baseline + ${((r.loadRss! - idle.rssMiB) / w32).toFixed(2)} × the float32 weights), ` +
+          `after extracting ${r.rssMiB.toFixed(0)} MiB = baseline + ${extra.toFixed(0)} MiB = ${(extra / w32).toFixed(2)} × the float32 weights`,
       );
     }
   } finally {

@@ -136,6 +136,8 @@ export interface ModelRoute {
   randomInit?: number;
   /** The weight files (safetensors files, or the ONNX file and its external data). */
   files: string[];
+  /** Every site the built graph offers, with its width (checkpoint route). */
+  sites?: Array<{ name: string; kind: string; layer: number; width: number }>;
 }
 
 /** Pick the route for a resolved model: the checkpoint builder whenever the family is supported (auto). */
@@ -229,7 +231,11 @@ export class Extractor {
       };
       const encoded = built.encode(chosen);
       session = await createGraphSession(encoded, { intraOpThreads: opts.threads });
-      route = { source, modelType, dtype: built.dtype, files: built.files, ...(opts.randomInit !== undefined ? { randomInit: opts.randomInit } : {}) };
+      route = {
+        source, modelType, dtype: built.dtype, files: built.files,
+        sites: built.sites.map((s) => ({ name: s.name, kind: s.kind, layer: s.layer, width: s.width })),
+        ...(opts.randomInit !== undefined ? { randomInit: opts.randomInit } : {}),
+      };
     } else {
       const onnxPath = model.onnxPath as string;
       const bytes = new Uint8Array(readFileSync(onnxPath));

@@ -62,7 +62,7 @@ export function register(program: Command, io: CliIO): void {
           source: ex.route.source,
           dtype: ex.route.dtype,
           ...(ex.route.randomInit !== undefined ? { randomInit: ex.route.randomInit } : {}),
-          sites: sortSites([...ex.graph.layerTaps, ...ex.graph.ffnTaps, ...(ex.graph.mlpTaps ?? [])]).map((t) => t.name),
+          sites: ex.route.sites ?? sortSites([...ex.graph.layerTaps, ...ex.graph.ffnTaps, ...(ex.graph.mlpTaps ?? [])]).map((t) => ({ name: t.name, kind: t.kind, layer: t.layer, width: taps.find((x) => x.name === t.name)?.width ?? null })),
           mappable: ex.graph.layerTaps.length > 0,
           inputs: ex.graph.inputs,
           outputs: ex.graph.outputs,
