@@ -2,7 +2,7 @@
  * The `neuroprobe` command line: a thin layer over the library. Exit codes: 0 success, 2 bad input or usage,
  * 1 internal error. Each subcommand lives in ./commands/<name>.ts and registers itself on the program.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { InputError } from '../util/errors.js';
 import { defaultIO, type CliIO } from './io.js';
 import { COMMANDS } from './commands/index.js';
@@ -15,10 +15,22 @@ export function buildProgram(io: CliIO): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
+    .configureHelp({ optionDescription: describeOnce });
   for (const register of COMMANDS) register(program, io);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
+}
+
+/**
+ * An option's help text with its default printed once: commander appends `(default: x)`, which is left out when
+ * the description already says what the default is.
+ */
+export function describeOnce(this: Help, opt: Option): string {
+  const text = Help.prototype.optionDescription.call(this, opt);
+  if (!/\(default\b|\bdefault\)|\(default:/i.test(opt.description)) return text;
+  const tail = text.slice(opt.description.length).replace(/(,\s*)?default: (?:"[^"]*"|[^,)]*)/, '').replace(/\(\s*\)/, '');
+  return opt.description + tail.trimEnd();
 }
 
 /** Run the CLI on `argv` (process.argv layout) and return the exit code. */

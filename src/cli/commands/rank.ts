@@ -9,10 +9,10 @@ import type { ProbeWeights } from '../../rank/types.js';
 import { readInlineProbe } from '../../analysis/save.js';
 import { defaultProbeFactory } from '../../analysis/probe-factory.js';
 import { UsageError } from '../../util/errors.js';
-import { addDataFlags, addProbeFlags, loadData, num, probeOverrides, type DataFlags } from './analyze.js';
+import { addDataFlags, addProbeFlags, loadData, neuronName, num, probeOverrides, type DataFlags } from './analyze.js';
 
 /** Probe weights from a probe directory or JSON file (inline weights). */
-export function loadProbeWeights(path: string): ProbeWeights & { labels?: string[] } {
+export function loadProbeWeights(path: string): ProbeWeights & { labels?: string[]; layers?: { index: number; width: number }[] } {
   const isDir = existsSync(path) && statSync(path).isDirectory();
   const file = isDir ? join(path, 'probe.json') : path;
   if (existsSync(file)) {
@@ -25,7 +25,8 @@ export function loadProbeWeights(path: string): ProbeWeights & { labels?: string
     if (typeof j.weights === 'string') {
       // a LogisticProbe directory: probe.json + model.safetensors
       const p = LogisticProbe.load(dirname(file));
-      return { coef: p.coef, numClasses: p.numClasses, numFeatures: p.numFeatures, labels: p.meta.labels };
+      const layers = (p.meta as { layers?: { index: number; width: number }[] }).layers;
+      return { coef: p.coef, numClasses: p.numClasses, numFeatures: p.numFeatures, labels: p.meta.labels, ...(layers ? { layers } : {}) };
     }
   }
   return readInlineProbe(file);
@@ -48,14 +49,17 @@ export function register(program: Command, io: CliIO): void {
       const options = { stride: o.stride, percentage: o.percentage, k: o.k };
       let labels: string[];
       let ranking;
+      let layers: { index: number; width: number }[] | undefined;
       if (o.probe) {
         const w = loadProbeWeights(o.probe);
+        layers = w.layers;
         labels = w.labels ?? Array.from({ length: w.numClasses }, (_, c) => String(c));
         ranking = rankNeurons(o.ranker, { labels, probe: w, seed: o.seed, options });
       } else {
         if (!o.trainActivations) throw new UsageError('give --probe or the --train-activations/--train-tokens/--train-labels data flags');
         const data = await loadData(o as DataFlags);
         labels = data.labels;
+        layers = data.train.layers;
         const prog = io.progress();
         ranking = rankNeurons(o.ranker, {
           labels,
@@ -76,6 +80,8 @@ export function register(program: Command, io: CliIO): void {
         ...(ranking.perClass ? { perClass: Object.fromEntries([...ranking.perClass].map(([k, v]) => [k, Array.from(v)])) } : {}),
         ...(ranking.scores ? { scores: Array.from(ranking.scores, (s) => Math.round(s * 1e6) / 1e6) } : {}),
       };
-      io.result(out, Boolean(o.json), () => `${out.method}: ${out.neurons} neurons; top 20: ${out.ordering.slice(0, 20).join(' ')}`);
+      // ids are layer * width + unit over the stored layers; L{layer}:U{unit} beside each when the layers are known
+      const named = (id: number): string => (layers ? `${id} (${neuronName(id, layers)})` : String(id));
+      io.result(out, Boolean(o.json), () => `${out.method}: ${out.neurons} neurons; top 20: ${out.ordering.slice(0, 20).map(named).join(' ')}`);
     });
 }

@@ -72,3 +72,21 @@ test('report accepts what run writes: results.json without timings, run.json mer
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('help shows each default once', async () => {
+  const { buildProgram } = await import('../main.js');
+  const program = buildProgram(captureIO());
+  const all = [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)];
+  let options = 0;
+  for (const cmd of all) {
+    const help = cmd.helpInformation();
+    for (const opt of cmd.options) {
+      options++;
+      const start = help.indexOf(opt.flags);
+      const next = cmd.options.map((o) => help.indexOf(o.flags, start + 1)).filter((i) => i > start);
+      const text = help.slice(start, next.length ? Math.min(...next) : undefined).replace(/\s+/g, ' ');
+      assert.ok((text.match(/\bdefault\b/gi) ?? []).length <= 1, `${cmd.name()} ${opt.flags}: "${text}"`);
+    }
+  }
+  assert.ok(options > 50, `checked ${options} options`);
+});

@@ -8,7 +8,7 @@ import { splitRows } from '../../analysis/analyze.js';
 import { defaultProbeFactory } from '../../analysis/probe-factory.js';
 import { selectRows } from '../../store/views.js';
 import { InputError, UsageError } from '../../util/errors.js';
-import { addDataFlags, addProbeFlags, loadData, num, probeOverrides, type DataFlags } from './analyze.js';
+import { addDataFlags, addProbeFlags, loadData, neuronName, num, probeOverrides, type DataFlags } from './analyze.js';
 
 function readOrdering(file: string, D: number): Int32Array {
   let j: { ordering?: number[] };
@@ -78,8 +78,13 @@ export function register(program: Command, io: CliIO): void {
       prog.done();
       data.close();
       const out = { oracle: { dev: oracleDev }, ...r.result };
+      const pc = (v: number | undefined): string => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : 'n/a');
       io.result(out, Boolean(o.json), () =>
-        `minimal subset: ${r.result.count} neurons (${r.result.percent.toFixed(2)}%), dev ${r.result.dev.accuracy.toFixed(4)} vs target ${r.result.target.toFixed(4)}${r.result.reached ? '' : ' (NOT reached)'}, test ${r.result.test.accuracy.toFixed(4)}`,
+        [
+          `oracle (all ${train.X.cols} neurons): dev ${pc(oracleDev)}; target: dev ≥ ${pc(r.result.target)} (oracle × (1 − ${o.delta}/100))`,
+          `minimal subset: ${r.result.count} neurons (${r.result.percent.toFixed(1)}%), dev ${pc(r.result.dev.accuracy)}${r.result.reached ? '' : ' (target NOT reached)'}${data.test ? `, test ${pc(r.result.test.accuracy)}` : ''}`,
+          `top 10: ${r.result.neurons.slice(0, 10).map((id) => `${id} (${neuronName(id, data.train.layers)})`).join(' ')}`,
+        ].join('\n'),
       );
     });
 }
