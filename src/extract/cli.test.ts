@@ -140,4 +140,28 @@ test('a graph without module names: inspect shows it is not mappable, extract re
   assert.equal((JSON.parse(io.outText) as { cols: number }).cols, 512);
 });
 
+// the issue's acceptance commands, through the ONNX route: --aggregation last matches reference_last.hdf5 and
+// --sites 'blocks.*.mlp.hook_post' matches ffn_last.hdf5 (XLNet: left padding, seq-first taps; OPT: flattened MLP)
+for (const dir of ['../shared/models/tiny/xlnet', 'src/models/fixtures/opt']) {
+  test(`neuroprobe extract --source onnx on ${dir}: last hidden states and --sites 'blocks.*.mlp.hook_post' match the references (≤ 1e-4)`, async () => {
+    for (const [sites, ref] of [[undefined, 'reference_last.hdf5'], ['blocks.*.mlp.hook_post', 'ffn_last.hdf5']] as const) {
+      const out = join(tmp, `${dir.replace(/\W+/g, '_')}-${ref}`);
+      const io = captureIO();
+      const args = ['node', 'neuroprobe', 'extract', '--model', dir, '--corpus', join(dir, 'reference', 'sentences.conllu'), '--out', out, '--aggregation', 'last', '--source', 'onnx', '--batch-size', '4', '--offline'];
+      const code = await main(sites ? [...args, '--sites', sites] : args, io);
+      assert.equal(code, 0, io.errText);
+      const ours = await readH5(out);
+      const theirs = await readH5(join(dir, 'reference', ref));
+      assert.deepEqual(ours.keys, theirs.keys);
+      let worst = 0;
+      for (const [k, t] of theirs.data) {
+        const o = ours.data.get(k)!;
+        assert.deepEqual(o.shape, t.shape);
+        for (let i = 0; i < t.value.length; i++) worst = Math.max(worst, Math.abs(o.value[i] - t.value[i]));
+      }
+      assert.ok(worst <= 1e-4, `${ref}: max abs diff ${worst}`);
+    }
+  });
+}
+
 test('cleanup', () => rmSync(tmp, { recursive: true, force: true }));
