@@ -93,7 +93,7 @@ test('corpus commands have --help and tasks lists the registry', async () => {
 test('corpus dataset: seeded split, max tokens, unknown policy and NeuroX output', async () => {
   const d = mkdtempSync(join(tmpdir(), 'np-cli-corpus-'));
   const prefix = join(d, 'ds');
-  const args = ['corpus', 'dataset', EWT_DEV, '--task', 'upos', '--split-dev', '0.1', '--split-test', '0.1', '--seed', '4', '--max-tokens', '1000', '--unknown', 'drop', '--balance', '--json'];
+  const args = ['corpus', 'dataset', EWT_DEV, '--task', 'upos', '--split-dev', '0.1', '--split-test', '0.1', '--seed', '4', '--max-tokens', '1000', '--unknown-labels', 'drop', '--balance', '--json'];
   const r = await run(...args, '--out', prefix);
   assert.equal(r.code, 0, r.err.join('\n'));
   const s = JSON.parse(r.out[0]);

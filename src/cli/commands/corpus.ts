@@ -101,7 +101,7 @@ export interface DatasetFlags {
   seed?: string;
   maxTokens?: string;
   balance?: boolean;
-  unknown?: UnknownPolicy;
+  unknownLabels?: UnknownPolicy;
   controlSample?: 'same' | 'uniform';
   caseInsensitive?: boolean;
 }
@@ -128,7 +128,8 @@ export function addDatasetOptions(cmd: Command): Command {
     .option('--seed <n>', 'seed for the split, balancing and control tasks', '0')
     .option('--max-tokens <n>', 'keep the first training sentences totalling at most n words (the paper: 150000)')
     .option('--balance', 'undersample training rows to balanced classes (seeded)')
-    .addOption(new Option('--unknown <policy>', 'dev/test labels unseen in training').choices(['error', 'drop', 'unknown']).default('error'))
+    // the same name as the other commands' flag and the config key (data.unknownLabels)
+    .addOption(new Option('--unknown-labels <policy>', 'dev/test labels unseen in training').choices(['error', 'drop', 'unknown']).default('error'))
     .addOption(new Option('--control-sample <how>', 'control tasks: training label distribution or uniform').choices(['same', 'uniform']).default('same'))
     .option('--case-insensitive', 'control tasks: lowercase word types');
 }
@@ -142,7 +143,7 @@ export function datasetOptionsFrom(train: string, f: DatasetFlags): { files: Dat
     seed,
     sample: f.controlSample ?? 'same',
     caseSensitive: !f.caseInsensitive,
-    unknown: f.unknown ?? 'error',
+    unknown: f.unknownLabels ?? 'error',
     maxTokens: intOption(f.maxTokens, 'max-tokens'),
     balance: f.balance ? { seed } : false,
   };
