@@ -20,6 +20,7 @@
  */
 import { DataType } from '../onnx-writer.js';
 import { Weights, type Family, type FamilyContext } from '../family.js';
+import { activation } from './fusable.js';
 import { ropeFor } from './rope.js';
 
 function gptNeox(ctx: FamilyContext): void {
@@ -58,7 +59,7 @@ function gptNeox(ctx: FamilyContext): void {
     const I = w.get(`${p}mlp.dense_h_to_4h.weight`).shape[0];
     let f = g.scope(`layers.${l}/mlp`, () => lin('mlp.dense_h_to_4h', ln('post_attention_layernorm', parallel ? xin : h)));
     f = g.site(`blocks.${l}.mlp.hook_pre`, f, 'mlp_pre', l, I);
-    f = g.site(`blocks.${l}.mlp.hook_post`, g.scope(`layers.${l}/mlp`, () => g.activation(f, act)), 'mlp_post', l, I);
+    f = g.site(`blocks.${l}.mlp.hook_post`, g.scope(`layers.${l}/mlp`, () => activation(g, f, act)), 'mlp_post', l, I);
     x = g.scope(`layers.${l}/mlp`, () => g.op('Add', [lin('mlp.dense_4h_to_h', f), h]));
     if (l === L - 1) x = g.scope('final_layer_norm', () => g.layerNorm(x, 'final_layer_norm', w.get('final_layer_norm.weight'), w.opt('final_layer_norm.bias'), eps));
     x = g.site(`blocks.${l}.hook_resid_post`, x, 'resid_post', l + 1, H);

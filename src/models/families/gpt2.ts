@@ -14,6 +14,7 @@
  */
 import { DataType } from '../onnx-writer.js';
 import { Weights, type Family, type FamilyContext } from '../family.js';
+import { activation } from './fusable.js';
 
 function gpt2(ctx: FamilyContext): void {
   const { config: c, g } = ctx;
@@ -50,7 +51,7 @@ function gpt2(ctx: FamilyContext): void {
     const I = w.get(`${p}mlp.c_fc.weight`).shape[1];
     let f = g.scope(`h.${l}/mlp`, () => lin('mlp.c_fc', ln('ln_2', h)));
     f = g.site(`blocks.${l}.mlp.hook_pre`, f, 'mlp_pre', l, I);
-    f = g.site(`blocks.${l}.mlp.hook_post`, g.scope(`h.${l}/mlp`, () => g.activation(f, act)), 'mlp_post', l, I);
+    f = g.site(`blocks.${l}.mlp.hook_post`, g.scope(`h.${l}/mlp`, () => activation(g, f, act)), 'mlp_post', l, I);
     x = g.scope(`h.${l}/mlp`, () => g.op('Add', [h, lin('mlp.c_proj', f)]));
     if (l === L - 1) x = g.scope('ln_f', () => g.layerNorm(x, 'ln_f', w.get('ln_f.weight'), w.opt('ln_f.bias'), eps));
     x = g.site(`blocks.${l}.hook_resid_post`, x, 'resid_post', l + 1, H);

@@ -29,6 +29,7 @@
  */
 import { DataType } from '../onnx-writer.js';
 import { Weights, type Config, type Family, type FamilyContext } from '../family.js';
+import { activation, rmsNorm } from './fusable.js';
 import { ropeFor } from './rope.js';
 
 const GEMMA = new Set(['gemma', 'gemma2']);
@@ -77,7 +78,7 @@ function llamaLike(ctx: FamilyContext): void {
   g.input('attention_mask', DataType.INT64, ['batch', 'sequence']);
   const pos = g.input('position_ids', DataType.INT64, ['batch', 'sequence']);
 
-  const norm = (x: string, name: string) => g.rmsNorm(x, name, w.get(`${name}.weight`), eps, offset);
+  const norm = (x: string, name: string) => rmsNorm(g, x, name, w.get(`${name}.weight`), eps, offset);
   let x = g.scope('embed_tokens', () => {
     const e = g.embed(ids, 'embed_tokens.weight', w.get('embed_tokens.weight'));
     return gemma ? g.op('Mul', [e, g.f32([Math.fround(Math.sqrt(H))], [])]) : e;
@@ -108,7 +109,7 @@ function llamaLike(ctx: FamilyContext): void {
     const I = w.get(`${p}mlp.gate_proj.weight`).shape[0];
     const gate = g.site(`blocks.${l}.mlp.hook_pre`, g.scope(`layers.${l}/mlp`, () => lin('mlp.gate_proj', u)), 'mlp_pre', l, I);
     const up = g.site(`blocks.${l}.mlp.hook_pre_linear`, g.scope(`layers.${l}/mlp`, () => lin('mlp.up_proj', u)), 'mlp_pre_linear', l, I);
-    const f = g.site(`blocks.${l}.mlp.hook_post`, g.scope(`layers.${l}/mlp`, () => g.op('Mul', [g.activation(gate, act), up])), 'mlp_post', l, I);
+    const f = g.site(`blocks.${l}.mlp.hook_post`, g.scope(`layers.${l}/mlp`, () => g.op('Mul', [activation(g, gate, act), up])), 'mlp_post', l, I);
     x = g.scope(`layers.${l}/mlp`, () => {
       let d = lin('mlp.down_proj', f);
       if (gemma2) d = norm(d, `${p}post_feedforward_layernorm`);
