@@ -253,6 +253,14 @@ test('a job failing for a bad input stops the study with its error, without retr
   const log = worker.out.slice(before);
   assert.match(log, /\[extract\] .*attempt 1\)/);
   assert.doesNotMatch(log, /attempt 2\)/);
+  // submitted again, a failed study runs afresh (and fails the same way) instead of reporting the old failure
+  const runs = () => (worker.out.slice(before).match(/\[extract\] .*attempt 1\)/g) ?? []).length;
+  const first = runs();
+  const again = submit(bad, join(dir, 'out'));
+  assert.equal((await again.exited).code, 2, again.out);
+  assert.match(again.out, /model\.onnx: cannot parse ONNX graph/);
+  for (let i = 0; i < 50 && runs() <= first; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(runs() > first, worker.out.slice(before));
 });
 
 test('a Redis restart mid-study: the study completes once Redis is back', async () => {

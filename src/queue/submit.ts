@@ -59,6 +59,9 @@ export class StudyQueues {
 
   /** Submit a plan's flow: only the jobs that are missing get added. */
   async submit(plan: StudyPlan): Promise<SubmitOutcome> {
+    // a failed study is submitted afresh: its jobs go (published artefacts stay, so the finished ones complete at once)
+    const root = plan.jobs.find((j) => j.id === plan.id)!;
+    if ((await this.state(root)) === 'failed') await (await this.queues.report.getJob(plan.id))?.remove({ removeChildren: true });
     const store = new FsArtefactStore(join(plan.out, 'cache'));
     // a merged split needs neither its merge nor its parts
     const skip = (j: PlannedJob) => j.queue === 'merge' && store.lookupSync(ARTEFACT.extract, j.data.key) !== null;
