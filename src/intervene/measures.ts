@@ -19,6 +19,7 @@ export function lmQueries(model: LmModel, corpus: readonly Sentence[], seed: num
   const out: Query[] = [];
   for (const s of corpus) {
     const e = model.encodeWords(s.words.map((w) => w.form));
+    if (e.ids.length > model.maxLength) continue; // longer than the model's positions: left out
     const pieces: number[] = [];
     e.start.forEach((st, i) => {
       for (let k = 0; k < e.count[i]; k++) pieces.push(st + k);
@@ -66,12 +67,24 @@ export async function lmLoss(model: LmModel, queries: readonly Query[], vectors?
 /** Pairs plus the query that scores each. */
 export interface AgreementSet extends AgreementPairs {
   queries: Query[];
+  /** Pairs left out because their model input exceeds the model's maximum length. */
+  tooLong: number;
 }
 
 /** Minimal pairs of `corpus` for `model`'s tokenizer, with their queries. */
 export function agreementSet(model: LmModel, corpus: readonly Sentence[]): AgreementSet {
-  const pairs = buildAgreementPairs(corpus, (f) => model.wordIds(f));
-  const queries = pairs.pairs.map((p): Query => {
+  const all = buildAgreementPairs(corpus, (f) => model.wordIds(f));
+  const kept: AgreementPairs['pairs'] = [];
+  const queries: Query[] = [];
+  for (const p of all.pairs) {
+    const q = pairQuery(p);
+    if (q.ids.length > model.maxLength) continue;
+    kept.push(p);
+    queries.push(q);
+  }
+  return { ...all, pairs: kept, queries, tooLong: all.pairs.length - kept.length };
+
+  function pairQuery(p: AgreementPairs['pairs'][number]): Query {
     const words = corpus[p.sentence].words.map((w) => w.form);
     if (model.causal) {
       const e = model.encodeWords(words.slice(0, p.verb), { suffix: false });
@@ -81,8 +94,7 @@ export function agreementSet(model: LmModel, corpus: readonly Sentence[]): Agree
     const ids = [...e.ids];
     ids[e.start[p.verb]] = requireMask(model);
     return { ids, types: e.types, positions: [e.start[p.verb]], candidates: [[p.correctId, p.wrongId]] };
-  });
-  return { ...pairs, queries };
+  }
 }
 
 /** Accuracy overall and split by attractor presence. */

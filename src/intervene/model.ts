@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Sentence } from '../data/types.js';
 import { resolveModel, type ResolvedModel } from '../extract/model.js';
 import { loadWordTokenizer, type WordTokenizer } from '../extract/tokenize.js';
+import { modelMaxLength } from '../extract/extractor.js';
 import { buildFromCheckpoint, familyFor } from '../models/build.js';
 import type { Site } from '../models/graph.js';
 import type { LmHead } from '../models/heads.js';
@@ -75,6 +76,11 @@ export class LmModel {
     const enc = graph.encode([]);
     const session = await createGraphSession(enc, { intraOpThreads: opts.threads });
     return new LmModel(model, tokenizer, head, space, opened, maskTokenId(model), session, () => graph.encode(opened), opts.threads, (n) => inputs.has(n));
+  }
+
+  /** The longest model input (positions); longer sentences are left out of the measures. */
+  get maxLength(): number {
+    return modelMaxLength(this.model);
   }
 
   /** Whether the model predicts the next token (decoders) rather than masked ones. */
@@ -205,6 +211,7 @@ export class LmModel {
     const pieceMask: Uint8Array[] = [];
     for (const s of corpus) {
       const e = this.encodeWords(s.words.map((w) => w.form));
+      if (e.ids.length > this.maxLength) continue;
       const m = new Uint8Array(e.ids.length);
       e.start.forEach((st, i) => m.fill(1, st, st + e.count[i]));
       queries.push({ ids: e.ids, types: e.types, positions: [0], candidates: [[0]] });

@@ -53,7 +53,7 @@ export interface InterventionResult {
   random: Scores[];
   neurons: number[];
   randomSets: number[][];
-  agreementPairs?: { pairs: number; candidates: number; noOtherForm: number; multiPiece: number; withAttractor: number };
+  agreementPairs?: { pairs: number; candidates: number; noOtherForm: number; multiPiece: number; tooLong: number; withAttractor: number };
 }
 
 export interface RunInterventionOptions {
@@ -86,6 +86,6 @@ export async function runIntervention(ev: Evaluation, opts: RunInterventionOptio
     random,
     neurons: [...opts.neurons],
     randomSets: sets,
-    ...(a ? { agreementPairs: { pairs: a.pairs.length, candidates: a.candidates, noOtherForm: a.noOtherForm, multiPiece: a.multiPiece, withAttractor: a.pairs.filter((p) => p.attractor).length } } : {}),
+    ...(a ? { agreementPairs: { pairs: a.pairs.length, candidates: a.candidates, noOtherForm: a.noOtherForm, multiPiece: a.multiPiece, tooLong: a.tooLong, withAttractor: a.pairs.filter((p) => p.attractor).length } } : {}),
   };
 }

@@ -15,6 +15,7 @@ import { ablationTableHtml, summaryTableHtml } from './table.js';
 import { provenanceHtml, settingsHtml } from './provenance.js';
 import type { StudyResults } from './types.js';
 import { beyondSectionsHtml, beyondSpecs, explanationsById } from './beyond.js';
+import { interventionsHtml, interventionsOf, interventionsSpec } from './interventions.js';
 
 /** The JSON the page script reads from `<script id="report-data" type="application/json">`. */
 export interface PageData {
@@ -56,6 +57,8 @@ export function reportPageData(study: StudyResults, opts: ReportOptions = {}): P
       ablation: ablationSpec(study),
       // ranker agreement and sharing figures (./beyond.ts), only when the study has them
       ...Object.fromEntries(Object.entries(beyondSpecs(study)).filter(([, v]) => v !== null)),
+      // encoded vs used (./interventions.ts), only when the study has interventions
+      ...(interventionsOf(study).length ? { interventions: interventionsSpec(study) } : {}),
     },
     overlap: results.filter((r) => r.tags && r.tags.labels.length > 0).map((r) => ({ model: r.model, task: r.task, spec: overlapSpec(r) })),
     explorer: {
@@ -254,6 +257,8 @@ ${ablationTableHtml(study)}
 </section>
 
 ${beyondSectionsHtml(study)}
+
+${interventionsHtml(study)}
 
 <section id="explorer">
 <h2>Neuron explorer</h2>

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { checkConfigValues } from './config-checks.js';
 import { explainSchema, sentenceTaskSchema } from './beyond-config.js';
+import { interventionsSchema } from '../intervene/study.js';
 
 const splitSchema = z
   .object({
@@ -96,6 +97,8 @@ export const configSchema = z
     rankers: z.array(z.string().min(1)).min(1).optional(),
     /** Sentence-level tasks: one label per sentence, probed on pooled word rows (./beyond-config.ts). */
     sentenceTasks: z.array(sentenceTaskSchema).default([]),
+    /** Encoded vs used: interventions inside the forward pass on the task's ranked neuron sets (src/intervene/study.ts). */
+    interventions: interventionsSchema.optional(),
   })
   .strict();
 

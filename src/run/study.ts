@@ -31,6 +31,7 @@ import { hashFile, hashValue } from '../util/hash.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { InputError } from '../util/errors.js';
 import type { ProgressCallback } from '../util/progress.js';
+import { checkInterventions, runStudyInterventions } from './interventions.js';
 
 /** Bump when a change to the code changes stage outputs, so old caches are not reused (2: tags record the labels without probe weight). */
 export const PIPELINE_VERSION = 2;
@@ -88,6 +89,7 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
   // 1. corpora and tasks: all user-input checks happen here, before any model runs
   const { splits, baseTasks, datasets } = prepareStudy(cfg);
   const sentenceTasks = prepareSentenceTasks(cfg, splits);
+  checkInterventions(cfg, baseTasks);
 
   // 2. extraction, per model and split
   const storesByModel = new Map<string, Record<SplitName, { dir: string; key: string } | undefined>>();
@@ -131,6 +133,9 @@ export async function runStudy(cfg: StudyConfig, opts: RunStudyOptions): Promise
 
   // 4. results.json (deterministic) + run.json (times, reuse) + the report
   const study = studyOutput(cfg, baseTasks, results, storesByModel, splits);
+  // encoded vs used (interventions:), after the analyses whose rankings it takes
+  const interventions = await runStudyInterventions(cfg, results, splits, cache, record, opts.onProgress);
+  if (interventions.length) Object.assign(study, { interventions });
   const resultsPath = join(opts.out, 'results.json');
   writeJsonAtomic(resultsPath, withoutTimes(study));
   const seconds = (performance.now() - t0) / 1000;
