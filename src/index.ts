@@ -61,7 +61,6 @@ export { forEachBlock, readF32, readColumns, argsortDesc } from './rank/blocks.j
 export * from './select/minimal.js';
 export * from './select/ablation.js';
 export type * from './select/types.js';
-export * from './analysis/metrics.js';
 export { controlLabels, controlAnalysis, type ControlLabelOptions, type ControlAnalysisOptions } from './analysis/control.js';
 export * from './analysis/layers.js';
 export * from './analysis/tags.js';

@@ -11,7 +11,7 @@ import { jaccard, jaccardMatrix, tagAnalysis } from './tags.js';
 import { topSentences, topWords } from './neurons.js';
 import { controlLabels } from './control.js';
 import { analyze, splitRows } from './analyze.js';
-import { metricsFromPredictions } from './metrics.js';
+import { metricsFromPredictions } from '../probe/metrics.js';
 import { countPerLayer, layerOf } from './layers.js';
 import { Rng } from '../util/rng.js';
 

@@ -16,7 +16,7 @@ import { controlAnalysis } from './control.js';
 import { layerAnalysis } from './layers.js';
 import { tagAnalysis } from './tags.js';
 import { neuronViews, type SentenceSpan } from './neurons.js';
-import { metricsFromPredictions } from './metrics.js';
+import { metricsFromPredictions } from '../probe/metrics.js';
 import { selectColumns, selectRows } from '../store/views.js';
 import { cachedColumns, cachedRows, DEFAULT_CACHE_BYTES, isInMemory } from '../select/cache.js';
 import { InputError } from '../util/errors.js';

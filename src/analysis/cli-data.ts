@@ -1,5 +1,6 @@
 /**
- * Data loading for the analysis commands: activations in any format the store reads (neuroprobe store, NeuroX
+ * Data loading for every command that reads NeuroX-style splits (probe, analyze; src/cli/data-options.ts adds only
+ * the flags on top): activations in any format the store reads (neuroprobe store, NeuroX
  * hdf5 or JSON-lines) plus NeuroX token and label files (one sentence per line, whitespace-separated), checked
  * sentence by sentence against the activation rows.
  */

@@ -10,7 +10,7 @@ import type { Classifier } from '../probe/types.js';
 import { selectColumns } from '../store/views.js';
 import { cachedColumns } from '../select/cache.js';
 import { Rng } from '../util/rng.js';
-import { metricsFromPredictions } from './metrics.js';
+import { metricsFromPredictions } from '../probe/metrics.js';
 import type { LabeledSplit } from '../select/types.js';
 
 export interface ControlLabelOptions {

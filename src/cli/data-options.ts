@@ -5,10 +5,9 @@
  * is an error unless `--unknown-labels drop` (rows dropped) is given.
  */
 import type { Command } from 'commander';
-import { openActivations } from '../store/load.js';
 import type { LayerInfo, RowSource } from '../store/types.js';
 import { selectRows } from '../store/views.js';
-import { readTokenLabelFiles } from '../data/neurox-text.js';
+import { loadTextSplit } from '../analysis/cli-data.js';
 import { LabelVocab } from '../data/vocab.js';
 import { InputError, UsageError } from '../util/errors.js';
 
@@ -94,35 +93,11 @@ export async function loadDataOptions(o: DataOptionValues, opts: { testRequired?
   const testFiles = splitFiles(o, 'test');
   if (opts.testRequired && !testFiles) throw new UsageError('--test-activations, --test-tokens and --test-labels are required');
   const closers: (() => void)[] = [];
+  // One reader for every command: the analysis module's loadTextSplit checks sentences and rows against the files.
   const raw = async (files: { activations: string; tokens: string; labels: string }) => {
-    const sents = readTokenLabelFiles(files.tokens, files.labels);
-    const act = await openActivations(files.activations, { numLayers: o.numLayers });
-    closers.push(() => act.close());
-    if (act.sentences.length !== sents.length)
-      throw new InputError(`${files.activations} has ${act.sentences.length} sentences but ${files.tokens} has ${sents.length} lines`, {
-        location: { file: files.tokens },
-        expected: 'one token line per activation sentence',
-      });
-    const words: string[] = [];
-    const labels: string[] = [];
-    const sentences: [number, number][] = [];
-    let row = 0;
-    sents.forEach((s, i) => {
-      const [a, b] = act.sentences[i].rows;
-      if (b - a !== s.words.length || a !== row)
-        throw new InputError(`${s.words.length} tokens but ${b - a} activation rows for this sentence in ${files.activations}`, {
-          location: { file: files.tokens, line: i + 1 },
-          expected: 'as many tokens as activation rows',
-        });
-      sentences.push([a, b]);
-      row = b;
-      for (const w of s.words) {
-        words.push(w.form);
-        labels.push(w.cols.label ?? '');
-      }
-    });
-    if (row !== act.source.rows) throw new InputError(`the sentences cover ${row} of ${act.source.rows} activation rows`, { location: { file: files.activations } });
-    return { act, words, labels, sentences, files };
+    const sp = await loadTextSplit({ ...files, numLayers: o.numLayers });
+    closers.push(() => sp.close());
+    return { act: { source: sp.X, meta: { layers: sp.layers } }, words: sp.words, labels: sp.labels, sentences: sp.sentences.map((t) => t.rows), files };
   };
   try {
     const tr = await raw(trainFiles);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadWordTokenizer } from './tokenize.js';
-import { referenceFolders } from '../models/testing.js';
+import { referenceFolders } from './reference-testing.js';
 
 interface RefSentence {
   words: string[];

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { readCorpus } from '../data/corpus.js';
 import { Extractor } from './extractor.js';
 import { MemoryActivationWriter } from './memory-writer.js';
-import { referenceFolders, worstAgainstReference } from '../models/testing.js';
+import { referenceFolders, worstAgainstReference } from './reference-testing.js';
 
 const TOL = 1e-4;
 const folders = referenceFolders().filter((d) => existsSync(join(d, 'onnx', 'model.onnx')));

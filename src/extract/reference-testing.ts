@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { readCorpus } from '../data/corpus.js';
 import type { Sentence } from '../data/types.js';
-import { Extractor, type ExtractorOptions, type Aggregation } from '../extract/extractor.js';
-import { MemoryActivationWriter } from '../extract/memory-writer.js';
+import { Extractor, type ExtractorOptions, type Aggregation } from './extractor.js';
+import { MemoryActivationWriter } from './memory-writer.js';
 
 /** The shared tiny model folders (read-only, beside the repository). */
 export const SHARED_TINY = '../shared/models/tiny';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { familyFor } from './build.js';
-import { referenceFolders, worstAgainstReference } from './testing.js';
+import { referenceFolders, worstAgainstReference } from '../extract/reference-testing.js';
 
 const TOL = 1e-4;
 

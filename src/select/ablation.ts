@@ -4,7 +4,7 @@
  * probe on only that set; optionally (c) zeroing out the set itself in the oracle.
  */
 import type { Classifier } from '../probe/types.js';
-import type { AblationRow } from '../analysis/types.js';
+import type { AblationRow } from './types.js';
 import type { ProbeFactory } from '../rank/types.js';
 import { maskColumns, selectColumns } from '../store/views.js';
 import { Rng } from '../util/rng.js';

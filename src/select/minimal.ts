@@ -4,11 +4,11 @@
  * dev accuracy reaches oracle_dev × (1 − δ/100).
  */
 import type { Classifier } from '../probe/types.js';
-import type { CurvePoint, MinimalSubset } from '../analysis/types.js';
+import type { CurvePoint, MinimalSubset } from './types.js';
 import type { ProbeFactory } from '../rank/types.js';
 import { selectColumns } from '../store/views.js';
 import { emit, type ProgressCallback } from '../util/progress.js';
-import { metricsFromPredictions } from '../analysis/metrics.js';
+import { metricsFromPredictions } from '../probe/metrics.js';
 import type { LabeledSplit } from './types.js';
 import { cachedColumns } from './cache.js';
 

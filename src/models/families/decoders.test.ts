@@ -15,7 +15,7 @@ import { readCorpus } from '../../data/corpus.js';
 import { Extractor } from '../../extract/extractor.js';
 import { MemoryActivationWriter } from '../../extract/memory-writer.js';
 import { buildFromCheckpoint } from '../build.js';
-import { SHARED_TINY } from '../testing.js';
+import { SHARED_TINY } from '../../extract/reference-testing.js';
 
 const TOL = 1e-5;
 const FOLDERS = [join(SHARED_TINY, 'gpt2'), join(SHARED_TINY, 'llama'), 'src/models/fixtures/opt', 'src/models/fixtures/gpt_neox', 'src/models/fixtures/gemma2'];

@@ -13,7 +13,7 @@ import { InputError } from '../../util/errors.js';
 import { createModelSession, type ModelSession } from '../../runtime/ort.js';
 import { buildFromCheckpoint, type CheckpointBuildOptions } from '../build.js';
 import type { Site } from '../graph.js';
-import { readReference, SHARED_TINY } from '../testing.js';
+import { readReference, SHARED_TINY } from '../../extract/reference-testing.js';
 
 const DIR = join(SHARED_TINY, 'xlnet');
 const CONFIG = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
