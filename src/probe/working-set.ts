@@ -1,22 +1,23 @@
 /**
- * The default ('auto') solver: a working-set strategy around OWL-QN that exploits the sparsity of the L1 solution.
+ * The elastic-net solver: a working-set strategy around OWL-QN that exploits the sparsity of the L1 solution
+ * (docs/probe-engine.md). `solveWorkingSet` runs these steps, each a named function inside it:
  *
- * 1. One streamed pass computes the column means and scales (for the standardized coordinates) together with the
- *    gradient at W = 0 with the optimal bias (log class priors / target means).
- * 2. A zero weight column j is optimal iff max_c |∇W_cj| ≤ λ1 (KKT). The worst violators join the working set
- *    (`initialSize` or a quarter of the set, whichever is larger). Their columns are appended to the in-memory
- *    working matrix (source dtype: float16 stays float16), so a round reads the source once and copies only the new
- *    columns. Zero columns inside the KKT bound leave it, once (a column that comes back stays).
- * 3. OWL-QN solves the restricted problem from the previous solution (intermediate rounds are capped at
- *    `roundIters` iterations; a round after which KKT held runs to `tol`), starting from the loss, gradient and
- *    logits of step 4's pass instead of a pass of its own.
- * 4. One streamed pass computes the full gradient at the new point for the KKT check of step 2.
- * With n ≥ 16,384 rows, the first rounds run on row subsets (n/4, and n/16 from 65,536 rows on) with the penalty
- * scaled by n/n_l (see `rowLevels`).
- * Stops when no column violates KKT by more than λ1·max(tol, 1e-3) and the restricted problem is solved to `tol`,
- * or when a whole round, its restricted problem solved to `tol`, improved the objective by at most tol (relative):
- * the same rule as the inner one, across rounds. Without an L1 penalty, or when the set would exceed half of the
- * columns or the memory budget, the restricted data is the full data, streamed from the source.
+ * 1. `firstPass` (or `quantizedFirstPass` with the int8 warm start): column means and scales (the standardized
+ *    coordinates) and the gradient at W = 0 with the optimal bias.
+ * 2. `kktScores`, `pruneSet`, `growSet`: a zero column j is optimal iff max_c |∇W_cj| ≤ λ1 (KKT); the worst
+ *    violators join the set, appended to the in-memory working matrix (source dtype); zero columns inside the bound
+ *    leave, once.
+ * 3. `restrictedSolve`: OWL-QN on the set's columns from the previous solution, starting from the loss, gradient
+ *    and logits of step 4's pass.
+ * 4. `kktPass`: the loss gradient on all columns at the new point (step 2's input; on the last level the returned
+ *    point's optimality check).
+ * 5. `nextLevel`: row levels (n/16, n/4 rows, then all; penalty scaled by n/n_l, see `rowLevels`), and with the int8
+ *    warm start the same levels on the 7-bit copy followed by a last level on the exact data.
+ *
+ * Every fit ends on the exact data, all rows: it stops when no column violates KKT by more than λ1·max(tol, 1e-3)
+ * and the restricted problem is solved to `tol`, or when a whole round, solved to `tol`, improved the objective by
+ * at most tol (relative). Without an L1 penalty, or when the set would exceed half of the columns or the memory
+ * budget, the restricted data is the full data, streamed from the source.
  */
 import type { DType, RowSource } from '../store/types.js';
 import { HALF_TO_FLOAT } from '../util/float16.js';
@@ -473,8 +474,8 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     Xs = pl.X;
     mem = new LbfgsMemory(0);
   };
-  for (;;) {
-    // KKT violators outside the set (score: max_c |∇W_cj|)
+  /** Step 2a: the KKT scores max_c |∇W_cj| of all columns, and the violators outside the set. */
+  const kktScores = (): { viol: number[]; score: Float32Array } => {
     const viol: number[] = [];
     const score = new Float32Array(D);
     for (let j = 0; j < D; j++) {
@@ -486,130 +487,115 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       score[j] = m;
       if (!inSet[j] && m > penalty.l1 + kktSlack) viol.push(j);
     }
-    if (rounds > 0) o.onRound?.(rounds, set.length, objective, viol.length);
-    const last = level === levels.length - 1;
-    // the level is solved: KKT holds and the restricted problem is solved to tol; or a whole round, solved to tol,
-    // gained at most tol (the inner stopping rule, across rounds)
-    const solved = levelRounds > 0 && viol.length === 0 && lastExact;
-    const stalled = stalledRound(lastInnerConverged);
-    switched = false;
-    // a reduced row level only warms up the next one: one round each (the int8 phase runs until solved)
-    if (solved || stalled || (!last && levels[level].rows !== null && levelRounds >= 1)) {
-      if (last) {
-        converged = true;
-        break;
-      }
-      // next row level: same set, gathered for the new rows
-      level++;
-      levelRounds = 0;
-      pl = levelProblem(p, levels[level].rows);
-      Yoh = pl.task === 'ce' && !levels[level].int8 ? oneHot(pl.y!, C) : null;
-      // the working matrix is gathered again for the new rows or from the exact data (with this round's new
-      // columns, in one pass); after the int8 phase, the float matrix reuses the 7-bit copy's memory
-      switched = true;
-      if (levels[level].int8) {
-        // the next int8 level: the same copy, on more of its tiles
-        Q!.useRows(levels[level].stride ?? 1);
-        Xs = viewOf(Q!);
-      } else {
-        regather = wm ? wm.cols : null;
-        if (Q) {
-          // the copy's KKT violators do not join: the set grows on the exact data's KKT pass only (at paper scale,
-          // tol 0.01, the copy's last round left ~1,000 violators that made the first exact round a rough one and
-          // cost a second)
-          viol.length = 0;
-          // the float working matrix lives in the 7-bit copy's buffer (no second allocation within the budget):
-          // it holds as many columns as fit there, and beyond that the solve streams all columns
-          capacity = Math.min(capacity, Math.floor(Q.buffer.byteLength / (n * bytes)));
-          wbuf = Q.buffer;
-          // the int8 passes' sessions and their memory arenas (tens of MB with 8,192-row tiles) are done with
-          releaseInt8Sessions();
-        }
-        Q = null;
-        wm = null;
-        Xs = pl.X;
-      }
-      if (regather && regather.length > capacity) {
-        // too many columns for the float working matrix: all columns, streamed (none is outside the set any more)
-        goFull();
+    return { viol, score };
+  };
+  /** Step 5: the next row level, with the same set, gathered for its rows (or, after the copy, from the exact data). */
+  const nextLevel = (viol: number[]): void => {
+    // next row level: same set, gathered for the new rows
+    level++;
+    levelRounds = 0;
+    pl = levelProblem(p, levels[level].rows);
+    Yoh = pl.task === 'ce' && !levels[level].int8 ? oneHot(pl.y!, C) : null;
+    // the working matrix is gathered again for the new rows or from the exact data (with this round's new
+    // columns, in one pass); after the int8 phase, the float matrix reuses the 7-bit copy's memory
+    switched = true;
+    if (levels[level].int8) {
+      // the next int8 level: the same copy, on more of its tiles
+      Q!.useRows(levels[level].stride ?? 1);
+      Xs = viewOf(Q!);
+    } else {
+      regather = wm ? wm.cols : null;
+      if (Q) {
+        // the copy's KKT violators do not join: the set grows on the exact data's KKT pass only (at paper scale,
+        // tol 0.01, the copy's last round left ~1,000 violators that made the first exact round a rough one and
+        // cost a second)
         viol.length = 0;
+        // the float working matrix lives in the 7-bit copy's buffer (no second allocation within the budget):
+        // it holds as many columns as fit there, and beyond that the solve streams all columns
+        capacity = Math.min(capacity, Math.floor(Q.buffer.byteLength / (n * bytes)));
+        wbuf = Q.buffer;
+        // the int8 passes' sessions and their memory arenas (tens of MB with 8,192-row tiles) are done with
+        releaseInt8Sessions();
       }
+      Q = null;
+      wm = null;
+      Xs = pl.X;
     }
-    if (iterations >= o.maxIter) break;
-    rounds++;
-    levelRounds++;
-    roundStart = objective;
-    const growing = viol.length > 0;
-    if (growing && wm && !regather && (last || (levels[level].int8 && !levels[level].rows))) {
-      // drop the zero columns that satisfy KKT (when they are a tenth of the set or more): later passes are cheaper.
-      // A column that came back after being dropped stays; when the working matrix is full, every zero column goes
-      const k = set.length;
-      const want = Math.min(viol.length, Math.max(initial, Math.ceil(k / 4)));
-      const keepOf = (margin: number): number[] => {
-        const keep: number[] = [];
-        for (let q = 0; q < k; q++) {
-          let nz = score[set[q]] > margin * penalty.l1 || joined[set[q]] > 1;
-          for (let c = 0; c < C && !nz; c++) nz = Wset[c * k + q] !== 0;
-          if (nz) keep.push(q);
-        }
-        return keep;
-      };
-      let keep = keepOf(1);
-      const tight = keep.length + want > cap();
-      if (tight) keep = keepOf(Infinity);
-      if (keep.length <= 0.9 * k || (tight && keep.length < k)) {
-        const kk = Int32Array.from(keep);
-        const to = new Int32Array(k).fill(-1);
-        kk.forEach((q, i) => (to[q] = i));
-        Xs = pl.X;
-        wm.keep(kk);
-        const Wk = new Float32Array(C * kk.length);
-        for (let c = 0; c < C; c++) for (let i = 0; i < kk.length; i++) Wk[c * kk.length + i] = Wset[c * k + kk[i]];
-        mem.remap(C, k, kk.length, to);
-        for (let q = 0; q < k; q++) if (to[q] < 0) inSet[set[q]] = 0;
-        set = wm.cols;
-        Wset = Wk;
-        Xs = viewOf(wm);
+    if (regather && regather.length > capacity) {
+      // too many columns for the float working matrix: all columns, streamed (none is outside the set any more)
+      goFull();
+      viol.length = 0;
+    }
+  };
+  /**
+   * Step 2b: drop the zero columns that satisfy KKT (when they are a tenth of the set or more): later passes are
+   * cheaper. A column that came back after being dropped stays; when the working matrix is full, every zero column goes.
+   */
+  const pruneSet = (m: WorkingMatrix | QuantizedMatrix, viol: number[], score: Float32Array): void => {
+    const k = set.length;
+    const want = Math.min(viol.length, Math.max(initial, Math.ceil(k / 4)));
+    const keepOf = (margin: number): number[] => {
+      const keep: number[] = [];
+      for (let q = 0; q < k; q++) {
+        let nz = score[set[q]] > margin * penalty.l1 || joined[set[q]] > 1;
+        for (let c = 0; c < C && !nz; c++) nz = Wset[c * k + q] !== 0;
+        if (nz) keep.push(q);
       }
+      return keep;
+    };
+    let keep = keepOf(1);
+    const tight = keep.length + want > cap();
+    if (tight) keep = keepOf(Infinity);
+    if (keep.length <= 0.9 * k || (tight && keep.length < k)) {
+      const kk = Int32Array.from(keep);
+      const to = new Int32Array(k).fill(-1);
+      kk.forEach((q, i) => (to[q] = i));
+      Xs = pl.X;
+      m.keep(kk);
+      const Wk = new Float32Array(C * kk.length);
+      for (let c = 0; c < C; c++) for (let i = 0; i < kk.length; i++) Wk[c * kk.length + i] = Wset[c * k + kk[i]];
+      mem.remap(C, k, kk.length, to);
+      for (let q = 0; q < k; q++) if (to[q] < 0) inSet[set[q]] = 0;
+      set = m.cols;
+      Wset = Wk;
+      Xs = viewOf(m);
     }
-    if (growing) {
-      viol.sort((a, c) => score[c] - score[a] || a - c);
-      const k = set.length;
-      const room = cap() - k;
-      if (room <= 0 && k < D) {
-        goFull();
-      } else {
-        // the worst violators, appended in column order (sequential reads along each source row)
-        const add = viol.slice(0, Math.min(room, Math.max(initial, Math.ceil(k / 4)))).sort((a, c) => a - c);
-        wm ??= newMatrix();
-        Xs = pl.X; // the view is invalid while the matrix grows
-        wm.append(regather ? [...regather, ...add] : add);
-        regather = null;
-        const k2 = k + add.length;
-        const Wnew = new Float32Array(C * k2);
-        for (let c = 0; c < C; c++) Wnew.set(Wset.subarray(c * k, c * k + k), c * k2);
-        mem.remap(C, k, k2, Int32Array.from({ length: k }, (_, q) => q));
-        for (const j of add) {
-          inSet[j] = 1;
-          if (joined[j] < 255) joined[j]++;
-        }
-        set = wm.cols;
-        Wset = Wnew;
-        Xs = viewOf(wm);
-      }
-    }
-    if (regather) {
-      wm = newMatrix();
-      wm.append(regather);
+  };
+  /** Step 2c: the worst violators join the set (or, when the working matrix is full, all columns, streamed). */
+  const growSet = (viol: number[], score: Float32Array): void => {
+    viol.sort((a, c) => score[c] - score[a] || a - c);
+    const k = set.length;
+    const room = cap() - k;
+    if (room <= 0 && k < D) {
+      goFull();
+    } else {
+      // the worst violators, appended in column order (sequential reads along each source row)
+      const add = viol.slice(0, Math.min(room, Math.max(initial, Math.ceil(k / 4)))).sort((a, c) => a - c);
+      wm ??= newMatrix();
+      Xs = pl.X; // the view is invalid while the matrix grows
+      wm.append(regather ? [...regather, ...add] : add);
       regather = null;
+      const k2 = k + add.length;
+      const Wnew = new Float32Array(C * k2);
+      for (let c = 0; c < C; c++) Wnew.set(Wset.subarray(c * k, c * k + k), c * k2);
+      mem.remap(C, k, k2, Int32Array.from({ length: k }, (_, q) => q));
+      for (const j of add) {
+        inSet[j] = 1;
+        if (joined[j] < 255) joined[j]++;
+      }
+      set = wm.cols;
+      Wset = Wnew;
       Xs = viewOf(wm);
     }
+  };
+  /** Step 3: OWL-QN on the set's columns, warm-started; the round's bookkeeping. */
+  const restrictedSolve = (growing: boolean, violations: number): SolveResult => {
     if (Xs.cols !== set.length) throw new Error(`working set: ${Xs.cols} gathered columns for a set of ${set.length}`);
     const sMean = set.length === D ? mean : Float64Array.from(set, (j) => mean[j]);
     const sScale = set.length === D ? scale : Float64Array.from(set, (j) => scale[j]);
     // rounds on reduced levels, and rounds that grow the set by much (many violators: the set will change again),
     // stop early at 1e-3 or `roundIters` iterations; the others are solved to `tol`
-    const rough = growing && viol.length > 0.05 * set.length;
+    const rough = growing && violations > 0.05 * set.length;
     const exact = (level === levels.length - 1 || levels[level].int8) && !rough;
     // a reduced level keeps the full problem's total penalty (the sum form Σ loss + n·λ·‖W‖, so λ·n/n_l in the mean
     // form): its solution is a regularised start for the next level rather than an overfit one. At paper scale both
@@ -653,6 +639,11 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
     // objectives of different row levels do not compare; on the exact data after the int8 phase, the round's own
     // start objective is the reference
     if (switched) roundStart = int8 && !levels[level].int8 ? r.startObjective ?? Infinity : Infinity;
+    return r;
+  };
+  /** Step 4: the loss gradient on all columns at the new point, on the level's rows. */
+  const kktPass = (r: SolveResult): void => {
+    const q8 = levels[level].int8 ? Q : null;
     // loss gradient on all rows of the level: the KKT check (on the last level, also the returned point's check on
     // all columns, `kktViolation`)
     // (on the int8 copy, the set's gradient comes from the inner solve's last pass, at this point)
@@ -664,6 +655,39 @@ export function solveWorkingSet(p: SmoothProblem, b0: ArrayLike<number>, o: Work
       for (let c = 0; c < C; c++) for (let q = 0; q < k; q++) G[c * D + set[q]] = r.grad.G[c * k + q];
     }
     known = Yoh || q8 ? { loss: full.loss, gb: full.gb, Z: r.Z } : null;
+  };
+  for (;;) {
+    const { viol, score } = kktScores();
+    if (rounds > 0) o.onRound?.(rounds, set.length, objective, viol.length);
+    const last = level === levels.length - 1;
+    // the level is solved: KKT holds and the restricted problem is solved to tol; or a whole round, solved to tol,
+    // gained at most tol (the inner stopping rule, across rounds)
+    const solved = levelRounds > 0 && viol.length === 0 && lastExact;
+    const stalled = stalledRound(lastInnerConverged);
+    switched = false;
+    // a reduced row level only warms up the next one: one round each (the int8 phase runs until solved)
+    if (solved || stalled || (!last && levels[level].rows !== null && levelRounds >= 1)) {
+      if (last) {
+        converged = true;
+        break;
+      }
+      nextLevel(viol);
+    }
+    if (iterations >= o.maxIter) break;
+    rounds++;
+    levelRounds++;
+    roundStart = objective;
+    const growing = viol.length > 0;
+    if (growing && wm && !regather && (last || (levels[level].int8 && !levels[level].rows))) pruneSet(wm, viol, score);
+    if (growing) growSet(viol, score);
+    if (regather) {
+      wm = newMatrix();
+      wm.append(regather);
+      regather = null;
+      Xs = viewOf(wm);
+    }
+    const r = restrictedSolve(growing, viol.length);
+    kktPass(r);
     if (!r.converged && iterations >= o.maxIter) break;
   }
   const W = new Float32Array(C * D);
