@@ -275,7 +275,7 @@ async function downloadModel(id: string, root: string, onnxFile: string, opts: R
         const map = (readJson(join(staging, 'model.safetensors.index.json')).weight_map ?? {}) as Record<string, string>;
         for (const shard of [...new Set(Object.values(map))].sort()) await fetchFile(shard, false);
         haveWeights = true;
-      } else haveWeights = await fetchFile('model.safetensors', source === 'safetensors');
+      } else haveWeights = await fetchFile('model.safetensors', source !== 'safetensors');
     }
     if (!haveWeights) {
       await fetchFile(`onnx/${onnxFile}`, false);

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
-import { createModelSession, type ModelSession } from '../../runtime/ort.js';
+import type { ModelSession } from '../../runtime/ort.js';
+import { createGraphSession } from '../session.js';
 import { buildFromCheckpoint, type CheckpointBuildOptions } from '../build.js';
 import type { Site } from '../graph.js';
 import { readReference, SHARED_TINY } from '../../extract/reference-testing.js';
@@ -37,7 +38,7 @@ async function open(config: Record<string, unknown> = CONFIG, opts: CheckpointBu
   const built = buildFromCheckpoint(DIR, config, opts);
   const sites = built.sites.filter((s) => kinds.includes(s.kind));
   const encoded = built.encode(sites);
-  const session = await createModelSession(encoded.model, { externalData: encoded.externalData });
+  const session = await createGraphSession(encoded);
   return { built, sites, session };
 }
 
