@@ -18,7 +18,7 @@ const FIXTURE = JSON.parse(readFileSync('src/intervene/fixtures/lm-heads.json', 
   site: string;
   models: Record<string, Array<{ ids: number[]; positions: number[]; candidates: number[][]; plain: number[][]; zeroed: number[][] }>>;
 };
-const dirOf = (name: string) => (name === 'bert-mini-en-v2' ? '../shared/models/bert-mini-en-v2' : join(TINY, name));
+const dirOf = (name: string) => (name === 'bert-mini-en-v2' ? '../shared/models/bert-mini-en-v2' : name.startsWith('src/') ? name : join(TINY, name));
 
 const queriesOf = (rows: (typeof FIXTURE.models)[string]): Query[] => rows.map((r) => ({ ids: r.ids, types: r.ids.map(() => 0), positions: r.positions, candidates: r.candidates }));
 
