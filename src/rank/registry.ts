@@ -1,6 +1,8 @@
 /** The frozen registry of rankers: one name → one method, used for the CLI's `--ranker` choices. */
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import type { RowSource } from '../store/types.js';
+import { reportNonFinite } from '../probe/check.js';
 import type { ProbeWeights, RankInput, Ranker, Ranking } from './types.js';
 import { getNeuronOrdering, getTopNeurons } from './lca.js';
 import { probeless } from './probeless.js';
@@ -11,6 +13,13 @@ import { selectivityRanking } from './selectivity.js';
 function need<T>(v: T | undefined, what: string, ranker: string): T {
   if (v === undefined) throw new InputError(`the '${ranker}' ranker needs ${what}`);
   return v;
+}
+
+/** The activations of a data ranker, checked: a NaN/Inf is an input error naming its row and neuron. */
+function finiteActivations(input: RankInput, ranker: string): RowSource {
+  const X = need(input.X, 'activations', ranker);
+  reportNonFinite(X, 4096);
+  return X;
 }
 
 /** The probe's weights, training one with `makeProbe` on (X, y) when none is given. */
@@ -82,7 +91,7 @@ const probelessRanker: Ranker = {
   description: 'Probeless (Antverg & Belinkov 2022): sum of absolute differences of class means',
   needs: 'data',
   rank(input) {
-    const X = need(input.X, 'activations', 'probeless');
+    const X = finiteActivations(input, 'probeless');
     const y = need(input.y, 'labels', 'probeless');
     const r = probeless(X, y, input.labels.length || undefined);
     return { method: 'probeless', ordering: r.ordering, scores: r.scores, perClass: perClassMap(input.labels, r.perClass) };
@@ -94,7 +103,7 @@ const iou: Ranker = {
   description: "NeuroX 'IoU' probe: average precision of each neuron for a binary task (|x| < 0.05 counts as 0)",
   needs: 'data',
   rank(input) {
-    const X = need(input.X, 'activations', 'iou');
+    const X = finiteActivations(input, 'iou');
     const y = need(input.y, 'labels', 'iou');
     const r = iouRanking(X, y, { threshold: numOpt(input, 'threshold', 0.05) });
     return { method: 'iou', ordering: r.ordering, scores: r.scores };
@@ -106,7 +115,7 @@ const gaussian: Ranker = {
   description: 'Gaussian probe (Torroba Hennigen et al. 2020): greedy forward selection maximising mutual information',
   needs: 'data',
   rank(input) {
-    const X = need(input.X, 'activations', 'gaussian');
+    const X = finiteActivations(input, 'gaussian');
     const y = need(input.y, 'labels', 'gaussian');
     const r = gaussianRanking(X, y, {
       k: numOpt(input, 'k', 50),
@@ -124,7 +133,7 @@ const selectivity: Ranker = {
   description: 'Selectivity (NeuroX PR #35): |mean(pos) − mean(neg)| / range, one-vs-rest for more than two classes',
   needs: 'data',
   rank(input) {
-    const X = need(input.X, 'activations', 'selectivity');
+    const X = finiteActivations(input, 'selectivity');
     const y = need(input.y, 'labels', 'selectivity');
     const r = selectivityRanking(X, y);
     return { method: 'selectivity', ordering: r.ordering, scores: r.scores };
