@@ -37,7 +37,7 @@ export interface AnalyzeInput {
   dev?: AnalysisSplit;
   test: AnalysisSplit;
   /** Sorted label vocabulary (index = class id). */
-  labels: string[];
+  labels: readonly string[];
   layers: LayerInfo[];
   /** Control-task class ids per split (parallel to each split's rows); dev optional. */
   control?: { train: Int32Array; dev?: Int32Array; test: Int32Array; numClasses?: number; task?: string };
@@ -207,7 +207,7 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
   if (input.rankers && input.rankers.length > 0) {
     rankers = compareRankers({
       rankers: input.rankers,
-      labels: input.labels,
+      labels: [...input.labels],
       train,
       dev,
       test,
@@ -267,7 +267,7 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
   stage('tags', 7);
   const trainCounts = input.labels.map(() => 0);
   for (const c of train.y) trainCounts[c]++;
-  const tags = tagAnalysis(oracle, input.labels, input.tagPercentage ?? 0.5, trainCounts.map((k) => k > 0), trainCounts);
+  const tags = tagAnalysis(oracle, [...input.labels], input.tagPercentage ?? 0.5, trainCounts.map((k) => k > 0), trainCounts);
   lap('tags');
 
   // neuron views (on the full training split, which carries the words and sentences)
@@ -288,7 +288,7 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
     words: input.train.words,
     sentences: input.train.sentences,
     layers: input.layers,
-    labels: input.labels,
+    labels: [...input.labels],
     probe: oracle,
     ordering: ranking.ordering,
     neurons: viewIds,
@@ -310,7 +310,7 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
   const result: AnalysisResult = {
     model: input.model ?? 'unknown',
     task: input.task ?? 'task',
-    labels: input.labels,
+    labels: [...input.labels],
     neurons: D,
     rows: { train: train.X.rows, dev: dev.X.rows, test: test.X.rows },
     oracle: oracleSummary,

@@ -36,7 +36,7 @@ function numOpt(input: RankInput, key: string, dflt: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : dflt;
 }
 
-function perClassMap(labels: string[], arrays: Int32Array[]): Map<string, Int32Array> {
+function perClassMap(labels: readonly string[], arrays: Int32Array[]): Map<string, Int32Array> {
   const m = new Map<string, Int32Array>();
   arrays.forEach((a, c) => m.set(labels[c] ?? String(c), a));
   return m;

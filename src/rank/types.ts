@@ -29,7 +29,7 @@ export interface ProbeWeights {
 /** What a ranker may use. Probe-based rankers need `probe` (or `makeProbe` + data); data rankers need X and y. */
 export interface RankInput {
   /** Sorted label vocabulary (index = class id). */
-  labels: string[];
+  labels: readonly string[];
   X?: RowSource;
   y?: Int32Array;
   /** A trained probe (weights) for LCA-style rankers. */

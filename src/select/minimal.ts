@@ -22,7 +22,7 @@ export interface MinimalOptions {
   train: LabeledSplit;
   dev: LabeledSplit;
   test?: LabeledSplit;
-  labels: string[];
+  labels: readonly string[];
   /** Ranking, best first (all neuron ids). */
   ordering: Int32Array;
   /** Oracle dev accuracy (probe on all neurons). */
