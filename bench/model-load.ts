@@ -132,7 +132,7 @@ export async function run(args: string[]): Promise<void> {
       const r = runChild(['--child', dir, '--sentences', arg(args, '--sentences', '200')]);
       const extra = r.rssMiB - idle.rssMiB;
       console.log(
-        `${dtype} checkpoint (${(params / 1e6).toFixed(1)} M parameters, ${w32.toFixed(0)} MiB in float32): load ${r.load!.toFixed(2)} s, 200 sentences ${r.seconds!.toFixed(2)} s, ` +
+        `${dtype} checkpoint (${(params / 1e6).toFixed(1)} M parameters, ${w32.toFixed(0)} MiB in float32): load ${r.load!.toFixed(2)} s, ${arg(args, '--sentences', '200')} sentences ${r.seconds!.toFixed(2)} s, ` +
           `peak RSS after loading ${r.loadRss!.toFixed(0)} MiB (baseline + ${((r.loadRss! - idle.rssMiB) / w32).toFixed(2)} × the float32 weights), ` +
           `after extracting ${r.rssMiB.toFixed(0)} MiB = baseline + ${extra.toFixed(0)} MiB = ${(extra / w32).toFixed(2)} × the float32 weights`,
       );
