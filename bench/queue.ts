@@ -169,9 +169,12 @@ export async function run(args: string[]): Promise<void> {
       if (!ms.length) continue;
       const st = ms.reduce((a, r) => a + r.stage, 0);
       const busy = ms.reduce((a, r) => a + r.busy, 0);
+      // dispatch: from the last child's finish to the job's start, where BullMQ keeps that start (a model job's
+      // processedOn is its second run, after its analyses; an analysis's parent adds it, it has no children)
+      const measurable = stage !== 'model' && stage !== 'analyze';
       const dispatch = ms.map((r) => {
         const kids = (parentsOf.get(r.job.id) ?? []).map((c) => finished.get(c) ?? 0);
-        return kids.length ? Math.max(0, r.start - Math.max(...kids)) / 1000 : 0;
+        return measurable && kids.length ? Math.max(0, r.start - Math.max(...kids)) / 1000 : 0;
       });
       const disp = dispatch.reduce((a, b) => a + b, 0);
       const over = stage === 'model' ? 0 : (busy - st) / ms.length;
@@ -180,7 +183,7 @@ export async function run(args: string[]): Promise<void> {
         totalJobs += ms.length;
       }
       console.log(
-        `${stage.padEnd(9)} ${String(ms.length).padStart(4)}  ${st.toFixed(2).padStart(14)}  ${busy.toFixed(2).padStart(13)}  ${(over * 1000).toFixed(0).padStart(17)}  ${((disp / ms.length) * 1000).toFixed(0).padStart(17)}`,
+        `${stage.padEnd(9)} ${String(ms.length).padStart(4)}  ${st.toFixed(2).padStart(14)}  ${busy.toFixed(2).padStart(13)}  ${(over * 1000).toFixed(0).padStart(17)}  ${(measurable ? ((disp / ms.length) * 1000).toFixed(0) : '-').padStart(17)}`,
       );
     }
     console.log(`overhead per stage job (worker time beyond the stage, plus dispatch): ${((totalOver / totalJobs) * 1000).toFixed(0)} ms over ${totalJobs} jobs`);
