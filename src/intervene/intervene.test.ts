@@ -12,6 +12,7 @@ import { captureIO } from '../cli/testing.js';
 import { LmModel, type Query } from './model.js';
 import { identityVectors, interventionVectors, idsToSites, parseMode, parseNeurons, randomSets } from './neurons.js';
 import { Evaluation } from './run.js';
+import { agreement, agreementSet, lmQueries } from './measures.js';
 
 const TINY = '../shared/models/tiny';
 const FIXTURE = JSON.parse(readFileSync('src/intervene/fixtures/lm-heads.json', 'utf8')) as {
@@ -176,8 +177,7 @@ test('neuroprobe intervene: --neurons none gives intervened == baseline; errors 
   assert.equal(await main(['node', 'neuroprobe', 'intervene', '--model', dir, '--corpus', join(dir, 'nope.conllu')], e), 2);
 });
 
-const MINI = '../shared/models/bert-mini-en-v2';
-test('bert-mini-en-v2 on UD EWT dev: agreement pairs found, baseline well above chance', async () => {
+for (const MINI of ['../shared/models/bert-mini-en', '../shared/models/bert-mini-en-v2']) test(`${MINI} on UD EWT dev: agreement pairs found, baseline well above chance`, async () => {
   const io = captureIO();
   const ud = existsSync('../shared/data/ud/en_ewt-ud-dev.conllu') ? '../shared/data/ud/en_ewt-ud-dev.conllu' : 'assets/data/ud/en_ewt-ud-dev.conllu';
   assert.equal(await main(['node', 'neuroprobe', 'intervene', '--model', MINI, '--corpus', ud, '--max-sentences', '400', '--eval', 'agreement', '--json'], io), 0, io.errText);
@@ -187,3 +187,45 @@ test('bert-mini-en-v2 on UD EWT dev: agreement pairs found, baseline well above 
   assert.deepEqual(r.intervened, r.baseline);
 });
 
+
+test('decoders predict the verb from its prefix; encoders see the sentence with the verb masked', async () => {
+  const corpus = readConllu('assets/data/ud/en_ewt-ud-dev.conllu').slice(0, 200);
+  const gpt2 = await LmModel.open({ model: join(TINY, 'gpt2') });
+  const bert = await LmModel.open({ model: join(TINY, 'bert') });
+  try {
+    assert.equal(gpt2.causal, true);
+    assert.equal(bert.causal, false);
+    const d = agreementSet(gpt2, corpus);
+    assert.ok(d.pairs.length > 10, `pairs ${d.pairs.length}`);
+    d.pairs.forEach((p, i) => {
+      const words = corpus[p.sentence].words.map((w) => w.form);
+      const q = d.queries[i];
+      assert.deepEqual(q.ids, words.slice(0, p.verb).flatMap((w) => gpt2.wordIds(w)));
+      assert.deepEqual(q.positions, [q.ids.length - 1]);
+      assert.deepEqual(q.candidates, [[p.correctId, p.wrongId]]);
+    });
+    const e = agreementSet(bert, corpus);
+    assert.ok(e.pairs.length > 10);
+    e.pairs.forEach((p, i) => {
+      const q = e.queries[i];
+      const full = bert.encodeWords(corpus[p.sentence].words.map((w) => w.form));
+      assert.equal(q.ids.length, full.ids.length);
+      assert.equal(q.ids[full.start[p.verb]], bert.maskId);
+      assert.equal(full.ids[full.start[p.verb]], p.correctId);
+      assert.deepEqual(q.positions, [full.start[p.verb]]);
+    });
+    const r = await agreement(gpt2, d);
+    assert.equal(r.pairs, d.pairs.length);
+    assert.equal(r.attractors.with.pairs + r.attractors.without.pairs, r.pairs);
+    // the masked-LM loss masks a seeded 15 % of the pieces: same seed, same tokens
+    const a = lmQueries(bert, corpus, 5);
+    assert.deepEqual(lmQueries(bert, corpus, 5), a);
+    const masked = a.reduce((n, q) => n + q.positions.length, 0);
+    const pieces = corpus.reduce((n, s) => n + bert.encodeWords(s.words.map((w) => w.form)).count.reduce((x, y) => x + y, 0), 0);
+    assert.ok(masked / pieces > 0.12 && masked / pieces < 0.18, `masked ${masked} of ${pieces}`);
+    for (const q of a) for (const p of q.positions) assert.equal(q.ids[p], bert.maskId);
+  } finally {
+    await gpt2.dispose();
+    await bert.dispose();
+  }
+});
