@@ -6,7 +6,7 @@
 import type { LayerInfo, RowSource } from '../store/types.js';
 import type { Classifier } from '../probe/types.js';
 import type { AnalysisResult, ProbeSummary, RedundancyResult } from './types.js';
-import type { ProbeFactory, Ranking } from '../rank/types.js';
+import type { ProbeFactory, Ranker, Ranking } from '../rank/types.js';
 import { rankNeurons } from '../rank/registry.js';
 import { correlationClusters } from '../rank/clustering.js';
 import { minimalSubset, NEUROX_SIZES } from '../select/minimal.js';
@@ -46,8 +46,8 @@ export interface AnalyzeInput {
   task?: string;
   /** Relative margin δ in percent for the minimal subset (default 1). */
   delta?: number;
-  /** Ranker name (default 'lca'). */
-  ranker?: string;
+  /** Ranker: a registry name (default 'lca') or a custom Ranker object. */
+  ranker?: string | Ranker;
   rankerOptions?: Record<string, unknown>;
   seed?: number;
   /** Fraction of train held out as dev when no dev split is given (default 0.1). */
@@ -109,7 +109,8 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
   const C = input.labels.length;
   const seed = input.seed ?? 0;
   const delta = input.delta ?? 1;
-  const rankerName = input.ranker ?? 'lca';
+  const ranker = input.ranker ?? 'lca';
+  const rankerName = typeof ranker === 'string' ? ranker : ranker.name;
   checkSplit('train', input.train, D, C);
   checkSplit('dev', input.dev, D, C);
   checkSplit('test', input.test, D, C);
@@ -158,7 +159,7 @@ export function analyze(input: AnalyzeInput): AnalyzeOutput {
 
   // ranking
   stage('rank', 2);
-  const ranking = rankNeurons(rankerName, {
+  const ranking = rankNeurons(ranker, {
     labels: input.labels,
     X: train.X,
     y: train.y,

@@ -161,9 +161,9 @@ export function getRanker(name: string): Ranker {
   return r;
 }
 
-/** Run a ranker by name and check the result is a full permutation. */
-export function rankNeurons(name: string, input: RankInput): Ranking {
-  const r = getRanker(name).rank(input);
+/** Run a ranker (a registry name, or any Ranker: a custom one plugs in here) and check the result is a full permutation. */
+export function rankNeurons(ranker: string | Ranker, input: RankInput): Ranking {
+  const r = (typeof ranker === 'string' ? getRanker(ranker) : ranker).rank(input);
   assertPermutation(r.ordering);
   return r;
 }

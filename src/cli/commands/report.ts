@@ -5,7 +5,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CliIO } from '../io.js';
-import { readStudyResults, withRunInfo, writeReport } from '../../index.js';
+import { readStudyResults, withRunInfo, writeReport } from '../../internal.js';
 
 export function register(program: Command, io: CliIO): void {
   program
