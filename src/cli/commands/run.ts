@@ -36,10 +36,12 @@ export function register(program: Command, io: CliIO): void {
         bar.done();
         io.result(summary, Boolean(o.json), () => {
           const lines = [`results: ${summary.results}`, `report:  ${summary.report}`, `time:    ${summary.seconds.toFixed(1)} s`, ''];
-          lines.push('model / task: oracle acc | minimal subset (share) acc | selectivity oracle/minimal');
+          // percentages with one decimal, as in every human output (the --json summary keeps fractions)
+          const pc = (v: number): string => `${(100 * v).toFixed(1)}%`;
+          lines.push('model / task: oracle test acc | minimal subset (share of neurons) test acc | selectivity oracle/minimal (points)');
           for (const p of summary.pairs) {
-            const sel = p.selectivity ? `${p.selectivity.oracle.toFixed(3)}/${p.selectivity.minimal.toFixed(3)}` : '-';
-            lines.push(`${p.model} / ${p.task}: ${p.oracle.toFixed(3)} | ${p.minimal.count} (${p.minimal.percent.toFixed(1)}%) ${p.minimal.accuracy.toFixed(3)} | ${sel}`);
+            const sel = p.selectivity ? `${(100 * p.selectivity.oracle).toFixed(1)}/${(100 * p.selectivity.minimal).toFixed(1)}` : '-';
+            lines.push(`${p.model} / ${p.task}: ${pc(p.oracle)} | ${p.minimal.count} (${p.minimal.percent.toFixed(1)}%) ${pc(p.minimal.accuracy)} | ${sel}`);
           }
           return lines.join('\n');
         });
