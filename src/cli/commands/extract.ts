@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import type { ProgressEvent } from '../../util/progress.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { hashFile } from '../../util/hash.js';
 import { Extractor, type Aggregation } from '../../extract/extractor.js';
@@ -99,20 +100,41 @@ export function register(program: Command, io: CliIO): void {
         const out = String(o.out);
         const writer = await createActivationWriter(out, meta, { format: format as ActivationFormat | undefined, resume: Boolean(o.resume) });
         const bar = io.progress();
+        // Ctrl-C: say what is kept and how to go on, instead of exiting silently
+        let wordsDone = 0;
+        let wordsTotal = 0;
+        const onProgress = (e: ProgressEvent): void => {
+          if (e.kind === 'extract') {
+            wordsDone = e.done;
+            wordsTotal = e.total ?? wordsTotal;
+          }
+          bar.onProgress(e);
+        };
+        const onSigint = (): void => {
+          bar.done();
+          io.err(
+            `\ninterrupted after ${wordsDone.toLocaleString('en-US')} of ${wordsTotal.toLocaleString('en-US')} words: ${out} keeps every sentence up to its last checkpoint. ` +
+              `Continue with the same command and --resume${o.resume ? '' : ' (without it, the extraction starts over)'}.`,
+          );
+          process.exit(130);
+        };
+        process.once('SIGINT', onSigint);
         let stats;
         try {
-          stats = await ex.extract(corpus, writer, { aggregation, includeSpecialTokens, batchSize, maxBatchTokens, sortWindow, onProgress: bar.onProgress });
+          stats = await ex.extract(corpus, writer, { aggregation, includeSpecialTokens, batchSize, maxBatchTokens, sortWindow, onProgress });
           writer.close();
         } catch (err) {
           writer.abort();
           throw err;
         } finally {
+          process.removeListener('SIGINT', onSigint);
           bar.done();
         }
         if (stats.zeroPieceWords) io.err(`warning: ${stats.zeroPieceWords} word(s) had no subword pieces and got zero rows`);
         if (stats.truncatedWords) io.err(`warning: ${stats.truncatedWords} word(s) were longer than a model window and were cut`);
         const result = { out, model: ex.model.id, layers: meta.layers, cols: ex.cols, aggregation, dtype, ...stats };
         io.result(result, json, () =>
+          (stats.resumedFrom ? `resumed after ${stats.resumedFrom} sentences already in ${out}; ` : '') +
           `wrote ${stats.sentences} sentences, ${stats.words} words × ${ex.cols} neurons (${meta.layers.length} layers) to ${out} in ${stats.seconds.toFixed(1)} s (${Math.round(stats.wordsPerSecond)} words/s)`,
         );
       } finally {

@@ -1,0 +1,45 @@
+/** Ctrl-C during `neuroprobe extract` says what was kept and how to resume; the resumed run finishes the file. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../run/config.js';
+
+const root = packageRoot();
+
+function run(args: string[], interruptOn?: RegExp): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'neuroprobe.js'), ...args], { cwd: root, env: { ...process.env, CI: '1' } });
+    let stderr = '';
+    let stdout = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (interruptOn && !sent && interruptOn.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('close', (code) => done({ code, stderr, stdout }));
+  });
+}
+
+test('extract: Ctrl-C prints what is kept and how to resume; --resume finishes the file', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-extract-int-'));
+  try {
+    const out = join(dir, 'dev.hdf5');
+    const args = ['extract', '--model', 'assets/models/bert-mini-en', '--corpus', 'assets/data/ud/en_ewt-ud-dev.conllu', '--out', out, '--batch-size', '8', '--sort-window', '1'];
+    // interrupt once some words are done (the first progress line with a count above zero)
+    const a = await run(args, /\[extract\] [1-9][\d,]*\/25,147/);
+    assert.equal(a.code, 130, a.stderr.slice(-800));
+    assert.match(a.stderr, /interrupted after [\d,]+ of 25,147 words: .*dev\.hdf5 keeps every sentence up to its last checkpoint\. Continue with the same command and --resume/);
+    const b = await run([...args, '--resume']);
+    assert.equal(b.code, 0, b.stderr.slice(-800));
+    assert.match(b.stdout, /resumed after \d+ sentences already in .*dev\.hdf5; wrote \d+ sentences/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
