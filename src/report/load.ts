@@ -38,7 +38,8 @@ const analysisSchema = z.looseObject({
       selectivity: z.looseObject({ oracle: num, minimal: num }),
     })
     .optional(),
-  layers: z.array(z.looseObject({ index: num, name: z.string(), width: num, dev: num.optional(), test: num, selected: num })),
+  // test/dev are null in JSON when no per-layer probe ran (NaN)
+  layers: z.array(z.looseObject({ index: num, name: z.string(), width: num, dev: num.nullable().optional(), test: num.nullable(), selected: num })),
   tags: z.looseObject({
     topNeurons: z.record(z.string(), z.array(num)),
     labels: z.array(z.string()),

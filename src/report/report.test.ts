@@ -400,3 +400,12 @@ test('facets wrap to the page width; per-layer and curve legends carry the dash 
   assert.equal(new Set(dashes).size, 4, `four distinct dashes in the task legend: ${dashes.join(' | ')}`);
   assert.ok(dashes.includes('1,0') && dashes.includes('8,4'));
 });
+
+test('results without per-layer probes (analyze --no-layer-probes) load and leave the per-layer chart empty', () => {
+  const study = syntheticStudy();
+  for (const r of study.results) for (const l of r.layers) (l as { test: number | null }).test = null;
+  const checked = validateStudyResults(JSON.parse(JSON.stringify(study)), 'results.json');
+  assert.equal(layerAccuracySpec(checked), null);
+  assert.ok(layerHeatSpec(checked) !== null, 'the selected-neuron counts per layer are still shown');
+  assert.ok(!renderReportHtml(checked, {}, []).includes('NaN'));
+});

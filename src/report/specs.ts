@@ -199,8 +199,11 @@ export function layerHeatSpec(study: StudyResults): VegaLiteSpec | null {
 /** Per-layer probe accuracy: test accuracy of a probe trained on each layer alone; colour = model, dash = task
  * (null if no layers). */
 export function layerAccuracySpec(study: StudyResults): VegaLiteSpec | null {
+  // layers without a probe of their own (analyze --no-layer-probes: test is NaN, null in JSON) are left out
   const values = orderedResults(study).flatMap((r) =>
-    r.layers.map((l) => ({ model: r.model, task: r.task, layer: l.index, layerName: l.name, test: pct(l.test), dev: l.dev === undefined ? null : pct(l.dev) })),
+    r.layers
+      .filter((l) => typeof l.test === 'number' && Number.isFinite(l.test))
+      .map((l) => ({ model: r.model, task: r.task, layer: l.index, layerName: l.name, test: pct(l.test), dev: typeof l.dev === 'number' && Number.isFinite(l.dev) ? pct(l.dev) : null })),
   );
   if (values.length === 0) return null;
   return base({
