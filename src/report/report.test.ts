@@ -106,7 +106,7 @@ test('summary and ablation rows follow the study order and carry the right numbe
   assert.equal(rows[1].minimalCount, src.minimal.count);
   assert.equal(rows[1].selectivityMinimal, src.control!.selectivity.minimal);
   assert.equal(ablationRows(study).length, 4 * 3);
-  assert.equal(fmtAcc(0.91234), '91.23');
+  assert.equal(fmtAcc(0.91234), '91.2');
   assert.equal(fmtAcc(null), '—');
   delete study.results[0].control;
   const html = summaryTableHtml(study);
@@ -154,7 +154,7 @@ test('optional zeroed ablation and redundancy show up in the tables and the abla
   }
   const abl = ablationTableHtml(study);
   assert.ok(abl.includes('Set zeroed'));
-  assert.equal((abl.match(/<td class="num">40\.00<\/td>/g) ?? []).length, 12);
+  assert.equal((abl.match(/<td class="num">40\.0<\/td>/g) ?? []).length, 12);
   const main = summaryTableHtml(study);
   assert.ok(main.includes('Redundancy'));
   assert.equal(summaryRows(study)[0].redundancyClusters, 12);

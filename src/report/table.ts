@@ -77,14 +77,14 @@ export function ablationRows(study: StudyResults): AblationTableRow[] {
   );
 }
 
-/** An accuracy (fraction) as a percentage with two decimals; '—' for null or non-finite values. */
+/** An accuracy (fraction) as a percentage with one decimal (the convention of every human output); '—' for null or non-finite values. */
 export function fmtAcc(x: number | null | undefined): string {
-  return typeof x === 'number' && Number.isFinite(x) ? (100 * x).toFixed(2) : '—';
+  return typeof x === 'number' && Number.isFinite(x) ? (100 * x).toFixed(1) : '—';
 }
 
-/** A percentage value (already in %) with two decimals, or '—'. */
+/** A percentage value (already in %) with one decimal, or '—'. */
 export function fmtPercent(x: number | null | undefined): string {
-  return typeof x === 'number' && Number.isFinite(x) ? `${x.toFixed(2)}%` : '—';
+  return typeof x === 'number' && Number.isFinite(x) ? `${x.toFixed(1)}%` : '—';
 }
 
 function td(text: string, cls = 'num'): string {
