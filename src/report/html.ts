@@ -230,7 +230,7 @@ ${ablationTableHtml(study)}
 
 <section id="layers">
 <h2>Where the selected neurons sit</h2>
-<p class="note">Number of minimal-subset neurons in each layer (layer 0 is the embedding layer), per model and task. Lexical tasks tend to pick lower layers, syntactic ones middle and upper layers. Hover a cell for its share of the subset and of the layer.</p>
+<p class="note">Number of minimal-subset neurons in each layer, per model and task. Layer numbers are the same everywhere (neuron ids, the explorer's L<i>n</i>:U<i>u</i>, these axes): layer 0 is the embedding output (site <code>embeddings</code>) and layer <i>n</i> ≥ 1 the output of transformer block <i>n</i> − 1 (site <code>blocks.<i>n−1</i>.hook_resid_post</code>); hover a cell for the site name. Lexical tasks tend to pick lower layers, syntactic ones middle and upper layers. Hover a cell for its share of the subset and of the layer.</p>
 <div class="plot" id="plot-layers" data-empty="No per-layer results in this study."></div>
 <h3>Per-layer probe accuracy</h3>
 <p class="note">Test accuracy of a probe trained on one layer alone. Colour = model, dash = task. It shows which layers hold the most information about each task.</p>
