@@ -26,6 +26,8 @@ import { owlqn } from './owlqn.js';
 import { solveNeurox } from './neurox-solver.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { accuracy } from './metrics.js';
+import { PROBE_PARAM_SPEC, type Engine } from './params.js';
+import { checkParams, specDefaults } from '../util/param-spec.js';
 
 /** Solver-independent parameters plus the extensions of this engine. */
 export interface ProbeParamsExt extends ProbeParams {
@@ -46,27 +48,10 @@ export interface ProbeParamsExt extends ProbeParams {
   engine: Engine;
 }
 
-export const ENGINES = ['auto', 'int8', 'float'] as const;
-export type Engine = (typeof ENGINES)[number];
+export { ENGINES, SOLVERS, PROBE_PARAM_SPEC, type Engine } from './params.js';
 
-export const DEFAULT_PROBE_PARAMS: Readonly<ProbeParamsExt> = Object.freeze({
-  l1: 0,
-  l2: 0,
-  l2Form: 'norm',
-  tol: 1e-4,
-  maxEpochs: 10,
-  seed: 0,
-  solver: 'auto',
-  batchSize: 32,
-  learningRate: 1e-3,
-  blockRows: 2048,
-  maxIter: 5000,
-  workingSetMB: 512,
-  engine: 'auto',
-});
-
-/** 'auto': the elastic-net solver (LogisticProbe, LinearProbe); 'neurox': NeuroX's Adam loop (NeuroXProbe). */
-export const SOLVERS = ['auto', 'neurox'] as const;
+/** The defaults of PROBE_PARAM_SPEC (./params.ts), where every probe parameter is declared once. */
+export const DEFAULT_PROBE_PARAMS: Readonly<ProbeParamsExt> = Object.freeze(specDefaults(PROBE_PARAM_SPEC) as ProbeParamsExt);
 
 /** What a fit reports, with solver details. */
 export interface ProbeFitInfo extends FitInfo {
@@ -105,22 +90,10 @@ export interface ProbeMeta {
 }
 
 function validateParams(p: ProbeParamsExt, neurox: boolean): void {
-  const bad = (k: string, expected: string): never => {
-    throw new InputError(`invalid probe parameter ${k}=${String((p as unknown as Record<string, unknown>)[k])}`, { expected });
-  };
-  if (!(p.l1 >= 0) || !Number.isFinite(p.l1)) bad('l1', 'a finite number ≥ 0');
-  if (!(p.l2 >= 0) || !Number.isFinite(p.l2)) bad('l2', 'a finite number ≥ 0');
-  if (p.l2Form !== 'norm' && p.l2Form !== 'squared') bad('l2Form', "'norm' or 'squared'");
-  if (!(p.tol > 0)) bad('tol', 'a number > 0');
-  if (!(Number.isInteger(p.maxEpochs) && p.maxEpochs >= 1)) bad('maxEpochs', 'an integer ≥ 1');
-  if (!(Number.isInteger(p.maxIter) && p.maxIter >= 1)) bad('maxIter', 'an integer ≥ 1');
-  if (!(p.workingSetMB >= 0) || !Number.isFinite(p.workingSetMB)) bad('workingSetMB', 'a finite number ≥ 0');
-  if (!(Number.isInteger(p.batchSize) && p.batchSize >= 1)) bad('batchSize', 'an integer ≥ 1');
-  if (!(Number.isInteger(p.blockRows) && p.blockRows >= 1)) bad('blockRows', 'an integer ≥ 1');
-  if (!(p.learningRate > 0)) bad('learningRate', 'a number > 0');
-  if (!(SOLVERS as readonly string[]).includes(p.solver)) bad('solver', SOLVERS.join(' | '));
-  if (p.solver === 'neurox' && !neurox) bad('solver', "'auto' (NeuroX's Adam loop is NeuroXProbe; createProbe picks it for solver 'neurox')");
-  if (!(ENGINES as readonly string[]).includes(p.engine)) bad('engine', ENGINES.join(' | '));
+  // names, types and ranges from the spec; an unknown key is an error with a "did you mean" hint
+  checkParams(PROBE_PARAM_SPEC, p as unknown as Record<string, unknown>, 'probe parameter');
+  if (p.solver === 'neurox' && !neurox)
+    throw new InputError(`invalid probe parameter solver='neurox'`, { expected: "'auto' (NeuroX's Adam loop is NeuroXProbe; createProbe picks it for solver 'neurox')" });
 }
 
 abstract class LinearModelBase {
