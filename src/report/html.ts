@@ -210,7 +210,7 @@ ${hasTimings(results) ? `<details open><summary>Timings (seconds)</summary>${tim
 </div>
 <details open id="provenance"><summary>Provenance: models and corpora</summary>${provenanceHtml(study)}</details>
 <details><summary>Settings of each analysis</summary>${analysisSettings(results)}</details>
-<nav><a href="#results">Results</a><a href="#curve">Accuracy vs neurons</a><a href="#layers">Layers</a><a href="#overlap">Tag overlap</a><a href="#control">Control</a><a href="#ablation">Ablation</a><a href="#explorer">Neuron explorer</a></nav>
+<nav><a href="#results">Results</a><a href="#curve">Accuracy vs neurons</a><a href="#layers">Layers</a><a href="#overlap">Tag overlap</a><a href="#control">Control</a><a href="#ablation">Ablation</a>${interventionsOf(study).length ? '<a href="#interventions">Encoded vs used</a>' : ''}<a href="#explorer">Neuron explorer</a></nav>
 </header>
 
 <section id="results">
@@ -230,7 +230,7 @@ ${ablationTableHtml(study)}
 
 <section id="layers">
 <h2>Where the selected neurons sit</h2>
-<p class="note">Number of minimal-subset neurons in each layer, per model and task. Layer numbers are the same everywhere (neuron ids, the explorer's L<i>n</i>:U<i>u</i>, these axes): layer 0 is the embedding output (site <code>embeddings</code>) and layer <i>n</i> ≥ 1 the output of transformer block <i>n</i> − 1 (site <code>blocks.<i>n−1</i>.hook_resid_post</code>); hover a cell for the site name. Lexical tasks tend to pick lower layers, syntactic ones middle and upper layers. Hover a cell for its share of the subset and of the layer.</p>
+<p class="note">Number of minimal-subset neurons in each layer, per model and task. Layer numbers are the same everywhere (neuron ids, the explorer's L<i>n</i>:U<i>u</i>, these axes): layer 0 is the embedding output (site <code>embeddings</code>) and layer <i>n</i> ≥ 1 the output of transformer block <i>n</i> − 1 (site <code>blocks.<i>n−1</i>.hook_resid_post</code>) when every layer is kept; with a subset of layers (<code>layers: [0, 4]</code>) the stored layers are numbered 0, 1, … in order, so hover a cell for its site name. Lexical tasks tend to pick lower layers, syntactic ones middle and upper layers. Hover a cell for its share of the subset and of the layer.</p>
 <div class="plot" id="plot-layers" data-empty="No per-layer results in this study."></div>
 <h3>Per-layer probe accuracy</h3>
 <p class="note">Test accuracy of a probe trained on one layer alone. Colour = model, dash = task. It shows which layers hold the most information about each task.</p>
