@@ -89,7 +89,7 @@ test('invariance: engine, threads, native kernels and tile height move neither t
   const F = ref.info.objective;
   const lines = runs.map((r) => `${r.label}: objective ${r.info.objective} (${(((r.info.objective - F) / F) * 100).toFixed(4)} %), test ${r.acc}, iterations int8 ${r.info.int8Iterations} + exact ${r.info.exactIterations}`);
   const msg = [`reference ${F}, test ${ref.acc}`, ...lines].join('\n');
-  console.log(msg.replace(/^/gm, '# '));
+  console.log(msg);
   for (const r of runs) {
     assert.ok(r.info.converged, `${r.label} converged\n${msg}`);
     assert.ok(r.info.exactIterations! > 0, `${r.label} ends on the exact data\n${msg}`);
