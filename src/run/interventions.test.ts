@@ -53,6 +53,7 @@ test('study interventions: top / bottom / random N-sets on the task ranking, in 
   const html = readFileSync(join(out, 'report', 'index.html'), 'utf8');
   assert.ok(html.includes('Encoded vs used'));
   assert.ok(html.includes('plot-interventions'));
+  assert.ok(html.includes('href="#interventions"'));
   // a resumed run reuses the stage and writes the same results
   const io2 = captureIO();
   assert.equal(await main(['node', 'neuroprobe', 'run', p, '--out', out], io2), 0, io2.errText);
