@@ -13,7 +13,7 @@ export const PROBE_PARAM_SPEC = [
   { name: 'l2', type: 'number', min: 0, default: 0, help: 'L2 strength λ2' },
   { name: 'l2Form', type: 'enum', choices: ['norm', 'squared'], default: 'norm', help: "'norm' = λ2‖W‖₂ (NeuroX), 'squared' = λ2‖W‖₂² (the paper's formula)" },
   { name: 'tol', type: 'number', min: 0, minExclusive: true, default: 1e-4, help: "stopping tolerance of the 'auto' solver: relative objective decrease over 5 iterations (0.01 loose and fast)" },
-  { name: 'maxEpochs', type: 'integer', min: 1, default: 10, help: "epochs of the 'neurox' solver (NeuroX's default)" },
+  { name: 'maxEpochs', type: 'integer', min: 1, default: 10, help: "epochs of the 'neurox' solver (10 as in NeuroX)" },
   { name: 'maxIter', type: 'integer', min: 1, default: 5000, help: "iteration cap of the 'auto' solver" },
   { name: 'seed', type: 'integer', default: 0, help: 'seed of every random step of a fit' },
   { name: 'solver', type: 'enum', choices: SOLVERS, default: 'auto', help: "'auto' (working-set OWL-QN, converges) or 'neurox' (NeuroX's Adam loop: NeuroXProbe)" },

@@ -114,7 +114,8 @@ export function flagOf(p: ParamSpec): string {
 
 /** Help text of a flag: the spec's help, the allowed range and the default. */
 export function flagHelp(p: ParamSpec, dflt: unknown = p.default): string {
-  return `${p.help} (${describeRange(p)}; default ${String(dflt)})`;
+  // an enum's choices are listed by the CLI itself
+  return p.type === 'enum' ? `${p.help} (default: ${String(dflt)})` : `${p.help}; ${describeRange(p)} (default: ${String(dflt)})`;
 }
 
 /** Parse a flag's text into a value of the spec's type, or throw with the parameter, the text and the range. */

@@ -6,7 +6,11 @@
 import { Option, type Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { addDataOptions, loadDataOptions, type DataOptionValues } from '../data-options.js';
-import { createProbe, ENGINES, type LogisticProbe, SOLVERS, type Engine, type ProbeParamsExt } from '../../probe/linear-probe.js';
+import { createProbe, type LogisticProbe, type Engine, type ProbeParamsExt } from '../../probe/linear-probe.js';
+import { PROBE_PARAM_SPEC } from '../../probe/params.js';
+import { specNamed, specOption } from '../spec-options.js';
+
+const probeParam = (name: string) => specNamed(PROBE_PARAM_SPEC, name);
 import { classificationReport } from '../../probe/metrics.js';
 import { setKernelThreads } from '../../probe/gemm.js';
 import { UsageError } from '../../util/errors.js';
@@ -56,15 +60,16 @@ export function register(program: Command, io: CliIO): void {
   cmd
     .option('--l1 <list>', 'L1 strength λ1, or a comma-separated grid (picked by dev accuracy)', numList('--l1'), [0.001])
     .option('--l2 <list>', 'L2 strength λ2, or a comma-separated grid', numList('--l2'), [0.001])
-    .addOption(new Option('--l2-form <form>', "'norm' = λ2‖W‖₂ (NeuroX), 'squared' = λ2‖W‖₂²").choices(['norm', 'squared']).default('norm'))
-    .addOption(new Option('--solver <name>', "'auto' (working-set OWL-QN, converges), 'neurox' (NeuroX's Adam loop: NeuroXProbe)").choices([...SOLVERS]).default('auto'))
-    .addOption(new Option('--engine <name>', "auto solver's warm start: 'int8' (on a 7-bit copy of the data; the fit always ends on the exact data), 'float' (exact data only), 'auto' (int8 for large problems)").choices([...ENGINES]).default('auto'))
-    .option('--tol <x>', 'stopping tolerance: relative objective decrease over 5 iterations (0.01 loose, 1e-4 default)', num('--tol'), 1e-4)
-    .option('--max-epochs <n>', 'neurox solver: epochs (default 10)', num('--max-epochs', true), 10)
-    .option('--max-iter <n>', 'auto solver: iteration cap (default 5000)', num('--max-iter', true), 5000)
-    .option('--batch-size <n>', 'neurox solver: minibatch size', num('--batch-size', true), 32)
-    .option('--learning-rate <x>', 'neurox solver: Adam learning rate', num('--learning-rate'), 0.001)
-    .option('--seed <n>', 'seed of every random step', num('--seed', true), 0)
+    // solver parameters: flags, help, ranges and defaults from the one probe parameter spec (probe/params.ts)
+    .addOption(specOption(probeParam('l2Form')))
+    .addOption(specOption(probeParam('solver')))
+    .addOption(specOption(probeParam('engine')))
+    .addOption(specOption(probeParam('tol')))
+    .addOption(specOption(probeParam('maxEpochs')))
+    .addOption(specOption(probeParam('maxIter')))
+    .addOption(specOption(probeParam('batchSize')))
+    .addOption(specOption(probeParam('learningRate')))
+    .addOption(specOption(probeParam('seed')))
     .addOption(new Option('--dtype <dtype>', 'compute input dtype: float16 halves memory traffic; default: as stored').choices(['float16', 'float32']))
     .option('--max-memory <MB>', "memory budget: row blocks streamed from disk and half of it for the 'auto' solver's in-memory working set", num('--max-memory'))
     .option('--threads <n>', 'GEMM threads (ORT intra-op)', num('--threads', true), 2)
