@@ -39,6 +39,11 @@ test('extract: Ctrl-C prints what is kept and how to resume; --resume finishes t
     const b = await run([...args, '--resume']);
     assert.equal(b.code, 0, b.stderr.slice(-800));
     assert.match(b.stdout, /resumed after \d+ sentences already in .*dev\.hdf5; wrote \d+ sentences/);
+    assert.doesNotMatch(b.stderr, /extracting from the start/);
+    // a rerun without --resume says that it starts over
+    const c = await run([...args.slice(0, 4), 'src/extract/fixtures/bert-mini-reference/sentences.conllu', ...args.slice(5)]);
+    assert.equal(c.code, 0, c.stderr.slice(-800));
+    assert.match(c.stderr, /dev\.hdf5 exists: extracting from the start and replacing it \(an interrupted extraction continues with --resume\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -98,6 +98,7 @@ export function register(program: Command, io: CliIO): void {
         const meta = ex.meta({ aggregation, dtype, corpusChecksum: existsSync(corpusPath) ? hashFile(corpusPath) : undefined, includeSpecialTokens });
         meta.extra = { ...meta.extra, corpus: corpusPath };
         const out = String(o.out);
+        if (existsSync(out) && !o.resume) io.err(`note: ${out} exists: extracting from the start and replacing it (an interrupted extraction continues with --resume)`);
         const writer = await createActivationWriter(out, meta, { format: format as ActivationFormat | undefined, resume: Boolean(o.resume) });
         const bar = io.progress();
         // Ctrl-C: say what is kept and how to go on, instead of exiting silently
