@@ -8,6 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
+import { zodShape } from '../util/param-spec.js';
+import { PROBE_PARAM_SPEC } from '../probe/params.js';
+import type { ProbeParamsExt } from '../probe/linear-probe.js';
+import { ANALYSIS_PROBE_DEFAULTS } from '../analysis/probe-factory.js';
 import { checkConfigValues } from './config-checks.js';
 import { explainSchema, sentenceTaskSchema } from './beyond-config.js';
 import { interventionsSchema } from '../intervene/study.js';
@@ -43,16 +47,16 @@ const modelSchema = z
   })
   .strict();
 
+/** The probe parameters a study sets: declared once in probe/params.ts; the study's own defaults are the analysis's. */
+const STUDY_PROBE_KEYS = ['l1', 'l2', 'l2Form', 'tol', 'maxEpochs', 'maxIter', 'solver', 'engine', 'batchSize', 'learningRate'] as const;
+type StudyProbeParams = Pick<ProbeParamsExt, (typeof STUDY_PROBE_KEYS)[number]>;
 const probeSchema = z
   .object({
-    l1: z.number().nonnegative().default(0.001),
-    l2: z.number().nonnegative().default(0.001),
-    l2Form: z.enum(['norm', 'squared']).default('norm'),
-    tol: z.number().positive().default(1e-3),
-    maxEpochs: z.number().int().positive().default(200),
+    ...zodShape(PROBE_PARAM_SPEC.filter((p) => (STUDY_PROBE_KEYS as readonly string[]).includes(p.name)), ANALYSIS_PROBE_DEFAULTS),
+    // a string here: config-checks names the key and the choices (SOLVERS, from the same spec)
     solver: z.string().default('auto'),
   })
-  .strict();
+  .strict() as unknown as z.ZodType<StudyProbeParams, Partial<StudyProbeParams>>;
 
 export const configSchema = z
   .object({
