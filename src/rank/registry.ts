@@ -1,6 +1,7 @@
 /** The frozen registry of rankers: one name → one method, used for the CLI's `--ranker` choices. */
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { checkParams, type ParamSpec } from '../util/param-spec.js';
 import type { RowSource } from '../store/types.js';
 import { reportNonFinite } from '../probe/check.js';
 import type { ProbeWeights, RankInput, Ranker, Ranking } from './types.js';
@@ -31,9 +32,23 @@ function probeOf(input: RankInput, ranker: string): ProbeWeights {
   return make().fit(X, y, { onProgress: input.onProgress, numClasses: input.labels.length });
 }
 
-function numOpt(input: RankInput, key: string, dflt: number): number {
+/** Each ranker's options, declared once: defaults, ranges and help (rankNeurons checks them). */
+const LCA_OPTIONS = [
+  { name: 'stride', type: 'integer', min: 1, default: 100, help: 'NeuroX get_neuron_ordering stride: weight-mass steps of the ordering' },
+  { name: 'percentage', type: 'number', min: 0, minExclusive: true, max: 1, default: 0.5, help: 'weight mass of the per-class top-neuron sets' },
+] as const satisfies readonly ParamSpec[];
+const IOU_OPTIONS = [{ name: 'threshold', type: 'number', min: 0, default: 0.05, help: '|activation| below this counts as 0' }] as const satisfies readonly ParamSpec[];
+const GAUSSIAN_OPTIONS = [
+  { name: 'k', type: 'integer', min: 1, default: 50, help: 'greedy picks' },
+  { name: 'maxRows', type: 'integer', min: 1, default: 1000, help: 'rows sampled per class' },
+  { name: 'pool', type: 'integer', min: 1, default: 256, help: 'candidates (by univariate MI) per greedy step' },
+] as const satisfies readonly ParamSpec[];
+
+/** Option `key` of `spec`: the given value (already checked by rankNeurons) or the spec's default. */
+function numOpt(input: RankInput, spec: readonly ParamSpec[], key: string): number {
   const v = input.options?.[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : dflt;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  return spec.find((p) => p.name === key)!.default as number;
 }
 
 function perClassMap(labels: readonly string[], arrays: Int32Array[]): Map<string, Int32Array> {
@@ -44,9 +59,9 @@ function perClassMap(labels: readonly string[], arrays: Int32Array[]): Map<strin
 
 function lcaRanking(input: RankInput): Ranking {
   const w = probeOf(input, 'lca');
-  const stride = numOpt(input, 'stride', 100);
+  const stride = numOpt(input, LCA_OPTIONS, 'stride');
   const { ordering } = getNeuronOrdering(w.coef, w.numClasses, w.numFeatures, stride);
-  const percentage = numOpt(input, 'percentage', 0.5);
+  const percentage = numOpt(input, LCA_OPTIONS, 'percentage');
   const { perClass } = getTopNeurons(w.coef, w.numClasses, w.numFeatures, percentage);
   // score: 1 − rank / D (so higher is better and scores agree with the ordering)
   const scores = new Float32Array(w.numFeatures);
@@ -58,6 +73,7 @@ const lca: Ranker = {
   name: 'lca',
   description: 'Linguistic Correlation Analysis: cumulative weight mass of a trained elastic-net probe (NeuroX get_neuron_ordering)',
   needs: 'probe',
+  options: LCA_OPTIONS,
   rank: lcaRanking,
 };
 
@@ -65,6 +81,7 @@ const bottom: Ranker = {
   name: 'bottom',
   description: 'The LCA ordering reversed (least salient first; zero-weight neurons lead): a baseline',
   needs: 'probe',
+  options: LCA_OPTIONS,
   rank(input) {
     const r = lcaRanking(input);
     const ordering = r.ordering.slice().reverse();
@@ -102,10 +119,11 @@ const iou: Ranker = {
   name: 'iou',
   description: "NeuroX 'IoU' probe: average precision of each neuron for a binary task (|x| < 0.05 counts as 0)",
   needs: 'data',
+  options: IOU_OPTIONS,
   rank(input) {
     const X = finiteActivations(input, 'iou');
     const y = need(input.y, 'labels', 'iou');
-    const r = iouRanking(X, y, { threshold: numOpt(input, 'threshold', 0.05) });
+    const r = iouRanking(X, y, { threshold: numOpt(input, IOU_OPTIONS, 'threshold') });
     return { method: 'iou', ordering: r.ordering, scores: r.scores };
   },
 };
@@ -114,13 +132,14 @@ const gaussian: Ranker = {
   name: 'gaussian',
   description: 'Gaussian probe (Torroba Hennigen et al. 2020): greedy forward selection maximising mutual information',
   needs: 'data',
+  options: GAUSSIAN_OPTIONS,
   rank(input) {
     const X = finiteActivations(input, 'gaussian');
     const y = need(input.y, 'labels', 'gaussian');
     const r = gaussianRanking(X, y, {
-      k: numOpt(input, 'k', 50),
-      maxRows: numOpt(input, 'maxRows', 1000),
-      pool: numOpt(input, 'pool', 256),
+      k: numOpt(input, GAUSSIAN_OPTIONS, 'k'),
+      maxRows: numOpt(input, GAUSSIAN_OPTIONS, 'maxRows'),
+      pool: numOpt(input, GAUSSIAN_OPTIONS, 'pool'),
       seed: input.seed,
       onProgress: input.onProgress,
     });
@@ -163,9 +182,21 @@ export function getRanker(name: string): Ranker {
 
 /** Run a ranker (a registry name, or any Ranker: a custom one plugs in here) and check the result is a full permutation. */
 export function rankNeurons(ranker: string | Ranker, input: RankInput): Ranking {
-  const r = (typeof ranker === 'string' ? getRanker(ranker) : ranker).rank(input);
+  const rk = typeof ranker === 'string' ? getRanker(ranker) : ranker;
+  checkRankerOptions(rk, input.options);
+  const r = rk.rank(input);
   assertPermutation(r.ordering);
   return r;
+}
+
+/**
+ * Check ranker options against the ranker's spec: its own options must be in range; a key no ranker reads is an
+ * error with a "did you mean" hint (keys of other rankers pass, since one options object may serve several rankers).
+ */
+export function checkRankerOptions(ranker: Ranker, options: Record<string, unknown> | undefined): void {
+  if (!options) return;
+  const others = Object.values(RANKERS).filter((r) => r !== ranker).flatMap((r) => (r.options ?? []).map((p) => p.name));
+  checkParams(ranker.options ?? [], options, `${ranker.name} ranker option`, [...new Set(others)]);
 }
 
 /** Throws unless `ordering` holds each of 0..n-1 exactly once. */

@@ -2,6 +2,7 @@
 import type { RowSource } from '../store/types.js';
 import type { Classifier, ProbeParams } from '../probe/types.js';
 import type { ProgressCallback } from '../util/progress.js';
+import type { ParamSpec } from '../util/param-spec.js';
 
 /** A neuron ranking. Neuron ids are column indices of the activation matrix (layer-major). */
 export interface Ranking {
@@ -37,7 +38,7 @@ export interface RankInput {
   /** Used to train a probe when `probe` is missing. */
   makeProbe?: ProbeFactory;
   seed?: number;
-  /** Ranker-specific options (e.g. stride, k, threshold). */
+  /** Ranker-specific options (e.g. stride, k, threshold), checked against each ranker's `options` spec. */
   options?: Record<string, unknown>;
   onProgress?: ProgressCallback;
 }
@@ -48,5 +49,7 @@ export interface Ranker {
   readonly description: string;
   /** 'probe': ranks from linear probe weights; 'data': ranks from activations and labels; 'none': needs neither. */
   readonly needs: 'probe' | 'data' | 'none';
+  /** The options it reads from `RankInput.options` (name, type, default, range, help); others are errors. */
+  readonly options?: readonly ParamSpec[];
   rank(input: RankInput): Ranking;
 }
