@@ -18,7 +18,7 @@ test('rates and ETAs only when they mean something', () => {
 
 test('a progress line leaves out what is unknown', () => {
   assert.equal(formatProgress({ kind: 'stage', done: 0, total: 8, unit: 'stages', message: 'oracle' }, 0), '[stage] 0/8 stages (0.0%) | oracle');
-  assert.equal(formatProgress({ kind: 'extract', done: 500, total: 1000, unit: 'words' }, 2), '[extract] 500/1,000 words (50.0%) | 250 words/s | ETA 0:02');
+  assert.equal(formatProgress({ kind: 'extract', done: 500, total: 1000, unit: 'words' }, 2), '[extract] 500/1000 words (50.0%) | 250 words/s | ETA 0:02');
   assert.equal(formatProgress({ kind: 'train', done: 40, unit: 'iterations', message: 'objective 0.5' }, 4), '[train] 40 iterations | 10.0 iterations/s | objective 0.5');
   assert.match(formatProgress({ kind: 'x', done: 1, total: 4 }, 0, { bar: 8 }), /^\[x\] ██░░░░░░ 1\/4 \(25\.0%\)$/);
   assert.doesNotMatch(formatProgress({ kind: 'x', done: 3, total: 0 }, 5), /NaN|Infinity/);

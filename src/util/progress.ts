@@ -52,9 +52,10 @@ export function formatProgress(e: ProgressEvent, seconds: number, opts: { bar?: 
   if (e.total !== undefined && e.total > 0) {
     const frac = Math.max(0, Math.min(1, e.done / e.total));
     if (opts.bar) head += ` ${'█'.repeat(Math.round(frac * opts.bar)).padEnd(opts.bar, '░')}`;
-    head += ` ${e.done.toLocaleString('en-US')}/${e.total.toLocaleString('en-US')}${e.unit ? ' ' + e.unit : ''} (${(100 * frac).toFixed(1)}%)`;
+    // plain digits (no thousands separators): scripts and tests match `[kind] N/M`
+    head += ` ${e.done}/${e.total}${e.unit ? ' ' + e.unit : ''} (${(100 * frac).toFixed(1)}%)`;
   } else {
-    head += ` ${e.done.toLocaleString('en-US')}${e.unit ? ' ' + e.unit : ''}`;
+    head += ` ${e.done}${e.unit ? ' ' + e.unit : ''}`;
   }
   parts.push(head);
   const rate = formatRate(e.done, seconds, e.unit);

@@ -1,7 +1,8 @@
 /**
  * `neuroprobe extract`: run a model over a corpus and write one activation row per word (all layers, layer-major).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import type { ProgressEvent } from '../../util/progress.js';
@@ -98,7 +99,10 @@ export function register(program: Command, io: CliIO): void {
         const meta = ex.meta({ aggregation, dtype, corpusChecksum: existsSync(corpusPath) ? hashFile(corpusPath) : undefined, includeSpecialTokens });
         meta.extra = { ...meta.extra, corpus: corpusPath };
         const out = String(o.out);
-        if (existsSync(out) && !o.resume) io.err(`note: ${out} exists: extracting from the start and replacing it (an interrupted extraction continues with --resume)`);
+        // an interrupted extraction leaves .<name>.partial* next to --out (the output appears only when complete)
+        const partials = existsSync(dirname(resolve(out))) ? readdirSync(dirname(resolve(out))).filter((n) => n.startsWith(`.${basename(out)}.partial`)) : [];
+        if (!o.resume && partials.length) io.err(`note: found a partial extraction from an interrupted run (${partials[0]}): starting over; add --resume to continue it instead`);
+        else if (!o.resume && existsSync(out)) io.err(`note: ${out} exists: extracting from the start and replacing it`);
         const writer = await createActivationWriter(out, meta, { format: format as ActivationFormat | undefined, resume: Boolean(o.resume) });
         const bar = io.progress();
         // Ctrl-C: say what is kept and how to go on, instead of exiting silently
@@ -114,8 +118,8 @@ export function register(program: Command, io: CliIO): void {
         const onSigint = (): void => {
           bar.done();
           io.err(
-            `\ninterrupted after ${wordsDone.toLocaleString('en-US')} of ${wordsTotal.toLocaleString('en-US')} words: ${out} keeps every sentence up to its last checkpoint. ` +
-              `Continue with the same command and --resume${o.resume ? '' : ' (without it, the extraction starts over)'}.`,
+            `\ninterrupted after ${wordsDone} of ${wordsTotal} words: the sentences up to the last checkpoint are kept in .${basename(out)}.partial* next to ${out} ` +
+              `(${out} itself is written when the extraction completes). Continue with the same command and --resume${o.resume ? '' : ' (without it, the extraction starts over)'}.`,
           );
           process.exit(130);
         };
