@@ -8,7 +8,7 @@
  * - `studySharing`: neurons shared across the tasks of each model with two or more tasks.
  */
 import { join } from 'node:path';
-import type { StudyConfig } from './config.js';
+import { analyzeSettings, type StudyConfig } from './config.js';
 import type { SentenceTaskConfig } from './beyond-config.js';
 import type { StageCache } from './stages.js';
 import type { AnalysisResult } from '../analysis/types.js';
@@ -230,13 +230,7 @@ export function sentenceAnalysis(cfg: StudyConfig, model: string, t: PreparedSen
       makeProbe,
       model,
       task: t.config.name,
-      delta: cfg.delta,
-      ranker: cfg.ranker,
-      seed: cfg.seed,
-      devFraction: cfg.data.devFraction,
-      ablationPercents: cfg.ablation,
-      viewTopK: Math.min(cfg.neuronViews, 20),
-      viewCap: cfg.neuronViews,
+      ...analyzeSettings(cfg),
       onProgress,
     });
     return { ...out.result, level: 'sentence', pooling: t.config.pooling, settings: { ...out.result.settings, sentenceLabels: t.config.labels, pooling: t.config.pooling } };

@@ -169,6 +169,19 @@ export function loadConfig(path: string): StudyConfig {
   return validateConfig(raw, path, dirname(resolve(path)));
 }
 
+/** The study-wide settings every analysis of a study gets (word-level and sentence-level alike). */
+export function analyzeSettings(cfg: StudyConfig) {
+  return {
+    delta: cfg.delta,
+    ranker: cfg.ranker,
+    seed: cfg.seed,
+    devFraction: cfg.data.devFraction,
+    ablationPercents: cfg.ablation,
+    viewTopK: Math.min(cfg.neuronViews, 20),
+    viewCap: cfg.neuronViews,
+  };
+}
+
 /** Repository root (where assets/ lives), found from this module's location. */
 export function packageRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

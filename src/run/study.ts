@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { StudyConfig, ModelConfig, SplitConfig } from './config.js';
+import { analyzeSettings, type StudyConfig, type ModelConfig, type SplitConfig } from './config.js';
 import { StageCache } from './stages.js';
 import { readCorpus } from '../data/corpus.js';
 import { sentencesWithinTokens, buildDataset, type Dataset, type DatasetSplit } from '../data/dataset.js';
@@ -292,13 +292,7 @@ export function runAnalysis(
       makeProbe: defaultProbeFactory({ ...cfg.probe, seed: cfg.seed }),
       model: model.name,
       task,
-      delta: cfg.delta,
-      ranker: cfg.ranker,
-      seed: cfg.seed,
-      devFraction: cfg.data.devFraction,
-      ablationPercents: cfg.ablation,
-      viewTopK: Math.min(cfg.neuronViews, 20),
-      viewCap: cfg.neuronViews,
+      ...analyzeSettings(cfg),
       onProgress,
     });
     Object.assign(out.result, analysisExtras(cfg, { out, ds, train: tr, dev: dv, test: te, layers: trainStore.meta.layers, makeProbe: defaultProbeFactory({ ...cfg.probe, seed: cfg.seed }), onProgress }));
