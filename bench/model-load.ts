@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../src/util/rng.js';
+import { floatToHalfArray } from '../src/util/float16.js';
 
 function arg(args: string[], name: string, dflt: string): string {
   const i = args.indexOf(name);
@@ -43,17 +44,6 @@ function shapes(layers: number): Array<[string, number[]]> {
   return out;
 }
 
-function f32ToF16(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = ((x >>> 23) & 0xff) - 127 + 15;
-  const mant = x & 0x7fffff;
-  if (exp <= 0) return sign;
-  if (exp >= 31) return sign | 0x7c00;
-  return sign | (exp << 10) | (mant >>> 13);
-}
-
 /** Write a safetensors file tensor by tensor (never the whole model in memory). */
 function writeCheckpoint(file: string, layers: number, dtype: 'F32' | 'F16', seed: number): number {
   const list = shapes(layers);
@@ -81,7 +71,7 @@ function writeCheckpoint(file: string, layers: number, dtype: 'F32' | 'F16', see
     const isNorm = name.includes('LayerNorm.weight');
     for (let i = 0; i < n; i++) vals[i] = name.endsWith('.bias') ? 0 : isNorm ? 1 : rng.normal() * 0.02;
     if (dtype === 'F32') writeSync(fd, new Uint8Array(vals.buffer));
-    else writeSync(fd, new Uint8Array(Uint16Array.from(vals, f32ToF16).buffer));
+    else writeSync(fd, new Uint8Array(floatToHalfArray(vals).buffer));
   }
   closeSync(fd);
   return params;

@@ -7,6 +7,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
+import { HALF_TO_FLOAT } from '../util/float16.js';
 
 /** A float32 tensor: row-major data and its shape. */
 export interface Tensor {
@@ -133,15 +134,6 @@ export function readSafetensorsHeader(file: string): TensorInfo[] {
   }
 }
 
-function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
 /** Decode raw little-endian bytes of a tensor into float32. */
 export function decodeTensor(bytes: Uint8Array, dtype: string, count: number): Float32Array {
   const out = new Float32Array(count);
@@ -151,8 +143,7 @@ export function decodeTensor(bytes: Uint8Array, dtype: string, count: number): F
       for (let i = 0; i < count; i++) out[i] = dv.getFloat32(i * 4, true);
       break;
     case 'F16': {
-      const lut = F16_LUT ?? (F16_LUT = buildF16Lut());
-      for (let i = 0; i < count; i++) out[i] = lut[dv.getUint16(i * 2, true)];
+      for (let i = 0; i < count; i++) out[i] = HALF_TO_FLOAT[dv.getUint16(i * 2, true)];
       break;
     }
     case 'BF16': {
@@ -167,13 +158,6 @@ export function decodeTensor(bytes: Uint8Array, dtype: string, count: number): F
       throw new Error(`cannot decode dtype ${dtype} as float`);
   }
   return out;
-}
-
-let F16_LUT: Float32Array | undefined;
-function buildF16Lut(): Float32Array {
-  const t = new Float32Array(65536);
-  for (let i = 0; i < 65536; i++) t[i] = f16ToF32(i);
-  return t;
 }
 
 /** The weight files of a checkpoint folder: the index's shards, or model.safetensors; undefined when neither exists. */
