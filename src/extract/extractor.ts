@@ -8,9 +8,8 @@
  * per-word aggregation of the pieces (first / last / average) → sentences written back in corpus order and
  * checkpointed (so `resume` restarts after the last complete chunk).
  */
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Sentence } from '../data/types.js';
 import type { ActivationMeta, ActivationWriter, DType, LayerInfo } from '../store/types.js';
 import { InputError } from '../util/errors.js';
@@ -19,7 +18,7 @@ import { createModelSession, type FloatOutput, type ModelSession } from '../runt
 import { resolveModel, type ModelSource, type ResolvedModel, type ResolveOptions } from './model.js';
 import { buildFromCheckpoint, familyFor, supportedModelTypes } from '../models/build.js';
 import type { Site } from '../models/graph.js';
-import { createGraphSession } from '../models/session.js';
+import { createGraphSession, sessionBesideFiles } from '../models/session.js';
 import { loadWordTokenizer, type WordPieces, type WordTokenizer } from './tokenize.js';
 import { appendOutputs, readGraph, selectTaps, type GraphInfo, type Tap } from './surgery.js';
 import { planWindows } from './windows.js';
@@ -123,7 +122,6 @@ export function modelMaxLength(model: ResolvedModel): number {
   return cands.length ? Math.min(...cands) : 512;
 }
 
-/** An open model ready to extract: resolved files, tokenizer, surgered session and the chosen taps. */
 /** How an open model's graph was obtained. */
 export interface ModelRoute {
   /** `safetensors`: built here from config.json + the checkpoint; `onnx`: an ONNX export with graph surgery. */
@@ -164,22 +162,28 @@ export function chooseRoute(model: ResolvedModel, source: ModelSource = 'auto'):
   throw new InputError(`model ${model.id} has no weights`, { location: { file: model.dir }, expected: 'model.safetensors or onnx/model.onnx' });
 }
 
+/** The residual-stream taps at `layers` (in the order given), then the MLP taps of the blocks whose output is kept. */
+function keepLayers<T extends { layer: number }>(resid: readonly T[], mlp: readonly T[], layers: number[]): T[] {
+  const L = resid.length;
+  for (const l of layers) {
+    if (!Number.isInteger(l) || l < 0 || l >= L) throw new InputError(`--layers: layer ${l} does not exist`, { expected: `integers in 0..${L - 1} (0 = embeddings, ${L - 1} = last block)` });
+  }
+  if (new Set(layers).size !== layers.length) throw new InputError(`--layers ${layers.join(',')}: a layer is listed twice`, { expected: 'distinct layer numbers' });
+  const keep = new Set(layers);
+  return [...layers.map((l) => resid[l]), ...mlp.filter((t) => keep.has(t.layer + 1))];
+}
+
 /** Choose the checkpoint sites to read: explicit names, or the residual stream (and MLP outputs with `ffn`), filtered by layers. */
 function pickSites(sites: Site[], opts: Pick<ExtractorOptions, 'taps' | 'ffn' | 'layers'>, file: string): Site[] {
   if (opts.taps?.length) return filterSites(sites, opts.taps, { file }); // names or globs, in layer order
   const resid = sites.filter((s) => s.kind === 'embeddings' || s.kind === 'resid_post');
-  let keepLayers: Set<number> | undefined;
-  if (opts.layers && opts.layers !== 'all') {
-    const L = resid.length;
-    for (const l of opts.layers) {
-      if (!Number.isInteger(l) || l < 0 || l >= L) throw new InputError(`--layers: layer ${l} does not exist`, { expected: `integers in 0..${L - 1} (0 = embeddings, ${L - 1} = last block)` });
-    }
-    if (new Set(opts.layers).size !== opts.layers.length) throw new InputError(`--layers ${opts.layers.join(',')}: a layer is listed twice`, { expected: 'distinct layer numbers' });
-    keepLayers = new Set(opts.layers);
-  }
-  const layerPart = keepLayers ? (opts.layers as number[]).map((l) => resid[l]) : resid;
-  const ffnPart = opts.ffn ? sites.filter((s) => s.kind === 'mlp_post' && (!keepLayers || keepLayers.has(s.layer + 1))) : [];
-  return [...layerPart, ...ffnPart];
+  const mlp = opts.ffn ? sites.filter((s) => s.kind === 'mlp_post') : [];
+  return opts.layers && opts.layers !== 'all' ? keepLayers(resid, mlp, opts.layers) : [...resid, ...mlp];
+}
+
+/** A built graph's site as an extraction tap. */
+function siteTap(s: Site): Tap {
+  return { name: s.name, tensor: s.tensor, kind: s.kind as Tap['kind'], layer: s.layer };
 }
 
 /** An open model ready to extract: resolved files, tokenizer, surgered session and the chosen taps. */
@@ -217,13 +221,13 @@ export class Extractor {
     if (source === 'safetensors') {
       const built = buildFromCheckpoint(model.dir, model.config, { randomInit: opts.randomInit });
       const chosen = pickSites(built.sites, opts, model.configPath);
-      taps = chosen.map((s) => ({ name: s.name, tensor: s.tensor, kind: s.kind as Tap['kind'], layer: s.layer }));
+      taps = chosen.map(siteTap);
       graph = {
         family: modelType as GraphInfo['family'],
         inputs: built.inputs,
         outputs: [],
-        layerTaps: built.sites.filter((s) => s.kind === 'embeddings' || s.kind === 'resid_post').map((s) => ({ name: s.name, tensor: s.tensor, kind: s.kind as Tap['kind'], layer: s.layer })),
-        ffnTaps: built.sites.filter((s) => s.kind === 'mlp_post').map((s) => ({ name: s.name, tensor: s.tensor, kind: s.kind as Tap['kind'], layer: s.layer })),
+        layerTaps: built.sites.filter((s) => s.kind === 'embeddings' || s.kind === 'resid_post').map(siteTap),
+        ffnTaps: built.sites.filter((s) => s.kind === 'mlp_post').map(siteTap),
         candidates: built.sites.filter((s) => s.kind === 'mlp_pre' || s.kind === 'mlp_pre_linear').map((s) => ({ tensor: s.name, op: s.kind, scope: s.name })),
         tensors: new Set(built.sites.map((s) => s.tensor)),
         producers: new Map(),
@@ -242,17 +246,7 @@ export class Extractor {
       graph = readGraph(bytes, onnxPath);
       taps = selectTaps(graph, { ffn: opts.ffn, taps: opts.taps, file: onnxPath });
       if (!opts.taps?.length && opts.layers && opts.layers !== 'all') {
-        const L = graph.layerTaps.length;
-        for (const l of opts.layers) {
-          if (!Number.isInteger(l) || l < 0 || l >= L) {
-            throw new InputError(`--layers: layer ${l} does not exist`, { expected: `integers in 0..${L - 1} (0 = embeddings, ${L - 1} = last block)` });
-          }
-        }
-        if (new Set(opts.layers).size !== opts.layers.length) throw new InputError(`--layers ${opts.layers.join(',')}: a layer is listed twice`, { expected: 'distinct layer numbers' });
-        const keep = opts.layers;
-        const layerPart = keep.map((l) => graph.layerTaps[l]);
-        const ffnPart = taps.filter((t) => t.kind === 'mlp_post' && keep.includes(t.layer + 1));
-        taps = [...layerPart, ...ffnPart];
+        taps = keepLayers(graph.layerTaps, taps.filter((t) => t.kind === 'mlp_post'), opts.layers);
       }
       const surgered = appendOutputs(bytes, taps.map((t) => t.tensor), graph.outputs);
       session = graph.externalData.length
@@ -597,42 +591,15 @@ function makeBatches(segs: Segment[], batchSize: number, maxBatchTokens: number)
 }
 
 /**
- * Models with external initializer data: ORT reads the data files relative to the model file and refuses paths
- * that leave its folder (symlinks included), so the surgered graph is written next to the original as a hidden
- * temporary file, or, when that folder is read-only, into a temporary folder with hard links (else copies) of the
- * data files. The temporary files are removed once the session holds the weights.
+ * Models with external initializer data: ONNX Runtime reads the data files relative to the model file and refuses
+ * paths that leave its folder, so the surgered graph goes beside the original (see `sessionBesideFiles`).
  */
 async function sessionWithExternalData(surgered: Uint8Array, onnxPath: string, files: string[], threads?: number): Promise<ModelSession> {
   for (const f of files) {
     const src = resolve(dirname(onnxPath), f);
     if (!existsSync(src)) throw new InputError(`external data file ${f} of the ONNX graph is missing`, { location: { file: src }, expected: 'the data file next to the .onnx file' });
   }
-  const beside = join(dirname(onnxPath), `.${basename(onnxPath)}.neuroprobe-${process.pid}.onnx`);
-  try {
-    writeFileSync(beside, surgered);
-  } catch {
-    const dir = mkdtempSync(join(tmpdir(), 'neuroprobe-onnx-'));
-    try {
-      const target = join(dir, basename(onnxPath));
-      writeFileSync(target, surgered);
-      for (const f of files) {
-        mkdirSync(dirname(join(dir, f)), { recursive: true });
-        try {
-          linkSync(resolve(dirname(onnxPath), f), join(dir, f));
-        } catch {
-          copyFileSync(resolve(dirname(onnxPath), f), join(dir, f));
-        }
-      }
-      return await createModelSession(target, { intraOpThreads: threads });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  try {
-    return await createModelSession(beside, { intraOpThreads: threads });
-  } finally {
-    rmSync(beside, { force: true });
-  }
+  return sessionBesideFiles(surgered, dirname(onnxPath), files, { intraOpThreads: threads });
 }
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'position_ids']);
