@@ -5,11 +5,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { parseModelRoute, RANDOM_INIT_HELP, SOURCE_HELP } from '../model-route.js';
 import type { ProgressEvent } from '../../util/progress.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { hashFile } from '../../util/hash.js';
 import { Extractor, type Aggregation } from '../../extract/extractor.js';
-import type { ModelSource } from '../../extract/model.js';
 import { parseSitePatterns } from '../../extract/sites.js';
 import { readCorpus, CORPUS_FORMATS, type CorpusFormat } from '../../data/corpus.js';
 import { createActivationWriter, ACTIVATION_FORMATS, type ActivationFormat } from '../../store/load.js';
@@ -51,8 +51,8 @@ export function register(program: Command, io: CliIO): void {
     .option('--max-length <n>', 'max pieces per model input incl. special tokens (default: the model maximum); longer sentences are windowed')
     .option('--stride <n>', 'window stride in pieces for long sentences (default: half a window)')
     .option('--onnx-file <name>', 'ONNX file in onnx/ (e.g. model_quantized.onnx)', 'model.onnx')
-    .option('--source <route>', 'auto | safetensors | onnx: build the graph from the checkpoint (auto: whenever the family is supported), or use the ONNX export', 'auto')
-    .option('--random-init <seed>', 'seeded random weights of the same architecture (the random-weights control; checkpoint route)')
+    .option('--source <route>', SOURCE_HELP, 'auto')
+    .option('--random-init <seed>', RANDOM_INIT_HELP)
     .option('--offline', 'never download (also NEUROPROBE_OFFLINE=1)')
     .option('--threads <n>', 'ORT intra-op threads')
     .option('--resume', 'continue an interrupted extraction into the same --out')
@@ -76,10 +76,7 @@ export function register(program: Command, io: CliIO): void {
       checkOutPath(String(o.out), activationOutSpec(String(o.out), '--out', Boolean(o.force), format as ActivationFormat | undefined));
       const corpus = readCorpus(corpusPath, { format: corpusFormat as CorpusFormat | undefined });
       if (!corpus.length) throw new InputError('corpus has no sentences', { location: { file: corpusPath }, expected: 'at least one sentence' });
-      const source = String(o.source ?? 'auto') as ModelSource;
-      if (!['auto', 'safetensors', 'onnx'].includes(source)) throw new UsageError(`--source ${source}: expected auto, safetensors or onnx`);
-      const randomInit = o.randomInit === undefined ? undefined : Number(o.randomInit);
-      if (randomInit !== undefined && !(Number.isInteger(randomInit) && randomInit >= 0)) throw new UsageError(`--random-init ${String(o.randomInit)}: expected a non-negative integer seed`);
+      const { source, randomInit } = parseModelRoute(o);
       const ex = await Extractor.create({
         model: String(o.model),
         source,

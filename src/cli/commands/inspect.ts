@@ -4,10 +4,10 @@
  */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { parseModelRoute, RANDOM_INIT_HELP, SOURCE_HELP } from '../model-route.js';
 import { readFileSync } from 'node:fs';
 import { chooseRoute, Extractor } from '../../extract/extractor.js';
-import { resolveModel, type ModelSource } from '../../extract/model.js';
-import { UsageError } from '../../util/errors.js';
+import { resolveModel } from '../../extract/model.js';
 import { readGraph } from '../../extract/surgery.js';
 import { parseSitePatterns, sortSites } from '../../extract/sites.js';
 
@@ -18,18 +18,15 @@ export function register(program: Command, io: CliIO): void {
     .requiredOption('--model <dir|id>', 'model folder or Hugging Face hub id')
     .option('--onnx-file <name>', 'ONNX file in onnx/', 'model.onnx')
     .option('--offline', 'never download')
-    .option('--source <route>', 'auto | safetensors | onnx: build the graph from the checkpoint, or use the ONNX export', 'auto')
-    .option('--random-init <seed>', 'seeded random weights of the same architecture (checkpoint route)')
+    .option('--source <route>', SOURCE_HELP, 'auto')
+    .option('--random-init <seed>', RANDOM_INIT_HELP)
     .option('--ffn', 'include FFN activation taps')
     .option('--taps <names>', 'check an explicit tap list')
     .option('--sites <list>', "check a site filter: names or globs, e.g. 'blocks.*.mlp.hook_post'")
     .option('--json', 'print one JSON object on stdout')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const taps = typeof o.sites === 'string' ? parseSitePatterns(o.sites) : typeof o.taps === 'string' ? o.taps.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-      const source = String(o.source ?? 'auto') as ModelSource;
-      if (!['auto', 'safetensors', 'onnx'].includes(source)) throw new UsageError(`--source ${source}: expected auto, safetensors or onnx`);
-      const randomInit = o.randomInit === undefined ? undefined : Number(o.randomInit);
-      if (randomInit !== undefined && !Number.isInteger(randomInit)) throw new UsageError(`--random-init ${o.randomInit}: expected an integer seed`);
+      const { source, randomInit } = parseModelRoute(o);
       const model = await resolveModel(String(o.model), { onnxFile: String(o.onnxFile), offline: Boolean(o.offline), source });
       if (!taps?.length && chooseRoute(model, source) === 'onnx') {
         const onnxPath = model.onnxPath as string;
